@@ -1,0 +1,45 @@
+/** The `roomcast` command: serve, send (more commands arrive with later issues). */
+import { readFileSync } from 'node:fs';
+import { sendCommand } from './send.ts';
+
+const HELP = `Usage: roomcast <command> [options]
+
+Commands:
+  serve    run the server (what npm start runs); configured by environment variables
+  send     post a signed test webhook to a server and print the answer
+
+Run 'roomcast <command> --help' for a command's options.`;
+
+const [command, ...rest] = process.argv.slice(2);
+switch (command) {
+  case 'serve': {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(
+        'Usage: roomcast serve\n\nRuns the server. Configuration: environment variables, see README.md.',
+      );
+      break;
+    }
+    const { serve } = await import('../serve.ts');
+    await serve();
+    break;
+  }
+  case 'send':
+    process.exitCode = await sendCommand(rest, process.env);
+    break;
+  case '--version':
+  case '-v': {
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    console.log(pkg.version);
+    break;
+  }
+  case undefined:
+  case '--help':
+  case '-h':
+    console.log(HELP);
+    break;
+  default:
+    console.error(`roomcast: unknown command ${command}\n\n${HELP}`);
+    process.exitCode = 2;
+}

@@ -1,0 +1,212 @@
+/**
+ * roomcast configuration: one zod schema with defaults, fed either by plugin options
+ * (camelCase) or by environment variables (the public names in DESIGN.md). Parsed once,
+ * frozen; an invalid value fails fast with a message naming the variable.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { parseDuration, parseSize } from './units.ts';
+
+const duration = (fallback: string) =>
+  z
+    .union([z.number(), z.string()])
+    .default(fallback)
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === undefined || ms < 0) {
+        ctx.addIssue({ code: 'custom', message: 'expected a duration like 500ms, 30s, 5m, 24h' });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const size = (fallback: string) =>
+  z
+    .union([z.number(), z.string()])
+    .default(fallback)
+    .transform((value, ctx) => {
+      const bytes = parseSize(value);
+      if (bytes === undefined || bytes <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'expected a size like 1MiB, 512KiB or bytes' });
+        return z.NEVER;
+      }
+      return bytes;
+    });
+
+const count = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** A comma-separated list, or an array; empty items dropped. */
+const list = z
+  .union([z.string(), z.array(z.string())])
+  .optional()
+  .transform((value) =>
+    (typeof value === 'string' ? value.split(',') : (value ?? []))
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+/** The options schema: every option, its default, and its validation. */
+export const optionsSchema = z.object({
+  /** Listen port. Env `PORT`. Default 3000. */
+  port: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Listen address. Env `HOST`. Default 127.0.0.1. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** True in strict production mode (`NODE_ENV=production`): missing secrets fail startup. */
+  production: z.boolean().default(false),
+  /**
+   * Huddle01 API key(s) that sign webhooks; several (comma-separated) are all accepted, so keys
+   * can rotate. Env `HUDDLE01_API_KEY`. Dev default: generated at startup.
+   */
+  huddle01ApiKeys: list,
+  /** HS256 secret(s) for subscriber tokens. Env `ROOMCAST_TOKEN_SECRET`. Dev default: generated. */
+  tokenSecrets: list,
+  /** Redis URL; when set the Redis engine is used. Env `REDIS_URL`. Default unset (in-memory). */
+  redisUrl: z.string().url().optional(),
+  /** Origins allowed for WS / CORS. Env `ROOMCAST_ALLOWED_ORIGINS`. Dev default: any localhost. */
+  allowedOrigins: list,
+  /** Accepted age (either way) of a webhook's signature timestamp. Env `ROOMCAST_WEBHOOK_TOLERANCE`. Default 5m. */
+  webhookTolerance: duration('5m'),
+  /** Largest webhook body accepted. Env `ROOMCAST_WEBHOOK_MAX_BYTES`. Default 1MiB. */
+  webhookMaxBytes: size('1MiB'),
+  /** How long a webhook id is remembered for dedup. Env `ROOMCAST_DEDUP_WINDOW`. Default 24h. */
+  dedupWindow: duration('24h'),
+  /** At most this many webhook ids remembered (oldest forgotten first). Env `ROOMCAST_DEDUP_MAX_IDS`. Default 500000. */
+  dedupMaxIds: count(500_000),
+  /** Events kept per room for resume. Env `ROOMCAST_HISTORY_SIZE`. Default 1000. */
+  historySize: count(1000),
+  /** Oldest event kept for resume. Env `ROOMCAST_HISTORY_TTL`. Default 24h. */
+  historyTtl: duration('24h'),
+  /** A room with no subscriber and no event for this long is forgotten. Env `ROOMCAST_ROOM_IDLE_TTL`. Default 24h. */
+  roomIdleTtl: duration('24h'),
+  /** How long a track event waits for its peer's peer:joined. Env `ROOMCAST_TRACK_HOLD`. Default 30s. */
+  trackHold: duration('30s'),
+  /** Dead letters kept (authentic but unknown / unroutable webhooks). Env `ROOMCAST_DEAD_LETTERS`. Default 1000. */
+  deadLetterLimit: count(1000),
+  /** Subscriptions per connection. Env `ROOMCAST_MAX_SUBSCRIPTIONS`. Default 100. */
+  maxSubscriptions: count(100),
+  /** Unsent bytes after which a subscriber is dropped as slow. Env `ROOMCAST_MAX_BUFFERED`. Default 1MiB. */
+  maxBufferedBytes: size('1MiB'),
+  /** WebSocket ping interval. Env `ROOMCAST_PING_INTERVAL`. Default 25s. */
+  pingInterval: duration('25s'),
+  /** Time allowed for a pong. Env `ROOMCAST_PONG_TIMEOUT`. Default 10s. */
+  pongTimeout: duration('10s'),
+  /** SSE comment heartbeat interval. Env `ROOMCAST_SSE_HEARTBEAT`. Default 15s. */
+  sseHeartbeat: duration('15s'),
+  /** Reconnect delay hinted to SSE clients (`retry:`). Env `ROOMCAST_SSE_RETRY`. Default 2s. */
+  sseRetry: duration('2s'),
+  /** Largest client WS frame. Env `ROOMCAST_MAX_FRAME_BYTES`. Default 4KiB. */
+  maxFrameBytes: size('4KiB'),
+  /** pino log level. Env `LOG_LEVEL`. Default info. */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Options as a user writes them (every field optional). */
+export type RoomcastOptions = z.input<typeof optionsSchema>;
+/** Options after parsing: defaults applied, units converted to ms and bytes. */
+export type RoomcastConfig = Readonly<z.output<typeof optionsSchema>>;
+
+/** Environment variable of each option (the public names). */
+export const ENV_NAMES: Record<keyof z.output<typeof optionsSchema>, string> = {
+  port: 'PORT',
+  host: 'HOST',
+  production: 'NODE_ENV',
+  huddle01ApiKeys: 'HUDDLE01_API_KEY',
+  tokenSecrets: 'ROOMCAST_TOKEN_SECRET',
+  redisUrl: 'REDIS_URL',
+  allowedOrigins: 'ROOMCAST_ALLOWED_ORIGINS',
+  webhookTolerance: 'ROOMCAST_WEBHOOK_TOLERANCE',
+  webhookMaxBytes: 'ROOMCAST_WEBHOOK_MAX_BYTES',
+  dedupWindow: 'ROOMCAST_DEDUP_WINDOW',
+  dedupMaxIds: 'ROOMCAST_DEDUP_MAX_IDS',
+  historySize: 'ROOMCAST_HISTORY_SIZE',
+  historyTtl: 'ROOMCAST_HISTORY_TTL',
+  roomIdleTtl: 'ROOMCAST_ROOM_IDLE_TTL',
+  trackHold: 'ROOMCAST_TRACK_HOLD',
+  deadLetterLimit: 'ROOMCAST_DEAD_LETTERS',
+  maxSubscriptions: 'ROOMCAST_MAX_SUBSCRIPTIONS',
+  maxBufferedBytes: 'ROOMCAST_MAX_BUFFERED',
+  pingInterval: 'ROOMCAST_PING_INTERVAL',
+  pongTimeout: 'ROOMCAST_PONG_TIMEOUT',
+  sseHeartbeat: 'ROOMCAST_SSE_HEARTBEAT',
+  sseRetry: 'ROOMCAST_SSE_RETRY',
+  maxFrameBytes: 'ROOMCAST_MAX_FRAME_BYTES',
+  logLevel: 'LOG_LEVEL',
+};
+
+/** A config problem, with a message naming the variable (env) or option (plugin). */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function formatIssues(error: z.ZodError, nameOf: (key: string) => string): string {
+  return error.issues
+    .map((issue) => `${nameOf(String(issue.path[0] ?? '?'))}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Parses plugin options; throws ConfigError naming the option. */
+export function parseOptions(options: RoomcastOptions): RoomcastConfig {
+  const result = optionsSchema.safeParse(options);
+  if (!result.success) {
+    throw new ConfigError(`invalid roomcast option ${formatIssues(result.error, (key) => key)}`);
+  }
+  return Object.freeze(result.data);
+}
+
+/** Reads the options from environment variables; throws ConfigError naming the variable. */
+export function optionsFromEnv(env: NodeJS.ProcessEnv): RoomcastOptions {
+  const options: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV_NAMES)) {
+    const value = env[name];
+    if (value !== undefined && value !== '' && key !== 'production') options[key] = value;
+  }
+  options.production = env.NODE_ENV === 'production';
+  return options as RoomcastOptions;
+}
+
+/** Parses config from the environment; throws ConfigError naming the variable. */
+export function configFromEnv(env: NodeJS.ProcessEnv): RoomcastConfig {
+  const result = optionsSchema.safeParse(optionsFromEnv(env));
+  if (!result.success) {
+    const nameOf = (key: string) => ENV_NAMES[key as keyof typeof ENV_NAMES] ?? key;
+    throw new ConfigError(`invalid environment: ${formatIssues(result.error, nameOf)}`);
+  }
+  return Object.freeze(result.data);
+}
+
+/** What `withDevSecrets` generated, so the caller can print it once. */
+export interface GeneratedSecrets {
+  huddle01ApiKey?: string;
+  tokenSecret?: string;
+}
+
+/**
+ * Production: missing secrets are a startup error naming the variable. Development: a random
+ * key / secret is generated for what is missing, and returned so it can be printed.
+ */
+export function withDevSecrets(config: RoomcastConfig): {
+  config: RoomcastConfig;
+  generated: GeneratedSecrets;
+} {
+  const generated: GeneratedSecrets = {};
+  if (config.production) {
+    if (config.huddle01ApiKeys.length === 0) {
+      throw new ConfigError('HUDDLE01_API_KEY is required when NODE_ENV=production');
+    }
+    if (config.tokenSecrets.length === 0) {
+      throw new ConfigError('ROOMCAST_TOKEN_SECRET is required when NODE_ENV=production');
+    }
+    return { config, generated };
+  }
+  const huddle01ApiKeys = [...config.huddle01ApiKeys];
+  const tokenSecrets = [...config.tokenSecrets];
+  if (huddle01ApiKeys.length === 0) {
+    generated.huddle01ApiKey = `dev_${randomBytes(18).toString('base64url')}`;
+    huddle01ApiKeys.push(generated.huddle01ApiKey);
+  }
+  if (tokenSecrets.length === 0) {
+    generated.tokenSecret = randomBytes(32).toString('base64url');
+    tokenSecrets.push(generated.tokenSecret);
+  }
+  return { config: Object.freeze({ ...config, huddle01ApiKeys, tokenSecrets }), generated };
+}

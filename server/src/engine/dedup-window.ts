@@ -1,0 +1,40 @@
+/**
+ * Remembers webhook ids for a time window, with a hard cap on how many (oldest forgotten
+ * first), so memory stays bounded whatever the webhook rate.
+ */
+export interface DedupWindow {
+  /** Records `id`; false when it was already inside the window (a duplicate). */
+  add(id: string, now: number): boolean;
+  has(id: string, now: number): boolean;
+  readonly size: number;
+}
+
+/** Creates a window of `windowMs` holding at most `maxIds` ids. */
+export function createDedupWindow(windowMs: number, maxIds: number): DedupWindow {
+  // A Map iterates in insertion order, and insertion times only grow: the front is the oldest.
+  const expiries = new Map<string, number>();
+
+  function sweep(now: number): void {
+    for (const [id, expiresAt] of expiries) {
+      if (expiresAt > now && expiries.size <= maxIds) break;
+      expiries.delete(id);
+    }
+  }
+
+  return {
+    add(id, now) {
+      sweep(now);
+      if (expiries.has(id)) return false;
+      expiries.set(id, now + windowMs);
+      if (expiries.size > maxIds) sweep(now);
+      return true;
+    },
+    has(id, now) {
+      const expiresAt = expiries.get(id);
+      return expiresAt !== undefined && expiresAt > now;
+    },
+    get size() {
+      return expiries.size;
+    },
+  };
+}

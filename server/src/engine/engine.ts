@@ -1,0 +1,102 @@
+/**
+ * The Engine: the only stateful, shareable part of roomcast. It owns each room's log (seq,
+ * epoch, bounded history), its state, the webhook dedup window, the peer→room index and the
+ * dead letters. `MemoryEngine` is the embedded default; every engine passes one contract suite
+ * (test/engine-contract.ts).
+ */
+import type { EventName, EventPayloads, Position, RoomState } from '@roomcast/shared';
+
+/** One accepted event of a room's log. */
+export interface LogEntry<K extends EventName = EventName> extends Position {
+  roomId: string;
+  /** Webhook id (dedup key). */
+  id: string;
+  event: K;
+  payload: EventPayloads[K];
+  /** When roomcast accepted it (ms). */
+  receivedAt: number;
+}
+
+/** What the webhook route hands to `append`. */
+export interface AppendInput<K extends EventName = EventName> {
+  webhookId: string;
+  event: K;
+  payload: EventPayloads[K];
+  receivedAt: number;
+}
+
+/** The outcome of `append`. */
+export type AppendResult =
+  /** In the room's log at `seq`. */
+  | { status: 'appended'; roomId: string; epoch: string; seq: number }
+  /** The webhook id was seen within the dedup window; nothing changed. */
+  | { status: 'duplicate' }
+  /** A track event whose peer is not known yet; it waits for the peer's peer:joined. */
+  | { status: 'held'; peerId: string };
+
+/** A room's state at a position of its log. */
+export interface RoomSnapshot extends Position {
+  roomId: string;
+  state: RoomState;
+}
+
+/** The outcome of `read`: the missed entries, or a snapshot when they are not all in history. */
+export type ReadResult =
+  | { recovered: true; entries: LogEntry[]; head: Position }
+  | { recovered: false; snapshot: RoomSnapshot };
+
+/** One line of `GET /rooms`. */
+export interface RoomSummary {
+  roomId: string;
+  epoch: string;
+  seq: number;
+  peers: number;
+  meetingActive: boolean;
+  recordingActive: boolean;
+  updatedAt: number;
+}
+
+/** An authentic webhook that could not be put in any room's log. */
+export interface DeadLetter {
+  webhookId: string;
+  event: string;
+  reason: 'UNKNOWN_EVENT' | 'INVALID_PAYLOAD' | 'UNROUTABLE';
+  detail: string;
+  receivedAt: number;
+  body: unknown;
+}
+
+/** Called for each entry of a room's log, in seq order. */
+export type EntryListener = (entry: LogEntry) => void;
+
+/** The engine seam (see DESIGN.md: "Core seams"). */
+export interface Engine {
+  /** Dedup, route (track events through the peer→room index), assign seq, fold, store, publish. */
+  append(input: AppendInput): Promise<AppendResult>;
+  /** Listens to a room's new entries; resolves once listening (so no entry after it is missed). */
+  subscribe(roomId: string, listener: EntryListener): Promise<() => Promise<void>>;
+  /** Entries after `since`, or a snapshot when `since` is of another epoch or out of history. */
+  read(roomId: string, since: Position): Promise<ReadResult>;
+  /** The room's current state and position (an empty state at seq 0 for an unknown room). */
+  snapshot(roomId: string): Promise<RoomSnapshot>;
+  /** True when the webhook id is inside the dedup window. */
+  seen(webhookId: string): Promise<boolean>;
+  /** Rooms that hold state, newest activity first. */
+  rooms(): Promise<RoomSummary[]>;
+  /**
+   * Keeps an authentic webhook that has no room (bounded list). Its id enters the dedup window
+   * like an appended one, so a retry is answered as a duplicate and not kept twice.
+   */
+  deadLetter(letter: DeadLetter): Promise<'kept' | 'duplicate'>;
+  /** The dead letters, newest first. */
+  deadLetters(): Promise<DeadLetter[]>;
+  /** Resolves when the engine can append (readiness). */
+  ping(): Promise<void>;
+  /** Releases timers and connections. */
+  close(): Promise<void>;
+}
+
+/** Raised by an engine that cannot append right now (the webhook answers 503). */
+export class EngineUnavailableError extends Error {
+  override name = 'EngineUnavailableError';
+}

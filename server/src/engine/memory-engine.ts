@@ -1,0 +1,297 @@
+/**
+ * MemoryEngine: the embedded default. Everything lives in this process: per-room logs with a
+ * random epoch per incarnation (a restart or an eviction changes it), bounded history, the
+ * dedup window, the peer→room index and the dead letters.
+ */
+import { randomBytes } from 'node:crypto';
+import { emptyRoomState, isTrackEvent, peerCount, reduceRoom } from '@roomcast/shared';
+import type { Position, RoomState } from '@roomcast/shared';
+import { createDedupWindow } from './dedup-window.ts';
+import type {
+  AppendInput,
+  AppendResult,
+  DeadLetter,
+  Engine,
+  EntryListener,
+  LogEntry,
+  ReadResult,
+  RoomSnapshot,
+  RoomSummary,
+} from './engine.ts';
+
+/** Options of the memory engine; every one has a default. */
+export interface MemoryEngineOptions {
+  /** Events kept per room for resume. Default 1000. */
+  historySize?: number;
+  /** Oldest event kept for resume, ms. Default 24 h. */
+  historyTtl?: number;
+  /** A room with no listener and no event for this long is forgotten, ms. Default 24 h. */
+  roomIdleTtl?: number;
+  /** Dedup window for webhook ids, ms. Default 24 h. */
+  dedupWindow?: number;
+  /** At most this many webhook ids remembered. Default 500,000. */
+  dedupMaxIds?: number;
+  /** How long a track event waits for its peer's peer:joined, ms. Default 30 s. */
+  trackHold?: number;
+  /** Dead letters kept. Default 1000. */
+  deadLetterLimit?: number;
+  /** Clock, for tests. Default Date.now. */
+  now?: () => number;
+}
+
+interface Room {
+  roomId: string;
+  epoch: string;
+  seq: number;
+  state: RoomState;
+  history: LogEntry[];
+  listeners: Set<EntryListener>;
+  /** Peers indexed to this room, removed from the index when the room is evicted. */
+  peers: Set<string>;
+  lastActivity: number;
+}
+
+interface HeldTrackEvent {
+  input: AppendInput;
+  timer: NodeJS.Timeout;
+}
+
+/** Creates a new random epoch: URL-safe, no colon (it is the first half of `<epoch>:<seq>`). */
+export function newEpoch(): string {
+  return randomBytes(6).toString('base64url');
+}
+
+/** Creates the in-memory engine. */
+export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
+  const {
+    historySize = 1000,
+    historyTtl = 86_400_000,
+    roomIdleTtl = 86_400_000,
+    dedupWindow = 86_400_000,
+    dedupMaxIds = 500_000,
+    trackHold = 30_000,
+    deadLetterLimit = 1000,
+    now = Date.now,
+  } = options;
+
+  const rooms = new Map<string, Room>();
+  const peerRooms = new Map<string, string>();
+  const held = new Map<string, HeldTrackEvent[]>();
+  const seenIds = createDedupWindow(dedupWindow, dedupMaxIds);
+  const deadLetters: DeadLetter[] = [];
+  let closed = false;
+
+  const sweepTimer = setInterval(evictIdleRooms, Math.min(roomIdleTtl, 60_000));
+  sweepTimer.unref();
+
+  function roomOf(roomId: string): Room {
+    let room = rooms.get(roomId);
+    if (!room) {
+      room = {
+        roomId,
+        epoch: newEpoch(),
+        seq: 0,
+        state: emptyRoomState(roomId),
+        history: [],
+        listeners: new Set(),
+        peers: new Set(),
+        lastActivity: now(),
+      };
+      rooms.set(roomId, room);
+    }
+    return room;
+  }
+
+  function evictIdleRooms(): void {
+    const cutoff = now() - roomIdleTtl;
+    for (const room of rooms.values()) {
+      // An empty room (seq 0) holds nothing worth keeping once nobody listens.
+      if (room.listeners.size === 0 && (room.seq === 0 || room.lastActivity <= cutoff)) {
+        for (const peerId of room.peers) {
+          if (peerRooms.get(peerId) === room.roomId) peerRooms.delete(peerId);
+        }
+        rooms.delete(room.roomId);
+      }
+    }
+  }
+
+  function trimHistory(room: Room, at: number): void {
+    const oldestKept = at - historyTtl;
+    let drop = Math.max(0, room.history.length - historySize);
+    while (drop < room.history.length && room.history[drop]!.receivedAt < oldestKept) drop++;
+    if (drop > 0) room.history.splice(0, drop);
+  }
+
+  function keepDeadLetter(letter: DeadLetter): void {
+    deadLetters.unshift(letter);
+    if (deadLetters.length > deadLetterLimit) deadLetters.length = deadLetterLimit;
+  }
+
+  function commit(room: Room, input: AppendInput): LogEntry {
+    const at = now();
+    room.seq += 1;
+    room.lastActivity = at;
+    room.state = reduceRoom(
+      room.state,
+      { event: input.event, payload: input.payload } as never,
+      input.receivedAt,
+    );
+    const entry: LogEntry = {
+      roomId: room.roomId,
+      epoch: room.epoch,
+      seq: room.seq,
+      id: input.webhookId,
+      event: input.event,
+      payload: input.payload,
+      receivedAt: input.receivedAt,
+    };
+    room.history.push(entry);
+    trimHistory(room, at);
+    for (const listener of room.listeners) {
+      try {
+        listener(entry);
+      } catch {
+        // A failing listener must not stop the log or the other listeners.
+      }
+    }
+    return entry;
+  }
+
+  function hold(peerId: string, input: AppendInput): void {
+    const timer = setTimeout(() => {
+      const queue = held.get(peerId);
+      const index = queue?.findIndex((item) => item.input === input) ?? -1;
+      if (queue && index >= 0) {
+        queue.splice(index, 1);
+        if (queue.length === 0) held.delete(peerId);
+      }
+      keepDeadLetter({
+        webhookId: input.webhookId,
+        event: input.event,
+        reason: 'UNROUTABLE',
+        detail: `no peer:joined for peer ${peerId} within ${trackHold} ms`,
+        receivedAt: input.receivedAt,
+        body: { id: input.webhookId, event: input.event, payload: input.payload },
+      });
+    }, trackHold);
+    timer.unref();
+    const queue = held.get(peerId) ?? [];
+    queue.push({ input, timer });
+    held.set(peerId, queue);
+  }
+
+  function appendRouted(input: AppendInput): AppendResult {
+    let roomId: string | undefined;
+    if (isTrackEvent(input.event)) {
+      const peerId = (input.payload as { id: string }).id;
+      roomId = peerRooms.get(peerId);
+      if (roomId === undefined) {
+        hold(peerId, input);
+        return { status: 'held', peerId };
+      }
+    } else {
+      roomId = (input.payload as { roomId: string }).roomId;
+    }
+    const room = roomOf(roomId);
+    const entry = commit(room, input);
+    if (input.event === 'peer:joined') {
+      const peerId = (input.payload as { id: string }).id;
+      peerRooms.set(peerId, room.roomId);
+      room.peers.add(peerId);
+      releaseHeld(peerId, room);
+    }
+    return { status: 'appended', roomId: room.roomId, epoch: entry.epoch, seq: entry.seq };
+  }
+
+  function releaseHeld(peerId: string, room: Room): void {
+    const queue = held.get(peerId);
+    if (!queue) return;
+    held.delete(peerId);
+    for (const item of queue) {
+      clearTimeout(item.timer);
+      commit(room, item.input);
+    }
+  }
+
+  function snapshotOf(room: Room): RoomSnapshot {
+    return { roomId: room.roomId, epoch: room.epoch, seq: room.seq, state: room.state };
+  }
+
+  return {
+    async append(input) {
+      if (closed) throw new Error('engine closed');
+      if (!seenIds.add(input.webhookId, now())) return { status: 'duplicate' };
+      return appendRouted(input);
+    },
+
+    async subscribe(roomId, listener) {
+      const room = roomOf(roomId);
+      room.listeners.add(listener);
+      return async () => {
+        room.listeners.delete(listener);
+        room.lastActivity = now();
+      };
+    },
+
+    async read(roomId, since: Position): Promise<ReadResult> {
+      const room = roomOf(roomId);
+      trimHistory(room, now());
+      const head = { epoch: room.epoch, seq: room.seq };
+      if (since.epoch !== room.epoch || since.seq > room.seq) {
+        return { recovered: false, snapshot: snapshotOf(room) };
+      }
+      if (since.seq === room.seq) return { recovered: true, entries: [], head };
+      const first = room.history[0];
+      if (!first || first.seq > since.seq + 1) {
+        return { recovered: false, snapshot: snapshotOf(room) };
+      }
+      return { recovered: true, entries: room.history.slice(since.seq + 1 - first.seq), head };
+    },
+
+    async snapshot(roomId) {
+      return snapshotOf(roomOf(roomId));
+    },
+
+    async seen(webhookId) {
+      return seenIds.has(webhookId, now());
+    },
+
+    async rooms() {
+      const summaries: RoomSummary[] = [];
+      for (const room of rooms.values()) {
+        if (room.seq === 0) continue;
+        summaries.push({
+          roomId: room.roomId,
+          epoch: room.epoch,
+          seq: room.seq,
+          peers: peerCount(room.state),
+          meetingActive: room.state.meeting.active,
+          recordingActive: room.state.recording.active,
+          updatedAt: room.lastActivity,
+        });
+      }
+      return summaries.sort((a, b) => b.updatedAt - a.updatedAt);
+    },
+
+    async deadLetter(letter) {
+      if (!seenIds.add(letter.webhookId, now())) return 'duplicate';
+      keepDeadLetter(letter);
+      return 'kept';
+    },
+
+    async deadLetters() {
+      return [...deadLetters];
+    },
+
+    async ping() {
+      if (closed) throw new Error('engine closed');
+    },
+
+    async close() {
+      closed = true;
+      clearInterval(sweepTimer);
+      for (const queue of held.values()) for (const item of queue) clearTimeout(item.timer);
+      held.clear();
+    },
+  };
+}

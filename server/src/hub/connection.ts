@@ -1,0 +1,33 @@
+/**
+ * Connection: one subscriber over one transport (WebSocket or SSE), as the Hub sees it.
+ * Transports know nothing of webhooks; the Hub knows nothing of sockets.
+ */
+import type { Position } from '@roomcast/shared';
+
+/** Kinds of server frames, as named in the public contract. */
+export type FrameKind = 'snapshot' | 'event' | 'subscribed' | 'error';
+
+/** One frame on its way out, serialized once; the transport adds its own envelope. */
+export interface OutgoingFrame {
+  room: string;
+  kind: FrameKind;
+  /** The frame as JSON text (shared by every subscriber of the room for events). */
+  json: string;
+  /** The position the subscriber holds after this frame (absent for errors). */
+  position?: Position;
+  /** SSE `event:` name: the webhook event name, or the frame kind. */
+  name: string;
+  /** `json` as UTF-8 bytes, made once by the first transport that needs them. */
+  bytes?: Buffer;
+}
+
+/** A subscriber connection. */
+export interface Connection {
+  readonly transport: 'ws' | 'sse';
+  /** Queues one frame. */
+  send(frame: OutgoingFrame): void;
+  /** Bytes queued and not yet written to the network. */
+  bufferedBytes(): number;
+  /** Ends the connection because it reads too slowly (WS close 4008, SSE stream ended). */
+  dropSlow(): void;
+}

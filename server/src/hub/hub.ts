@@ -1,0 +1,237 @@
+/**
+ * Hub (one per node): local rooms → subscriptions. It subscribes to the Engine when a room gets
+ * its first local subscriber and unsubscribes after its last; it serializes each entry once per
+ * room; it joins snapshot or replay to the live stream with no gap and no duplicate.
+ */
+import type { Position } from '@roomcast/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Engine, LogEntry, RoomSnapshot } from '../engine/engine.ts';
+import type { Connection, OutgoingFrame } from './connection.ts';
+
+/** One connection's subscription to one room. */
+export interface Subscription {
+  readonly roomId: string;
+  readonly connection: Connection;
+  /** Position held by the subscriber (last frame sent); undefined until the first frame. */
+  position: Position | undefined;
+  /** Live entries that arrived while the snapshot or replay was being fetched. */
+  pending: LogEntry[] | undefined;
+  closed: boolean;
+}
+
+interface Channel {
+  roomId: string;
+  subscriptions: Set<Subscription>;
+  /** Resolves to the engine unsubscribe function once the channel listens. */
+  listening: Promise<() => Promise<void>>;
+}
+
+/** Counters the hub keeps (exported as metrics later). */
+export interface HubStats {
+  deliveries: number;
+  slowConsumerDrops: number;
+  resumesRecovered: number;
+  resumesSnapshot: number;
+}
+
+/** Options of the hub. */
+export interface HubOptions {
+  engine: Engine;
+  log: FastifyBaseLogger;
+  /** Unsent bytes after which a subscriber is dropped as slow. */
+  maxBufferedBytes: number;
+}
+
+/** The hub's API for transports. */
+export interface Hub {
+  /** Starts a subscription: snapshot (or the missed entries after `since`), then live entries. */
+  subscribe(connection: Connection, roomId: string, since?: Position): Subscription;
+  /** Ends a subscription (idempotent). */
+  unsubscribe(subscription: Subscription): void;
+  /** Number of rooms with local subscribers. */
+  readonly roomCount: number;
+  readonly stats: HubStats;
+  close(): Promise<void>;
+}
+
+/** Serializes an entry as an `event` frame. */
+export function eventFrame(entry: LogEntry): OutgoingFrame {
+  const json = JSON.stringify({
+    type: 'event',
+    room: entry.roomId,
+    epoch: entry.epoch,
+    seq: entry.seq,
+    id: entry.id,
+    event: entry.event,
+    payload: entry.payload,
+  });
+  return { room: entry.roomId, kind: 'event', json, position: entry, name: entry.event };
+}
+
+/** Serializes a snapshot as a `snapshot` frame. */
+export function snapshotFrame(snapshot: RoomSnapshot): OutgoingFrame {
+  const { roomId, epoch, seq, state } = snapshot;
+  const json = JSON.stringify({
+    type: 'snapshot',
+    room: roomId,
+    epoch,
+    seq,
+    state,
+    recovered: false,
+  });
+  return { room: roomId, kind: 'snapshot', json, position: { epoch, seq }, name: 'snapshot' };
+}
+
+function subscribedFrame(room: string, position: Position, recovered: boolean): OutgoingFrame {
+  const json = JSON.stringify({
+    type: 'subscribed',
+    room,
+    epoch: position.epoch,
+    seq: position.seq,
+    recovered,
+  });
+  return { room, kind: 'subscribed', json, position, name: 'subscribed' };
+}
+
+/** Serializes an `error` frame. */
+export function errorFrame(code: string, message: string, room?: string): OutgoingFrame {
+  const json = JSON.stringify(
+    room === undefined ? { type: 'error', code, message } : { type: 'error', code, message, room },
+  );
+  return { room: room ?? '', kind: 'error', json, name: 'error' };
+}
+
+/** Creates the hub. */
+export function createHub({ engine, log, maxBufferedBytes }: HubOptions): Hub {
+  const channels = new Map<string, Channel>();
+  const stats: HubStats = {
+    deliveries: 0,
+    slowConsumerDrops: 0,
+    resumesRecovered: 0,
+    resumesSnapshot: 0,
+  };
+
+  function send(subscription: Subscription, frame: OutgoingFrame): void {
+    const { connection } = subscription;
+    connection.send(frame);
+    if (frame.position) subscription.position = frame.position;
+    if (frame.kind === 'event') stats.deliveries++;
+    if (connection.bufferedBytes() > maxBufferedBytes) {
+      stats.slowConsumerDrops++;
+      connection.dropSlow();
+    }
+  }
+
+  /** Delivers a live entry if it is the next one; resyncs on a gap or a new epoch. */
+  function deliver(subscription: Subscription, entry: LogEntry, frame: () => OutgoingFrame): void {
+    const held = subscription.position;
+    if (!held) return;
+    if (entry.epoch === held.epoch) {
+      if (entry.seq <= held.seq) return; // already sent (replay overlap)
+      if (entry.seq === held.seq + 1) return send(subscription, frame());
+    }
+    // A gap or another incarnation of the log: the only honest answer is a fresh snapshot.
+    void start(subscription, undefined);
+  }
+
+  function onEntry(channel: Channel, entry: LogEntry): void {
+    let frame: OutgoingFrame | undefined;
+    const shared = () => (frame ??= eventFrame(entry)); // serialized once per room, lazily
+    for (const subscription of channel.subscriptions) {
+      if (subscription.pending) subscription.pending.push(entry);
+      else deliver(subscription, entry, shared);
+    }
+  }
+
+  function channelOf(roomId: string): Channel {
+    let channel = channels.get(roomId);
+    if (!channel) {
+      const created: Channel = { roomId, subscriptions: new Set(), listening: undefined as never };
+      created.listening = engine.subscribe(roomId, (entry) => onEntry(created, entry));
+      channel = created;
+      channels.set(roomId, channel);
+    }
+    return channel;
+  }
+
+  /** Snapshot or replay, then the entries that arrived meanwhile, then live. */
+  async function start(subscription: Subscription, since: Position | undefined): Promise<void> {
+    const { roomId } = subscription;
+    subscription.pending = [];
+    try {
+      await channelOf(roomId).listening;
+      const result = since
+        ? await engine.read(roomId, since)
+        : { recovered: false as const, snapshot: await engine.snapshot(roomId) };
+      if (subscription.closed) return;
+      if (result.recovered) {
+        stats.resumesRecovered++;
+        subscription.position = since;
+        for (const entry of result.entries) {
+          if (subscription.closed) return;
+          send(subscription, eventFrame(entry));
+        }
+        send(subscription, subscribedFrame(roomId, subscription.position ?? result.head, true));
+      } else {
+        if (since) stats.resumesSnapshot++;
+        send(subscription, snapshotFrame(result.snapshot));
+        send(subscription, subscribedFrame(roomId, subscription.position!, false));
+      }
+      const pending = subscription.pending;
+      subscription.pending = undefined;
+      for (const entry of pending) {
+        if (subscription.closed || subscription.pending) break;
+        deliver(subscription, entry, () => eventFrame(entry));
+      }
+    } catch (error) {
+      if (subscription.closed) return;
+      log.error({ err: error, roomId }, 'subscribe failed');
+      subscription.pending = undefined;
+      subscription.connection.send(
+        errorFrame('ENGINE_UNAVAILABLE', 'could not load the room, retry', roomId),
+      );
+      unsubscribe(subscription);
+    }
+  }
+
+  function unsubscribe(subscription: Subscription): void {
+    if (subscription.closed) return;
+    subscription.closed = true;
+    const channel = channels.get(subscription.roomId);
+    if (!channel || !channel.subscriptions.delete(subscription)) return;
+    if (channel.subscriptions.size === 0) {
+      channels.delete(channel.roomId);
+      channel.listening
+        .then((stop) => stop())
+        .catch((error) => log.warn({ err: error }, 'engine unsubscribe failed'));
+    }
+  }
+
+  return {
+    subscribe(connection, roomId, since) {
+      const subscription: Subscription = {
+        roomId,
+        connection,
+        position: undefined,
+        pending: [],
+        closed: false,
+      };
+      channelOf(roomId).subscriptions.add(subscription);
+      void start(subscription, since);
+      return subscription;
+    },
+    unsubscribe,
+    get roomCount() {
+      return channels.size;
+    },
+    stats,
+    async close() {
+      for (const channel of channels.values()) {
+        for (const subscription of channel.subscriptions) subscription.closed = true;
+        channel.subscriptions.clear();
+        await channel.listening.then((stop) => stop()).catch(() => undefined);
+      }
+      channels.clear();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+/** @roomcast/server: the fastify plugin, the standalone app, the engines and the helpers. */
+export { roomcastPlugin, memoryEngineFromConfig } from './plugin.ts';
+export type { RoomcastPluginOptions } from './plugin.ts';
+export { buildApp } from './app.ts';
+export type { BuildAppOptions } from './app.ts';
+export {
+  configFromEnv,
+  parseOptions,
+  withDevSecrets,
+  optionsSchema,
+  ConfigError,
+  ENV_NAMES,
+} from './config.ts';
+export type { RoomcastConfig, RoomcastOptions } from './config.ts';
+export { createMemoryEngine } from './engine/memory-engine.ts';
+export type { MemoryEngineOptions } from './engine/memory-engine.ts';
+export type * from './engine/engine.ts';
+export { EngineUnavailableError } from './engine/engine.ts';
+export { verifySignature, checkFreshness, SIGNATURE_HEADER } from './webhooks/verify-signature.ts';
+export { signWebhook, signRawWebhook } from './webhooks/sign-webhook.ts';

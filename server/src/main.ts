@@ -1,0 +1,4 @@
+/** Entry point of `npm start`: the standalone server on the environment's config. */
+import { serve } from './serve.ts';
+
+await serve();

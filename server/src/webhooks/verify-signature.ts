@@ -1,0 +1,115 @@
+/**
+ * Huddle01 webhook signature check with node:crypto.
+ *
+ * Accepts and rejects exactly what `WebhookReceiver.receive()` of @huddle01/server-sdk accepts
+ * (proved by a differential property test), about 30× cheaper: the SDK imports a WebCrypto key
+ * and generates another one for every comparison. Freshness of `t` is a separate check
+ * (`checkFreshness`) because the SDK does not make it.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ErrorCode } from '@roomcast/shared';
+
+/** Name of the signature header Huddle01 sends. */
+export const SIGNATURE_HEADER = 'huddle01-signature';
+
+/** A verified webhook: the parsed body and the signature's timestamp text. */
+export interface VerifiedWebhook {
+  ok: true;
+  /** The body parsed as JSON (an object with a truthy `id`). */
+  body: Record<string, unknown>;
+  /** The webhook id as it was signed (`${body.id}`). */
+  id: string;
+  /** The `t=` value of the header, as sent. */
+  timestamp: string;
+}
+
+/** Why a webhook was refused, with the stable error code and the HTTP status. */
+export interface RefusedWebhook {
+  ok: false;
+  code: ErrorCode;
+  status: 400 | 401;
+  message: string;
+}
+
+const ALGORITHMS = new Set(['sha256', 'sha512']);
+
+function refuse(code: ErrorCode, status: 400 | 401, message: string): RefusedWebhook {
+  return { ok: false, code, status, message };
+}
+
+/**
+ * Verifies a webhook body (the raw text as received) against its `huddle01-signature` header
+ * with any of the API keys (several allow rotation).
+ */
+export function verifySignature(
+  rawBody: string,
+  header: string | undefined,
+  apiKeys: readonly string[],
+): VerifiedWebhook | RefusedWebhook {
+  if (!header) return refuse(ErrorCode.SIGNATURE_MISSING, 401, 'huddle01-signature header missing');
+  // Parsed exactly as the SDK does: "t=<ts>,<alg>=<hex>", key names not checked, extra parts ignored.
+  const parts = header.split(',');
+  const timestamp = parts[0]?.split('=')[1];
+  const signature = parts[1];
+  if (!timestamp || !signature) {
+    return refuse(
+      ErrorCode.SIGNATURE_MISSING,
+      401,
+      'huddle01-signature must be t=<ms>,sha256=<hex>',
+    );
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody);
+  } catch {
+    return refuse(ErrorCode.INVALID_BODY, 400, 'body is not JSON');
+  }
+  if (body === null || typeof body !== 'object' || !(body as { id?: unknown }).id) {
+    return refuse(ErrorCode.INVALID_BODY, 400, 'body has no id');
+  }
+  const algorithm = signature.split('=')[0]!;
+  if (!ALGORITHMS.has(algorithm)) {
+    return refuse(ErrorCode.SIGNATURE_INVALID, 401, 'signature algorithm must be sha256 or sha512');
+  }
+  const id = `${(body as { id: unknown }).id}`;
+  // The SDK signs the re-serialized body, so escapes and number formats are normalized alike.
+  const signed = `${id}.${timestamp}.${JSON.stringify(body)}`;
+  const given = Buffer.from(signature);
+  for (const key of apiKeys) {
+    const expected = Buffer.from(
+      `${algorithm}=${createHmac(algorithm, key).update(signed).digest('hex')}`,
+    );
+    if (expected.length === given.length && timingSafeEqual(expected, given)) {
+      return { ok: true, body: body as Record<string, unknown>, id, timestamp };
+    }
+  }
+  return refuse(ErrorCode.SIGNATURE_INVALID, 401, 'signature does not match');
+}
+
+/** Timestamps below this are taken as seconds (1e11 ms is 1973; 1e11 s is the year 5138). */
+const SECONDS_THRESHOLD = 1e11;
+
+/**
+ * Refuses a signature timestamp outside ±`toleranceMs` of `now`: the SDK never checks it, so
+ * without this a captured webhook could be replayed forever. `t` is in ms; below 1e11 it is
+ * taken as seconds.
+ */
+export function checkFreshness(
+  timestamp: string,
+  now: number,
+  toleranceMs: number,
+): RefusedWebhook | undefined {
+  const value = /^[0-9]{1,16}(\.[0-9]+)?$/.test(timestamp) ? Number(timestamp) : Number.NaN;
+  if (!Number.isFinite(value)) {
+    return refuse(ErrorCode.TIMESTAMP_INVALID, 401, 'signature timestamp t must be milliseconds');
+  }
+  const ms = value < SECONDS_THRESHOLD ? value * 1000 : value;
+  if (Math.abs(now - ms) > toleranceMs) {
+    return refuse(
+      ErrorCode.TIMESTAMP_INVALID,
+      401,
+      `signature timestamp is more than ${Math.round(toleranceMs / 1000)} s from now`,
+    );
+  }
+  return undefined;
+}

@@ -1,0 +1,107 @@
+/**
+ * POST /webhooks/huddle01: verify (signature, freshness) → parse (zod) → dedup + route +
+ * append (engine) → answer. Answers and codes are the public contract in DESIGN.md.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode, isEventName, payloadSchemas } from '@roomcast/shared';
+import type { Engine } from '../engine/engine.ts';
+import { sendError } from '../http-errors.ts';
+import { SIGNATURE_HEADER, checkFreshness, verifySignature } from './verify-signature.ts';
+
+/** What the webhook route needs. */
+export interface WebhookRouteOptions {
+  engine: Engine;
+  apiKeys: readonly string[];
+  /** Accepted signature age either way, ms. */
+  tolerance: number;
+  /** Largest body, bytes. */
+  maxBytes: number;
+}
+
+/** Registers the webhook route in its own encapsulated context (its own body parser). */
+export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteOptions) {
+  const { engine, apiKeys, tolerance, maxBytes } = options;
+
+  // Huddle01 sends text/plain; the signature covers the exact text, so every content type is
+  // taken raw. fastify refuses a body over the limit from Content-Length before reading it.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: maxBytes },
+    (_request, body, done) => done(null, body),
+  );
+
+  app.post('/webhooks/huddle01', async (request: FastifyRequest, reply: FastifyReply) => {
+    const raw = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
+    const header = request.headers[SIGNATURE_HEADER];
+    const verified = verifySignature(raw, typeof header === 'string' ? header : undefined, apiKeys);
+    if (!verified.ok) {
+      request.log.warn({ webhook: { outcome: 'refused', code: verified.code } }, verified.message);
+      return sendError(reply, verified.status, verified.code, verified.message);
+    }
+    const stale = checkFreshness(verified.timestamp, Date.now(), tolerance);
+    if (stale) {
+      request.log.warn(
+        { webhook: { id: verified.id, outcome: 'refused', code: stale.code } },
+        stale.message,
+      );
+      return sendError(reply, stale.status, stale.code, stale.message);
+    }
+    const { body, id } = verified;
+    if (typeof body.id !== 'string' && typeof body.id !== 'number') {
+      return sendError(reply, 400, ErrorCode.INVALID_BODY, 'id must be a string');
+    }
+    const receivedAt = Date.now();
+    const event = body.event;
+
+    const deadLetter = async (reason: 'UNKNOWN_EVENT' | 'INVALID_PAYLOAD', detail: string) => {
+      const name = typeof event === 'string' ? event : String(event);
+      const kept = await engine.deadLetter({
+        webhookId: id,
+        event: name,
+        reason,
+        detail,
+        receivedAt,
+        body,
+      });
+      if (kept === 'duplicate') return reply.send({ ok: true, duplicate: true });
+      request.log.warn({ webhook: { id, event: name, outcome: 'dead-letter', reason } }, detail);
+      return reply.code(202).send({ ok: true, deadLetter: true, reason, message: detail });
+    };
+
+    if (!isEventName(event))
+      return deadLetter('UNKNOWN_EVENT', `unknown event ${JSON.stringify(event)}`);
+    const parsed = payloadSchemas[event].safeParse(body.payload);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? issue.path.join('.') : 'payload';
+      return deadLetter('INVALID_PAYLOAD', `${event} ${where}: ${issue?.message ?? 'invalid'}`);
+    }
+
+    let result;
+    try {
+      result = await engine.append({
+        webhookId: id,
+        event,
+        payload: parsed.data as never,
+        receivedAt,
+      });
+    } catch (error) {
+      request.log.error(
+        { err: error, webhook: { id, event, outcome: 'engine-error' } },
+        'append failed',
+      );
+      return sendError(reply, 503, ErrorCode.ENGINE_UNAVAILABLE, 'engine unavailable, retry later');
+    }
+    const log = { id, event, outcome: result.status } as Record<string, unknown>;
+    if (result.status === 'appended') {
+      log.roomId = result.roomId;
+      log.seq = result.seq;
+      request.log.info({ webhook: log }, 'webhook accepted');
+      return reply.send({ ok: true, roomId: result.roomId, seq: result.seq });
+    }
+    request.log.info({ webhook: log }, `webhook ${result.status}`);
+    if (result.status === 'duplicate') return reply.send({ ok: true, duplicate: true });
+    return reply.code(202).send({ ok: true, held: true });
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * The two code tables of the public contract. Codes are stable: never reuse or rename one.
+ */
+
+/** Error codes: in HTTP error bodies `{error:{code,message}}` and in WS `error` frames. */
+export const ErrorCode = {
+  /** The webhook body is not JSON, or has no `id`. HTTP 400. */
+  INVALID_BODY: 'INVALID_BODY',
+  /** The webhook body is larger than the limit (1 MiB by default). HTTP 413. */
+  BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  /** The `huddle01-signature` header is missing or malformed. HTTP 401. */
+  SIGNATURE_MISSING: 'SIGNATURE_MISSING',
+  /** The signature does not match the body under any configured API key. HTTP 401. */
+  SIGNATURE_INVALID: 'SIGNATURE_INVALID',
+  /** The signature timestamp is not a number, or outside the freshness window. HTTP 401. */
+  TIMESTAMP_INVALID: 'TIMESTAMP_INVALID',
+  /** The engine could not append the event; Huddle01 should retry. HTTP 503. */
+  ENGINE_UNAVAILABLE: 'ENGINE_UNAVAILABLE',
+  /** A request parameter (room id, query, Last-Event-ID) is malformed. HTTP 400. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** No such route. HTTP 404. */
+  NOT_FOUND: 'NOT_FOUND',
+  /** A client frame is not valid JSON, too large, or not a known frame. WS error frame. */
+  INVALID_FRAME: 'INVALID_FRAME',
+  /** A subscribe frame names an invalid room id or `since`. WS error frame. */
+  INVALID_ROOM: 'INVALID_ROOM',
+  /** The connection already holds the maximum number of subscriptions. WS error frame. */
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
+  /** The subscriber token is missing or invalid. HTTP 401 / WS close 1008. */
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  /** The token does not grant this room. HTTP 403 / WS error frame. */
+  FORBIDDEN: 'FORBIDDEN',
+  /** The subscriber token expired. WS error frame, then close 4001. */
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  /** Something unexpected failed inside the server. HTTP 500. */
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** WebSocket close codes used by roomcast. */
+export const CloseCode = {
+  /** Normal closure. */
+  NORMAL: 1000,
+  /** Policy violation: bad auth, bad origin or repeated protocol abuse. Do not retry as is. */
+  POLICY: 1008,
+  /** The server is restarting or shutting down: reconnect (elsewhere) and resume. */
+  SERVICE_RESTART: 1012,
+  /** Try again later (too many connections). */
+  TRY_AGAIN_LATER: 1013,
+  /** The subscriber token expired and was not refreshed in time. */
+  TOKEN_EXPIRED: 4001,
+  /** The subscriber read too slowly; its backlog passed the limit. Reconnect and resume. */
+  SLOW_CONSUMER: 4008,
+} as const;
+
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

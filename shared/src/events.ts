@@ -1,0 +1,166 @@
+/**
+ * Zod schemas for every Huddle01 webhook roomcast knows, and the types inferred from them.
+ *
+ * Sources: the `WebhookEvents` type of @huddle01/server-sdk 2.6 (nine events) and the public
+ * docs' `recording:stopped {id, roomId}` with optional top-level `cid` / `ipfsUrl`.
+ * Every object schema is loose: fields Huddle01 adds later are kept, never stripped.
+ */
+import { z } from 'zod';
+
+/** Milliseconds since the epoch, as Huddle01 sends them. */
+const timestamp = z.number().finite();
+const nonEmpty = z.string().min(1);
+
+const browser = z.looseObject({ name: z.string().optional(), version: z.string().optional() });
+const device = z.looseObject({
+  model: z.string().optional(),
+  type: z.string().optional(),
+  vendor: z.string().optional(),
+});
+const geoData = z.looseObject({ region: z.string(), country: z.string() });
+
+export const meetingStartedPayload = z.looseObject({
+  sessionId: nonEmpty,
+  roomId: nonEmpty,
+  createdAt: timestamp,
+});
+
+export const meetingEndedPayload = z.looseObject({
+  sessionId: nonEmpty,
+  roomId: nonEmpty,
+  createdAt: timestamp,
+  endedAt: timestamp,
+  duration: z.number(),
+  participants: z.number(),
+  maxParticipants: z.number(),
+  audioMinutes: z.number(),
+  videoMinutes: z.number(),
+});
+
+export const peerJoinedPayload = z.looseObject({
+  id: nonEmpty,
+  sessionId: nonEmpty,
+  roomId: nonEmpty,
+  joinedAt: timestamp,
+  metadata: z.string().optional(),
+  role: z.string().optional(),
+  version: z.string().optional(),
+  browser,
+  geoData: geoData.optional(),
+  device,
+});
+
+export const peerLeftPayload = z.looseObject({
+  id: nonEmpty,
+  sessionId: nonEmpty,
+  roomId: nonEmpty,
+  leftAt: timestamp,
+  duration: z.number(),
+  metadata: z.string().optional(),
+  role: z.string().optional(),
+});
+
+/** Track events carry the peer id only: roomcast routes them through its peer→room index. */
+export const peerTrackPayload = z.looseObject({ id: nonEmpty, track: nonEmpty });
+
+export const recordingFile = z.looseObject({
+  duration: z.number(),
+  size: z.number(),
+  filename: z.string(),
+  location: z.string(),
+  cid: z.string().optional(),
+});
+
+export const recordingStream = z.looseObject({
+  duration: z.number(),
+  url: z.string(),
+  startedAt: timestamp,
+  endedAt: timestamp,
+});
+
+export const recordingPayload = z.looseObject({
+  id: nonEmpty,
+  roomId: nonEmpty,
+  sessionId: nonEmpty,
+  files: z.array(recordingFile),
+  streams: z.array(recordingStream),
+  cid: z.string().optional(),
+  ipfsUrl: z.string().optional(),
+});
+
+/** The public docs' variant: only `{id, roomId}` is promised. */
+export const recordingStoppedPayload = z.looseObject({
+  id: nonEmpty,
+  roomId: nonEmpty,
+  sessionId: z.string().optional(),
+  files: z.array(recordingFile).optional(),
+  streams: z.array(recordingStream).optional(),
+  cid: z.string().optional(),
+  ipfsUrl: z.string().optional(),
+});
+
+/** Payload schema of each known event name. */
+export const payloadSchemas = {
+  'meeting:started': meetingStartedPayload,
+  'meeting:ended': meetingEndedPayload,
+  'peer:joined': peerJoinedPayload,
+  'peer:left': peerLeftPayload,
+  'peer:trackPublished': peerTrackPayload,
+  'peer:trackUnpublished': peerTrackPayload,
+  'recording:started': recordingPayload,
+  'recording:ended': recordingPayload,
+  'recording:updated': recordingPayload,
+  'recording:stopped': recordingStoppedPayload,
+} as const;
+
+/** Every webhook event name roomcast understands. */
+export type EventName = keyof typeof payloadSchemas;
+
+/** The known event names, in a stable order. */
+export const EVENT_NAMES = Object.keys(payloadSchemas) as EventName[];
+
+/** Payload type of each event name, e.g. `EventPayloads['peer:joined']`. */
+export type EventPayloads = { [K in EventName]: z.infer<(typeof payloadSchemas)[K]> };
+
+export type MeetingStartedPayload = EventPayloads['meeting:started'];
+export type MeetingEndedPayload = EventPayloads['meeting:ended'];
+export type PeerJoinedPayload = EventPayloads['peer:joined'];
+export type PeerLeftPayload = EventPayloads['peer:left'];
+export type PeerTrackPayload = EventPayloads['peer:trackPublished'];
+export type RecordingPayload = EventPayloads['recording:started'];
+export type RecordingStoppedPayload = EventPayloads['recording:stopped'];
+
+const envelope = <K extends EventName>(name: K) =>
+  z.looseObject({ id: nonEmpty, event: z.literal(name), payload: payloadSchemas[name] });
+
+/** A whole webhook body `{id, event, payload}`, discriminated on `event`. */
+export const webhookSchema = z.discriminatedUnion('event', [
+  envelope('meeting:started'),
+  envelope('meeting:ended'),
+  envelope('peer:joined'),
+  envelope('peer:left'),
+  envelope('peer:trackPublished'),
+  envelope('peer:trackUnpublished'),
+  envelope('recording:started'),
+  envelope('recording:ended'),
+  envelope('recording:updated'),
+  envelope('recording:stopped'),
+]);
+
+/** A parsed, known webhook. `event` narrows `payload`. */
+export type Webhook = z.infer<typeof webhookSchema>;
+
+/** One `{event, payload}` pair with the payload type following the name. */
+export type RoomEvent = { [K in EventName]: { event: K; payload: EventPayloads[K] } }[EventName];
+
+/** True when `name` is one of the events roomcast understands. */
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.hasOwn(payloadSchemas, name);
+}
+
+/** Events that carry no roomId and are routed through the peer→room index. */
+export function isTrackEvent(
+  name: EventName,
+): name is 'peer:trackPublished' | 'peer:trackUnpublished' {
+  return name === 'peer:trackPublished' || name === 'peer:trackUnpublished';
+}

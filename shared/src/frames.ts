@@ -1,0 +1,98 @@
+/**
+ * Wire frames of the public contract (WebSocket text frames and SSE `data:` lines).
+ * Type names are fixed by DESIGN.md; fields may be added, never renamed.
+ */
+import type { EventName, EventPayloads } from './events.ts';
+import type { RoomState } from './room-state.ts';
+
+/** A position in a room's log: the log incarnation (`epoch`) and the sequence number in it. */
+export interface Position {
+  epoch: string;
+  seq: number;
+}
+
+/** client → server: start receiving a room; `since` = `"<epoch>:<seq>"` resumes after it. */
+export interface SubscribeFrame {
+  type: 'subscribe';
+  room: string;
+  since?: string;
+}
+
+/** client → server: stop receiving a room. */
+export interface UnsubscribeFrame {
+  type: 'unsubscribe';
+  room: string;
+}
+
+/** client → server: present (or refresh) the subscriber token. */
+export interface AuthFrame {
+  type: 'auth';
+  token: string;
+}
+
+export type ClientFrame = SubscribeFrame | UnsubscribeFrame | AuthFrame;
+
+/** server → client: the room's whole state at `seq`; sent when there is no valid resume point. */
+export interface SnapshotFrame extends Position {
+  type: 'snapshot';
+  room: string;
+  state: RoomState;
+  /** Always false: a snapshot means the subscriber could not be resumed. */
+  recovered: false;
+}
+
+/** server → client: one event of a room's log. */
+export type EventFrame = {
+  [K in EventName]: Position & {
+    type: 'event';
+    room: string;
+    /** The webhook id (unique per event; synthetic events get their own). */
+    id: string;
+    event: K;
+    payload: EventPayloads[K];
+  };
+}[EventName];
+
+/** server → client: the subscription is live; `seq` is the position the subscriber now holds. */
+export interface SubscribedFrame extends Position {
+  type: 'subscribed';
+  room: string;
+  /** True when the missed events were replayed from history (no snapshot was needed). */
+  recovered: boolean;
+}
+
+/** server → client: something went wrong; `room` is set when it concerns one room only. */
+export interface ErrorFrame {
+  type: 'error';
+  code: string;
+  message: string;
+  room?: string;
+}
+
+export type ServerFrame = SnapshotFrame | EventFrame | SubscribedFrame | ErrorFrame;
+
+/** Formats a position as the `<epoch>:<seq>` string used by `since` and SSE ids. */
+export function formatPosition(position: Position): string {
+  return `${position.epoch}:${position.seq}`;
+}
+
+/** Parses `<epoch>:<seq>`; undefined when malformed. */
+export function parsePosition(text: string): Position | undefined {
+  const colon = text.lastIndexOf(':');
+  if (colon <= 0) return undefined;
+  const epoch = text.slice(0, colon);
+  const digits = text.slice(colon + 1);
+  if (!/^[0-9]{1,15}$/.test(digits) || !/^[A-Za-z0-9_-]{1,64}$/.test(epoch)) return undefined;
+  return { epoch, seq: Number(digits) };
+}
+
+/** Room ids: 1–200 characters, no whitespace or control characters (Huddle01's look like `mjc-vksd-ktu`). */
+export function isValidRoomId(room: unknown): room is string {
+  return (
+    typeof room === 'string' &&
+    room.length > 0 &&
+    room.length <= 200 &&
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+    !/[\s\u0000-\u001f\u007f]/.test(room)
+  );
+}

@@ -1,0 +1,5 @@
+/** @roomcast/shared: event schemas, wire frames, code tables and the room-state reducer. */
+export * from './events.ts';
+export * from './codes.ts';
+export * from './frames.ts';
+export * from './room-state.ts';

@@ -1,0 +1,492 @@
+/**
+ * A room's live state, folded from Huddle01 webhook events.
+ *
+ * Webhooks arrive late, twice, or out of order, so the reducer decides with the events' own
+ * timestamps wherever they carry one, and keeps just enough history (tombstones, past sessions,
+ * ended recording ids) that a late event cannot resurrect what a newer one already settled.
+ *
+ * Pure and dependency-free: only types come from events.ts, the input state is never mutated,
+ * and the state is plain JSON (no `undefined` values, no Maps) because it is sent in snapshots.
+ * Records are keyed by ids that come from the outside, so every lookup goes through
+ * `Object.hasOwn` and every write creates a data property: a peer called `__proto__` or
+ * `constructor` is an ordinary key.
+ */
+import type {
+  EventPayloads,
+  MeetingEndedPayload,
+  MeetingStartedPayload,
+  PeerJoinedPayload,
+  PeerLeftPayload,
+  RecordingPayload,
+  RecordingStoppedPayload,
+  RoomEvent,
+} from './events.ts';
+
+/** One recorded file, as Huddle01 lists it in recording events. */
+export type RecordingFile = EventPayloads['recording:started']['files'][number];
+
+/** One live stream of a recording, as Huddle01 lists it in recording events. */
+export type RecordingStream = EventPayloads['recording:started']['streams'][number];
+
+/** A peer present in the current session. */
+export interface PeerState {
+  id: string;
+  sessionId: string;
+  joinedAt: number;
+  role?: string;
+  /** metadata parsed as JSON when it is valid JSON, else the raw string */
+  metadata?: unknown;
+  browser?: { name?: string; version?: string };
+  device?: { model?: string; type?: string; vendor?: string };
+  geoData?: { region: string; country: string };
+  /** published track labels, sorted, unique (audio, video, screen-share-video, ...) */
+  tracks: string[];
+}
+
+/** The current (or last) session of the room. */
+export interface MeetingState {
+  active: boolean;
+  sessionId?: string;
+  /** `createdAt` of the session; unknown until a meeting:started or meeting:ended arrives */
+  startedAt?: number;
+  endedAt?: number;
+  /**
+   * Earliest timestamp seen for this session (createdAt, joinedAt, leftAt, stream startedAt).
+   * An unknown session whose event is older than this is stale, not a new meeting. Kept apart
+   * from `startedAt` so that `startedAt` is always the real `createdAt`, whatever arrives first.
+   */
+  earliestAt?: number;
+}
+
+/** The current (or last) recording of the current session. */
+export interface RecordingState {
+  active: boolean;
+  id?: string;
+  files?: RecordingFile[];
+  streams?: RecordingStream[];
+  cid?: string;
+  ipfsUrl?: string;
+  /** ids of recordings known to be over (at most the 16 most recent): a late start is ignored */
+  endedIds?: string[];
+}
+
+/** Everything roomcast knows about one room, as a plain JSON-serializable object. */
+export interface RoomState {
+  roomId: string;
+  meeting: MeetingState;
+  /** present peers by id */
+  peers: Record<string, PeerState>;
+  /** tombstones: departed peer id -> leftAt (ms), kept so a late peer:joined older than its peer:left adds no ghost */
+  departed: Record<string, number>;
+  recording: RecordingState;
+  /** sessions of this room that are over or were replaced; their late events are ignored (keep at most the 16 most recent) */
+  pastSessions: string[];
+  /** largest timestamp seen (event timestamps, or the receivedAt argument) */
+  updatedAt: number;
+}
+
+/** How many past session ids and ended recording ids are remembered. */
+const MEMORY = 16;
+
+/** The state of a room nothing is known about yet. */
+export function emptyRoomState(roomId: string): RoomState {
+  return {
+    roomId,
+    meeting: { active: false },
+    peers: {},
+    departed: {},
+    recording: { active: false },
+    pastSessions: [],
+    updatedAt: 0,
+  };
+}
+
+/** Number of peers present in the room right now. */
+export function peerCount(state: RoomState): number {
+  return Object.keys(state.peers).length;
+}
+
+/**
+ * Folds one webhook event into the room state and returns the new state (the input is never
+ * mutated; unchanged parts are shared). Events of another room are ignored (same object back).
+ * `receivedAt` (ms), when given, only advances `updatedAt`; ordering decisions use the events'
+ * own timestamps. Applying the same peer/meeting event twice equals applying it once.
+ */
+export function reduceRoom(state: RoomState, event: RoomEvent, receivedAt?: number): RoomState {
+  // Track events carry no roomId; the caller routes them. Anything else must name this room.
+  const roomId = (event.payload as { roomId?: unknown }).roomId;
+  if (roomId !== undefined && roomId !== state.roomId) return state;
+
+  const next = apply(state, event);
+  let updatedAt = next.updatedAt;
+  for (const time of [...eventTimes(event), receivedAt]) {
+    // NaN would poison every later max(), so only finite numbers count.
+    if (time !== undefined && Number.isFinite(time) && time > updatedAt) updatedAt = time;
+  }
+  return updatedAt === next.updatedAt ? next : { ...next, updatedAt };
+}
+
+function apply(state: RoomState, event: RoomEvent): RoomState {
+  switch (event.event) {
+    case 'meeting:started': {
+      const p = event.payload;
+      return inSession(state, p.sessionId, p.createdAt, (s) => meetingStarted(s, p));
+    }
+    case 'meeting:ended': {
+      const p = event.payload;
+      return inSession(state, p.sessionId, p.createdAt, (s) => meetingEnded(s, p));
+    }
+    case 'peer:joined': {
+      const p = event.payload;
+      return inSession(state, p.sessionId, p.joinedAt, (s) => peerJoined(s, p));
+    }
+    case 'peer:left': {
+      const p = event.payload;
+      return inSession(state, p.sessionId, p.leftAt, (s) => peerLeft(s, p));
+    }
+    case 'peer:trackPublished':
+    case 'peer:trackUnpublished':
+      // No sessionId and no timestamp: they apply to the current session in arrival order.
+      return track(state, event.payload.id, event.payload.track, event.event);
+    case 'recording:started':
+    case 'recording:updated': {
+      const p = event.payload;
+      const at = streamsStart(p.streams);
+      return event.event === 'recording:started'
+        ? inSession(state, p.sessionId, at, (s) => recordingStarted(s, p))
+        : inSession(state, p.sessionId, at, (s) => recordingUpdated(s, p));
+    }
+    case 'recording:ended':
+    case 'recording:stopped': {
+      const p = event.payload;
+      return inSession(state, p.sessionId, streamsStart(p.streams), (s) => recordingEnded(s, p));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+/**
+ * Positions the state on `sessionId` and runs `handle` there, or ignores the event.
+ * `at` is the event's own timestamp (undefined when it has none).
+ */
+function inSession(
+  state: RoomState,
+  sessionId: string | undefined,
+  at: number | undefined,
+  handle: (state: RoomState) => RoomState,
+): RoomState {
+  const current = state.meeting.sessionId;
+  // recording:stopped may omit its session: it can only be about the current one.
+  if (sessionId === undefined) return handle(state);
+  if (sessionId === current) {
+    const earliestAt = state.meeting.earliestAt;
+    if (at === undefined || (earliestAt !== undefined && earliestAt <= at)) return handle(state);
+    return handle({ ...state, meeting: { ...state.meeting, earliestAt: at } });
+  }
+  // Checked after `current`: the current session is in pastSessions once it has ended, and its
+  // late recording events (files are uploaded after the meeting) are still wanted.
+  if (state.pastSessions.includes(sessionId)) return state;
+  if (current !== undefined) {
+    // Without a timestamp we cannot tell a newer session from an old unseen one: keep the
+    // current session. The session is not marked past, so its timed events still count.
+    if (at === undefined) return state;
+    const earliestAt = state.meeting.earliestAt;
+    if (earliestAt !== undefined && at < earliestAt) {
+      return { ...state, pastSessions: remember(state.pastSessions, sessionId) };
+    }
+  }
+  const meeting: MeetingState = { active: true, sessionId };
+  if (at !== undefined) meeting.earliestAt = at;
+  return handle({
+    ...state,
+    meeting,
+    peers: {},
+    departed: {},
+    recording: { active: false },
+    pastSessions:
+      current === undefined ? state.pastSessions : remember(state.pastSessions, current),
+  });
+}
+
+/** True once the current session has ended: its peer and meeting events are then moot. */
+function over(state: RoomState): boolean {
+  return state.meeting.endedAt !== undefined;
+}
+
+function meetingStarted(state: RoomState, p: MeetingStartedPayload): RoomState {
+  // meeting:ended already set startedAt from its own createdAt; a late start must not reopen.
+  if (over(state)) return state;
+  if (state.meeting.active && state.meeting.startedAt === p.createdAt) return state;
+  return { ...state, meeting: { ...state.meeting, active: true, startedAt: p.createdAt } };
+}
+
+function meetingEnded(state: RoomState, p: MeetingEndedPayload): RoomState {
+  if (over(state)) return state;
+  const sessionId = state.meeting.sessionId ?? p.sessionId;
+  // Everyone present leaves when the meeting ends; tombstones record it like a peer:left would.
+  const departed = withEntries(
+    state.departed,
+    Object.keys(state.peers).map((id) => [
+      id,
+      Math.max(own(state.departed, id) ?? p.endedAt, p.endedAt),
+    ]),
+  );
+  return {
+    ...state,
+    meeting: { ...state.meeting, active: false, startedAt: p.createdAt, endedAt: p.endedAt },
+    peers: {},
+    departed,
+    recording: stopRecording(state.recording),
+    pastSessions: remember(state.pastSessions, sessionId),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peers: per peer id, the join or leave with the largest timestamp wins (a leave wins a tie).
+
+function peerJoined(state: RoomState, p: PeerJoinedPayload): RoomState {
+  if (over(state)) return state;
+  const leftAt = own(state.departed, p.id);
+  if (leftAt !== undefined && leftAt >= p.joinedAt) return state;
+  const present = own(state.peers, p.id);
+  if (present !== undefined && present.joinedAt > p.joinedAt) return state;
+  // The same join twice keeps the tracks published since; a newer join is a fresh stay.
+  const tracks = present !== undefined && present.joinedAt === p.joinedAt ? present.tracks : [];
+  return {
+    ...state,
+    peers: withEntries(state.peers, [[p.id, toPeer(p, tracks)]]),
+    // The present record's joinedAt now outranks the old tombstone, which would only be noise.
+    departed: withoutEntry(state.departed, p.id),
+  };
+}
+
+function peerLeft(state: RoomState, p: PeerLeftPayload): RoomState {
+  if (over(state)) return state;
+  const present = own(state.peers, p.id);
+  if (present !== undefined) {
+    if (present.joinedAt > p.leftAt) return state; // the end of an older stay
+    return {
+      ...state,
+      peers: withoutEntry(state.peers, p.id),
+      departed: withEntries(state.departed, [[p.id, p.leftAt]]),
+    };
+  }
+  const leftAt = own(state.departed, p.id);
+  if (leftAt !== undefined && leftAt >= p.leftAt) return state;
+  return { ...state, departed: withEntries(state.departed, [[p.id, p.leftAt]]) };
+}
+
+function toPeer(p: PeerJoinedPayload, tracks: string[]): PeerState {
+  const peer: PeerState = { id: p.id, sessionId: p.sessionId, joinedAt: p.joinedAt, tracks };
+  if (typeof p.role === 'string') peer.role = p.role;
+  if (typeof p.metadata === 'string') peer.metadata = parseMetadata(p.metadata);
+  const browser = pickStrings(p.browser, ['name', 'version']);
+  if (browser !== undefined) peer.browser = browser;
+  const device = pickStrings(p.device, ['model', 'type', 'vendor']);
+  if (device !== undefined) peer.device = device;
+  if (p.geoData !== undefined) {
+    peer.geoData = { region: p.geoData.region, country: p.geoData.country };
+  }
+  return peer;
+}
+
+/** Huddle01 metadata is a string the SDK usually fills with JSON. */
+function parseMetadata(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+/** Copies the named string fields only: loose payload objects may carry anything else. */
+function pickStrings<K extends string>(
+  source: unknown,
+  keys: readonly K[],
+): Partial<Record<K, string>> | undefined {
+  if (typeof source !== 'object' || source === null) return undefined;
+  const picked: Partial<Record<K, string>> = {};
+  for (const key of keys) {
+    const value: unknown = Object.hasOwn(source, key)
+      ? (source as Record<string, unknown>)[key]
+      : undefined;
+    if (typeof value === 'string') picked[key] = value;
+  }
+  return picked;
+}
+
+function track(
+  state: RoomState,
+  id: string,
+  label: string,
+  event: 'peer:trackPublished' | 'peer:trackUnpublished',
+): RoomState {
+  const present = own(state.peers, id);
+  if (present === undefined) return state;
+  const has = present.tracks.includes(label);
+  const publish = event === 'peer:trackPublished';
+  if (has === publish) return state;
+  const tracks = publish
+    ? [...present.tracks, label].toSorted()
+    : present.tracks.filter((t) => t !== label);
+  return { ...state, peers: withEntries(state.peers, [[id, { ...present, tracks }]]) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recordings: no timestamps of their own, so arrival order, except that an ended id stays ended.
+
+function recordingStarted(state: RoomState, p: RecordingPayload): RoomState {
+  const rec = state.recording;
+  const endedIds = rec.endedIds ?? [];
+  if (endedIds.includes(p.id)) return state;
+  // A room records one thing at a time: a new id means the previous recording is over.
+  const replaced = rec.active && rec.id !== undefined && rec.id !== p.id;
+  let ids = replaced && rec.id !== undefined ? remember(endedIds, rec.id) : endedIds;
+  // After meeting:ended a late start is of a recording that is necessarily over too; remembering
+  // it keeps a duplicate of this start from displacing a recording that arrived after it.
+  const ended = over(state);
+  if (ended) ids = remember(ids, p.id);
+  const same = rec.id === p.id;
+  return {
+    ...state,
+    recording: compact({
+      active: !ended,
+      id: p.id,
+      files: [...p.files],
+      streams: [...p.streams],
+      cid: p.cid ?? (same ? rec.cid : undefined),
+      ipfsUrl: p.ipfsUrl ?? (same ? rec.ipfsUrl : undefined),
+      endedIds: ids,
+    }),
+  };
+}
+
+function recordingUpdated(state: RoomState, p: RecordingPayload): RoomState {
+  const rec = state.recording;
+  // An update for a recording we did not know is the first sign of it: treat it as its start.
+  if (rec.id !== p.id) return recordingStarted(state, p);
+  return {
+    ...state,
+    recording: compact({
+      ...rec,
+      files: [...p.files],
+      streams: [...p.streams],
+      cid: p.cid ?? rec.cid,
+      ipfsUrl: p.ipfsUrl ?? rec.ipfsUrl,
+    }),
+  };
+}
+
+function recordingEnded(state: RoomState, p: RecordingStoppedPayload): RoomState {
+  const rec = state.recording;
+  const endedIds = remember(rec.endedIds ?? [], p.id);
+  if (rec.id !== undefined && rec.id !== p.id) {
+    // Another recording is the current one: only remember that this one is over.
+    return endedIds === rec.endedIds ? state : { ...state, recording: { ...rec, endedIds } };
+  }
+  return {
+    ...state,
+    recording: compact({
+      ...rec,
+      active: false,
+      id: p.id,
+      files: p.files !== undefined ? [...p.files] : rec.files,
+      streams: p.streams !== undefined ? [...p.streams] : rec.streams,
+      cid: p.cid ?? rec.cid,
+      ipfsUrl: p.ipfsUrl ?? rec.ipfsUrl,
+      endedIds,
+    }),
+  };
+}
+
+function stopRecording(rec: RecordingState): RecordingState {
+  if (!rec.active) return rec;
+  if (rec.id === undefined) return { ...rec, active: false };
+  return { ...rec, active: false, endedIds: remember(rec.endedIds ?? [], rec.id) };
+}
+
+/** The earliest stream start: the only timestamp a recording event carries. */
+function streamsStart(streams: readonly RecordingStream[] | undefined): number | undefined {
+  let earliest: number | undefined;
+  for (const stream of streams ?? []) {
+    if (
+      Number.isFinite(stream.startedAt) &&
+      (earliest === undefined || stream.startedAt < earliest)
+    ) {
+      earliest = stream.startedAt;
+    }
+  }
+  return earliest;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** Every timestamp an event carries, for `updatedAt`. */
+function eventTimes(event: RoomEvent): number[] {
+  switch (event.event) {
+    case 'meeting:started':
+      return [event.payload.createdAt];
+    case 'meeting:ended':
+      return [event.payload.createdAt, event.payload.endedAt];
+    case 'peer:joined':
+      return [event.payload.joinedAt];
+    case 'peer:left':
+      return [event.payload.leftAt];
+    case 'peer:trackPublished':
+    case 'peer:trackUnpublished':
+      return [];
+    case 'recording:started':
+    case 'recording:updated':
+    case 'recording:ended':
+    case 'recording:stopped':
+      return (event.payload.streams ?? []).flatMap((s) => [s.startedAt, s.endedAt]);
+  }
+}
+
+/** `record[key]` when it is the record's own property (never something from a prototype). */
+function own<V>(record: Record<string, V>, key: string): V | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/**
+ * A copy of `record` with `entries` set (later entries win). `Object.fromEntries` and spread
+ * create data properties, so `__proto__` is stored as a key instead of replacing the prototype
+ * (a plain `copy[key] = value` would).
+ */
+function withEntries<V>(
+  record: Record<string, V>,
+  entries: readonly (readonly [string, V])[],
+): Record<string, V> {
+  if (entries.length === 0) return record;
+  return Object.fromEntries([...Object.entries(record), ...entries]);
+}
+
+/** A copy of `record` without `key` (the same record when the key is absent). */
+function withoutEntry<V>(record: Record<string, V>, key: string): Record<string, V> {
+  if (!Object.hasOwn(record, key)) return record;
+  const copy = { ...record };
+  delete copy[key];
+  return copy;
+}
+
+/** Appends `item` once, keeping the MEMORY most recent; the same array when already there. */
+function remember(list: readonly string[], item: string): string[] {
+  if (list.includes(item)) return list as string[];
+  const next = [...list, item];
+  return next.length > MEMORY ? next.slice(next.length - MEMORY) : next;
+}
+
+/** Drops undefined fields and empty endedIds, so the state survives a JSON round trip as is. */
+function compact(rec: RecordingState): RecordingState {
+  const out: RecordingState = { active: rec.active };
+  if (rec.id !== undefined) out.id = rec.id;
+  if (rec.files !== undefined) out.files = rec.files;
+  if (rec.streams !== undefined) out.streams = rec.streams;
+  if (rec.cid !== undefined) out.cid = rec.cid;
+  if (rec.ipfsUrl !== undefined) out.ipfsUrl = rec.ipfsUrl;
+  if (rec.endedIds !== undefined && rec.endedIds.length > 0) out.endedIds = rec.endedIds;
+  return out;
+}

@@ -1,0 +1,32 @@
+// Runs every test file under test/ with node's own test runner (TypeScript through tsx).
+// Node 20's `--test` does not expand globs, so the files are collected here.
+import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const only = process.argv.slice(2);
+
+/** @param {string} dir @returns {string[]} */
+function collect(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'fixtures' ? [] : collect(path);
+    return entry.name.endsWith('.test.ts') ? [relative(root, path)] : [];
+  });
+}
+
+const files = collect(join(root, 'test'))
+  .filter((file) => only.length === 0 || only.some((pattern) => file.includes(pattern)))
+  .sort();
+if (files.length === 0) {
+  console.error('no test files matched', only);
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+);
+process.exit(result.status ?? 1);
