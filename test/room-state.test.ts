@@ -1,11 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type {
-  PeerJoinedPayload,
-  RecordingStoppedPayload,
-  RoomEvent,
-} from '../shared/src/events.ts';
+import type { PeerJoinedPayload, RoomEvent } from '../shared/src/events.ts';
 import {
   emptyRoomState,
   peerCount,
@@ -94,7 +90,12 @@ function recording(
   return { event, payload: { id, roomId: ROOM, sessionId, files, streams, ...rest } };
 }
 
-function stopped(payload: Omit<RecordingStoppedPayload, 'roomId'>): RoomEvent {
+function stopped(payload: {
+  id: string;
+  sessionId?: string;
+  files?: RecordingFile[];
+  ipfsUrl?: string;
+}): RoomEvent {
   return { event: 'recording:stopped', payload: { roomId: ROOM, ...payload } };
 }
 
@@ -537,6 +538,20 @@ describe('recording', () => {
     assert.deepEqual(state.recording.files, [file('r1')]);
     assert.equal(state.recording.cid, 'bafy');
     assert.equal(state.meeting.active, false);
+  });
+
+  it('starts arriving after meeting:ended count as ended, so a duplicate displaces nothing', () => {
+    const events = [
+      started('s1', 1000),
+      ended('s1', 1000, 5000),
+      recording('recording:started', 'r1', 's1'),
+      recording('recording:started', 'r2', 's1'),
+    ];
+    const state = fold(events);
+    assert.equal(state.recording.id, 'r2');
+    assert.equal(state.recording.active, false);
+    assert.deepEqual(state.recording.endedIds, ['r1', 'r2']);
+    assert.equal(reduceRoom(state, recording('recording:started', 'r1', 's1')), state);
   });
 
   it('keeps at most 16 ended recording ids', () => {

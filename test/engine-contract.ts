@@ -1,0 +1,219 @@
+/**
+ * The engine contract: one suite, run against every Engine implementation (memory now, Redis
+ * later). Import `engineContract` and call it with a factory.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, test } from 'node:test';
+import type { AppendInput, Engine, LogEntry } from '../server/src/engine/engine.ts';
+import { meetingStarted, peerJoined, peerLeft, track } from './helpers/payloads.ts';
+import { webhookId } from './helpers/server.ts';
+
+/** Options every engine factory must honour. */
+export interface ContractEngineOptions {
+  historySize?: number;
+  trackHold?: number;
+}
+
+function input(event: AppendInput['event'], payload: unknown, id = webhookId()): AppendInput {
+  return { webhookId: id, event, payload: payload as never, receivedAt: Date.now() };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs the contract suite against engines made by `create`. */
+export function engineContract(
+  name: string,
+  create: (options: ContractEngineOptions) => Promise<Engine>,
+) {
+  describe(`engine contract: ${name}`, () => {
+    const engines: Engine[] = [];
+    const make = async (options: ContractEngineOptions = {}) => {
+      const engine = await create(options);
+      engines.push(engine);
+      return engine;
+    };
+    afterEach(async () => {
+      await Promise.all(engines.splice(0).map((engine) => engine.close()));
+    });
+
+    test('append assigns consecutive seqs per room, in one epoch', async () => {
+      const engine = await make();
+      const a1 = await engine.append(input('meeting:started', meetingStarted('ca')));
+      const b1 = await engine.append(input('meeting:started', meetingStarted('cb')));
+      const a2 = await engine.append(input('peer:joined', peerJoined('ca', 'p1')));
+      assert.equal(a1.status, 'appended');
+      assert.equal(a2.status, 'appended');
+      assert.equal(b1.status, 'appended');
+      if (a1.status !== 'appended' || a2.status !== 'appended' || b1.status !== 'appended') return;
+      assert.deepEqual([a1.seq, a2.seq, b1.seq], [1, 2, 1]);
+      assert.equal(a1.epoch, a2.epoch);
+      assert.equal(a1.roomId, 'ca');
+    });
+
+    test('a repeated webhook id is a duplicate and changes nothing', async () => {
+      const engine = await make();
+      const id = webhookId();
+      await engine.append(input('meeting:started', meetingStarted('cd'), id));
+      assert.deepEqual(await engine.append(input('meeting:started', meetingStarted('cd'), id)), {
+        status: 'duplicate',
+      });
+      assert.equal((await engine.snapshot('cd')).seq, 1);
+      assert.equal(await engine.seen(id), true);
+      assert.equal(await engine.seen('never-seen'), false);
+    });
+
+    test('concurrent appends to one room get distinct consecutive seqs', async () => {
+      const engine = await make();
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          engine.append(input('peer:joined', peerJoined('cc', `p${i}`))),
+        ),
+      );
+      const seqs = results.map((r) => (r.status === 'appended' ? r.seq : -1)).sort((a, b) => a - b);
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: 200 }, (_, i) => i + 1),
+      );
+    });
+
+    test('snapshot is the reduced state at the head', async () => {
+      const engine = await make();
+      const empty = await engine.snapshot('cs');
+      assert.equal(empty.seq, 0);
+      assert.deepEqual(empty.state.peers, {});
+      await engine.append(input('meeting:started', meetingStarted('cs')));
+      await engine.append(input('peer:joined', peerJoined('cs', 'p1')));
+      await engine.append(input('peer:joined', peerJoined('cs', 'p2')));
+      await engine.append(input('peer:left', peerLeft('cs', 'p1')));
+      const snapshot = await engine.snapshot('cs');
+      assert.equal(snapshot.seq, 4);
+      assert.equal(snapshot.epoch, empty.epoch);
+      assert.deepEqual(Object.keys(snapshot.state.peers), ['p2']);
+      assert.equal(snapshot.state.meeting.active, true);
+    });
+
+    test('subscribers get every new entry in order, and nothing after unsubscribing', async () => {
+      const engine = await make();
+      const seen: LogEntry[] = [];
+      const stop = await engine.subscribe('cl', (entry) => seen.push(entry));
+      for (let i = 0; i < 5; i++)
+        await engine.append(input('peer:joined', peerJoined('cl', `p${i}`)));
+      await engine.append(input('peer:joined', peerJoined('other-room', 'x')));
+      for (let i = 0; i < 50 && seen.length < 5; i++) await sleep(10);
+      assert.deepEqual(
+        seen.map((e) => e.seq),
+        [1, 2, 3, 4, 5],
+      );
+      assert.ok(seen.every((e) => e.roomId === 'cl' && e.event === 'peer:joined'));
+      await stop();
+      await engine.append(input('peer:joined', peerJoined('cl', 'late')));
+      await sleep(50);
+      assert.equal(seen.length, 5);
+    });
+
+    test('read: inside history recovers exactly the missed entries', async () => {
+      const engine = await make();
+      for (let i = 0; i < 6; i++)
+        await engine.append(input('peer:joined', peerJoined('cr', `p${i}`)));
+      const { epoch } = await engine.snapshot('cr');
+      const result = await engine.read('cr', { epoch, seq: 3 });
+      assert.equal(result.recovered, true);
+      if (!result.recovered) return;
+      assert.deepEqual(
+        result.entries.map((e) => e.seq),
+        [4, 5, 6],
+      );
+      assert.deepEqual(result.head, { epoch, seq: 6 });
+      const atHead = await engine.read('cr', { epoch, seq: 6 });
+      assert.equal(atHead.recovered, true);
+      if (atHead.recovered) assert.equal(atHead.entries.length, 0);
+    });
+
+    test('read: another epoch, a future seq, or a trimmed history gives a snapshot', async () => {
+      const engine = await make({ historySize: 3 });
+      for (let i = 0; i < 6; i++)
+        await engine.append(input('peer:joined', peerJoined('ch', `p${i}`)));
+      const { epoch } = await engine.snapshot('ch');
+      for (const since of [
+        { epoch: 'otherEpoch', seq: 5 },
+        { epoch, seq: 99 },
+        { epoch, seq: 1 },
+      ]) {
+        const result = await engine.read('ch', since);
+        assert.equal(result.recovered, false, JSON.stringify(since));
+        if (!result.recovered) assert.equal(result.snapshot.seq, 6);
+      }
+      const inside = await engine.read('ch', { epoch, seq: 3 });
+      assert.equal(inside.recovered, true);
+      if (inside.recovered)
+        assert.deepEqual(
+          inside.entries.map((e) => e.seq),
+          [4, 5, 6],
+        );
+    });
+
+    test('track events route through the peer→room index; early ones wait for peer:joined', async () => {
+      const engine = await make({ trackHold: 5000 });
+      const early = await engine.append(input('peer:trackPublished', track('pt', 'video')));
+      assert.deepEqual(early, { status: 'held', peerId: 'pt' });
+      await engine.append(input('peer:joined', peerJoined('ct', 'pt')));
+      const later = await engine.append(input('peer:trackPublished', track('pt', 'audio')));
+      assert.equal(later.status === 'appended' && later.roomId, 'ct');
+      const snapshot = await engine.snapshot('ct');
+      assert.equal(snapshot.seq, 3);
+      assert.deepEqual(snapshot.state.peers.pt?.tracks, ['audio', 'video']);
+    });
+
+    test('a held track event whose peer never joins becomes a dead letter', async () => {
+      const engine = await make({ trackHold: 100 });
+      const id = webhookId();
+      await engine.append(input('peer:trackPublished', track('ghost'), id));
+      await sleep(300);
+      const letters = await engine.deadLetters();
+      assert.equal(letters.find((l) => l.webhookId === id)?.reason, 'UNROUTABLE');
+    });
+
+    test('dead letters are kept newest first and deduplicated by id', async () => {
+      const engine = await make();
+      const letter = {
+        webhookId: webhookId(),
+        event: 'x:y',
+        reason: 'UNKNOWN_EVENT' as const,
+        detail: 'd',
+        receivedAt: 1,
+        body: {},
+      };
+      assert.equal(await engine.deadLetter(letter), 'kept');
+      assert.equal(await engine.deadLetter(letter), 'duplicate');
+      const second = { ...letter, webhookId: webhookId() };
+      await engine.deadLetter(second);
+      const letters = await engine.deadLetters();
+      assert.deepEqual(
+        letters.slice(0, 2).map((l) => l.webhookId),
+        [second.webhookId, letter.webhookId],
+      );
+    });
+
+    test('rooms lists rooms with events, with peer counts', async () => {
+      const engine = await make();
+      await engine.append(input('meeting:started', meetingStarted('cr1')));
+      await engine.append(input('peer:joined', peerJoined('cr1', 'a')));
+      await engine.append(input('peer:joined', peerJoined('cr1', 'b')));
+      await engine.snapshot('never-written');
+      const rooms = await engine.rooms();
+      const room = rooms.find((r) => r.roomId === 'cr1');
+      assert.equal(room?.peers, 2);
+      assert.equal(room?.meetingActive, true);
+      assert.equal(room?.seq, 3);
+      assert.equal(
+        rooms.some((r) => r.roomId === 'never-written'),
+        false,
+      );
+    });
+
+    test('ping resolves while the engine is up', async () => {
+      const engine = await make();
+      await engine.ping();
+    });
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * Test servers: the real app on a real socket (port 0), closed after each test.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../server/src/app.ts';
+import { parseOptions } from '../../server/src/config.ts';
+import type { RoomcastOptions } from '../../server/src/config.ts';
+import type { Engine } from '../../server/src/engine/engine.ts';
+import { signRawWebhook } from '../../server/src/webhooks/sign-webhook.ts';
+import type { SignOptions } from '../../server/src/webhooks/sign-webhook.ts';
+import type { EventName } from '../../shared/src/index.ts';
+
+export const TEST_KEY = 'test-api-key-0123456789';
+
+/** A running test server. */
+export interface TestServer {
+  app: FastifyInstance;
+  /** Base URL, http://127.0.0.1:<port>. */
+  url: string;
+  wsUrl: string;
+  engine?: Engine;
+  close(): Promise<void>;
+}
+
+/** Starts the real app on port 0. */
+export async function startServer(
+  options: RoomcastOptions = {},
+  engine?: Engine,
+): Promise<TestServer> {
+  const config = parseOptions({ huddle01ApiKeys: [TEST_KEY], logLevel: 'silent', ...options });
+  const app = await buildApp({ config, engine, logger: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    engine,
+    close: () => app.close(),
+  };
+}
+
+let counter = 0;
+/** A unique webhook id. */
+export function webhookId(): string {
+  return `wh-test-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Options of postWebhook. */
+export interface PostOptions extends SignOptions {
+  id?: string;
+  key?: string;
+  contentType?: string;
+  /** Replace the signature header (or remove it with null). */
+  header?: string | null;
+  /** Send this raw text instead of the JSON body. */
+  raw?: string;
+}
+
+/** The answer to a webhook POST. */
+export interface WebhookAnswer {
+  status: number;
+  body: Record<string, unknown> & { error?: { code: string; message: string } };
+}
+
+/** Signs and posts a webhook; resolves to its status and JSON answer. */
+export async function postWebhook(
+  server: Pick<TestServer, 'url'>,
+  event: EventName | string,
+  payload: unknown,
+  options: PostOptions = {},
+): Promise<WebhookAnswer> {
+  const id = options.id ?? webhookId();
+  const text = options.raw ?? JSON.stringify({ id, event, payload });
+  const headers: Record<string, string> = { 'content-type': options.contentType ?? 'text/plain' };
+  if (options.header !== null) {
+    headers['huddle01-signature'] =
+      options.header ?? signRawWebhook(text, id, options.key ?? TEST_KEY, options);
+  }
+  const response = await fetch(`${server.url}/webhooks/huddle01`, {
+    method: 'POST',
+    headers,
+    body: text,
+  });
+  return { status: response.status, body: (await response.json()) as WebhookAnswer['body'] };
+}

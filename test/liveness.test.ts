@@ -1,0 +1,71 @@
+/**
+ * Liveness and backpressure: WS ping/pong termination, SSE heartbeats, slow SSE readers cut.
+ */
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { describe, test } from 'node:test';
+import { connect } from './helpers/ws-client.ts';
+import { peerJoined } from './helpers/payloads.ts';
+import { postWebhook, startServer } from './helpers/server.ts';
+
+describe('liveness', () => {
+  test('a WebSocket that does not answer pings is terminated; one that does stays', async () => {
+    const server = await startServer({ pingInterval: 100, pongTimeout: 100 });
+    try {
+      const silent = await connect(server.wsUrl, { autoPong: false });
+      const healthy = await connect(server.wsUrl);
+      assert.equal(await silent.closed, 1006);
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      assert.equal(healthy.closeCode, undefined);
+      healthy.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('SSE streams get comment heartbeats', async () => {
+    const server = await startServer({ sseHeartbeat: 50 });
+    try {
+      const controller = new AbortController();
+      const response = await fetch(`${server.url}/rooms/hb/events`, { signal: controller.signal });
+      const reader = response.body!.getReader();
+      let text = '';
+      while (!text.includes(': heartbeat'))
+        text += new TextDecoder().decode((await reader.read()).value);
+      controller.abort();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('an SSE reader that stops reading is cut; the server keeps serving', async () => {
+    const server = await startServer({ maxBufferedBytes: '64KiB' });
+    try {
+      const { port } = new URL(server.url);
+      const closed = new Promise<void>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, path: '/rooms/slow-sse/events' }, (res) => {
+          res.pause(); // never read
+          res.on('close', () => resolve());
+          res.on('error', () => resolve());
+        });
+        req.on('error', () => resolve());
+        req.end();
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const metadata = 'm'.repeat(100_000);
+      for (let i = 0; i < 200; i++) {
+        const answer = await postWebhook(
+          server,
+          'peer:joined',
+          peerJoined('slow-sse', `p${i}`, 1_790_000_000_000 + i, undefined, { metadata }),
+        );
+        assert.equal(answer.status, 200);
+      }
+      await closed;
+      const health = await fetch(`${server.url}/healthz`);
+      assert.equal(health.status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * The memory engine: the shared contract suite, plus what only memory does (eviction, TTLs).
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createMemoryEngine } from '../server/src/engine/memory-engine.ts';
+import { createDedupWindow } from '../server/src/engine/dedup-window.ts';
+import { engineContract } from './engine-contract.ts';
+import { peerJoined } from './helpers/payloads.ts';
+
+engineContract('memory', async (options) => createMemoryEngine(options));
+
+describe('memory engine specifics', () => {
+  test('history older than its TTL is not replayed: resume falls back to a snapshot', async () => {
+    let clock = 1_000_000;
+    const engine = createMemoryEngine({ historyTtl: 1000, now: () => clock });
+    for (let i = 0; i < 3; i++) {
+      await engine.append({
+        webhookId: `t${i}`,
+        event: 'peer:joined',
+        payload: peerJoined('ttl', `p${i}`),
+        receivedAt: clock,
+      });
+    }
+    const { epoch } = await engine.snapshot('ttl');
+    assert.equal((await engine.read('ttl', { epoch, seq: 1 })).recovered, true);
+    clock += 5000;
+    assert.equal((await engine.read('ttl', { epoch, seq: 1 })).recovered, false);
+    await engine.close();
+  });
+
+  test('an idle room without listeners is evicted; it comes back with a new epoch', async () => {
+    let clock = 1_000_000;
+    const engine = createMemoryEngine({ roomIdleTtl: 1000, now: () => clock });
+    await engine.append({
+      webhookId: 'e1',
+      event: 'peer:joined',
+      payload: peerJoined('idle', 'p'),
+      receivedAt: clock,
+    });
+    const before = await engine.snapshot('idle');
+    clock += 5000;
+    // The sweep runs on a timer; a short idle TTL makes it run every second.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    assert.equal((await engine.rooms()).length, 0);
+    const after = await engine.snapshot('idle');
+    assert.notEqual(after.epoch, before.epoch);
+    assert.equal(after.seq, 0);
+    await engine.close();
+  });
+
+  test('the dedup window forgets ids after the window, and holds at most maxIds', () => {
+    const window = createDedupWindow(1000, 3);
+    assert.equal(window.add('a', 0), true);
+    assert.equal(window.add('a', 10), false);
+    assert.equal(window.add('a', 2000), true);
+    for (const id of ['b', 'c', 'd', 'e']) window.add(id, 2000);
+    assert.equal(window.size, 3);
+    assert.equal(window.has('e', 2000), true);
+  });
+});

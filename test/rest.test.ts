@@ -1,0 +1,70 @@
+/**
+ * REST: room snapshots, the active-rooms list, health and readiness.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { meetingStarted, peerJoined, peerLeft } from './helpers/payloads.ts';
+import { postWebhook, startServer } from './helpers/server.ts';
+import type { TestServer } from './helpers/server.ts';
+
+describe('REST', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(() => server.close());
+
+  test('GET /rooms/:roomId is {roomId, epoch, seq, state}', async () => {
+    await postWebhook(server, 'meeting:started', meetingStarted('rest-a'));
+    await postWebhook(
+      server,
+      'peer:joined',
+      peerJoined('rest-a', 'p1', undefined, undefined, { metadata: '{"displayName":"Ada"}' }),
+    );
+    await postWebhook(server, 'peer:joined', peerJoined('rest-a', 'p2'));
+    await postWebhook(server, 'peer:left', peerLeft('rest-a', 'p2'));
+    const response = await fetch(`${server.url}/rooms/rest-a`);
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as {
+      roomId: string;
+      epoch: string;
+      seq: number;
+      state: { peers: Record<string, { metadata: unknown }>; meeting: { active: boolean } };
+    };
+    assert.equal(body.roomId, 'rest-a');
+    assert.equal(body.seq, 4);
+    assert.match(body.epoch, /^[\w-]+$/);
+    assert.deepEqual(Object.keys(body.state.peers), ['p1']);
+    assert.deepEqual(body.state.peers.p1?.metadata, { displayName: 'Ada' });
+  });
+
+  test('GET /rooms lists active rooms with peer counts, newest activity first', async () => {
+    await postWebhook(server, 'meeting:started', meetingStarted('rest-b'));
+    await postWebhook(server, 'peer:joined', peerJoined('rest-b', 'x'));
+    const body = (await (await fetch(`${server.url}/rooms`)).json()) as {
+      rooms: Array<{
+        roomId: string;
+        peers: number;
+        meetingActive: boolean;
+        recordingActive: boolean;
+      }>;
+    };
+    assert.equal(body.rooms[0]?.roomId, 'rest-b');
+    assert.equal(body.rooms[0]?.peers, 1);
+    assert.equal(body.rooms[0]?.meetingActive, true);
+    assert.equal(body.rooms.find((r) => r.roomId === 'rest-a')?.peers, 1);
+  });
+
+  test('invalid room id: 400 BAD_REQUEST; unknown route: 404 NOT_FOUND', async () => {
+    const bad = await fetch(`${server.url}/rooms/${encodeURIComponent('has space')}`);
+    assert.equal(bad.status, 400);
+    const missing = await fetch(`${server.url}/nowhere`);
+    assert.equal(missing.status, 404);
+    assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');
+  });
+
+  test('healthz and readyz answer 200 while the engine is up', async () => {
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+    assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+  });
+});
