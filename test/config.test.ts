@@ -54,8 +54,23 @@ describe('config', () => {
       () => withDevSecrets(configFromEnv({ NODE_ENV: 'production', HUDDLE01_API_KEY: 'k' })),
       /ROOMCAST_TOKEN_SECRET is required/,
     );
+    assert.throws(
+      () =>
+        withDevSecrets(
+          configFromEnv({
+            NODE_ENV: 'production',
+            HUDDLE01_API_KEY: 'k',
+            ROOMCAST_TOKEN_SECRET: 'short',
+          }),
+        ),
+      /ROOMCAST_TOKEN_SECRET must be at least 32 bytes/,
+    );
     const ok = withDevSecrets(
-      configFromEnv({ NODE_ENV: 'production', HUDDLE01_API_KEY: 'k', ROOMCAST_TOKEN_SECRET: 's' }),
+      configFromEnv({
+        NODE_ENV: 'production',
+        HUDDLE01_API_KEY: 'k',
+        ROOMCAST_TOKEN_SECRET: 'x'.repeat(32),
+      }),
     );
     assert.deepEqual(ok.generated, {});
   });

@@ -27,7 +27,9 @@ describe('liveness', () => {
     const server = await startServer({ sseHeartbeat: 50 });
     try {
       const controller = new AbortController();
-      const response = await fetch(`${server.url}/rooms/hb/events`, { signal: controller.signal });
+      const response = await fetch(server.authed('/rooms/hb/events'), {
+        signal: controller.signal,
+      });
       const reader = response.body!.getReader();
       let text = '';
       while (!text.includes(': heartbeat'))
@@ -43,11 +45,14 @@ describe('liveness', () => {
     try {
       const { port } = new URL(server.url);
       const closed = new Promise<void>((resolve) => {
-        const req = request({ host: '127.0.0.1', port, path: '/rooms/slow-sse/events' }, (res) => {
-          res.pause(); // never read
-          res.on('close', () => resolve());
-          res.on('error', () => resolve());
-        });
+        const req = request(
+          { host: '127.0.0.1', port, path: `/rooms/slow-sse/events?token=${server.token}` },
+          (res) => {
+            res.pause(); // never read
+            res.on('close', () => resolve());
+            res.on('error', () => resolve());
+          },
+        );
         req.on('error', () => resolve());
         req.end();
       });

@@ -23,7 +23,7 @@ describe('REST', () => {
     );
     await postWebhook(server, 'peer:joined', peerJoined('rest-a', 'p2'));
     await postWebhook(server, 'peer:left', peerLeft('rest-a', 'p2'));
-    const response = await fetch(`${server.url}/rooms/rest-a`);
+    const response = await server.get('/rooms/rest-a');
     assert.equal(response.status, 200);
     const body = (await response.json()) as {
       roomId: string;
@@ -41,7 +41,7 @@ describe('REST', () => {
   test('GET /rooms lists active rooms with peer counts, newest activity first', async () => {
     await postWebhook(server, 'meeting:started', meetingStarted('rest-b'));
     await postWebhook(server, 'peer:joined', peerJoined('rest-b', 'x'));
-    const body = (await (await fetch(`${server.url}/rooms`)).json()) as {
+    const body = (await (await server.get('/rooms')).json()) as {
       rooms: Array<{
         roomId: string;
         peers: number;
@@ -56,7 +56,7 @@ describe('REST', () => {
   });
 
   test('invalid room id: 400 BAD_REQUEST; unknown route: 404 NOT_FOUND', async () => {
-    const bad = await fetch(`${server.url}/rooms/${encodeURIComponent('has space')}`);
+    const bad = await server.get(`/rooms/${encodeURIComponent('has space')}`);
     assert.equal(bad.status, 400);
     const missing = await fetch(`${server.url}/nowhere`);
     assert.equal(missing.status, 404);

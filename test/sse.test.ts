@@ -18,7 +18,7 @@ describe('server-sent events', () => {
 
   test('headers: event-stream, no-cache, no proxy buffering, a retry hint', async () => {
     const controller = new AbortController();
-    const response = await fetch(`${server.url}/rooms/s-headers/events`, {
+    const response = await fetch(server.authed(`/rooms/s-headers/events`), {
       signal: controller.signal,
     });
     assert.equal(response.status, 200);
@@ -33,7 +33,7 @@ describe('server-sent events', () => {
 
   test('the first message is the snapshot, then live events with <epoch>:<seq> ids', async () => {
     await postWebhook(server, 'meeting:started', meetingStarted('s-live'));
-    const source = new TestEventSource(`${server.url}/rooms/s-live/events`);
+    const source = new TestEventSource(server.authed(`/rooms/s-live/events`));
     await source.until((m) => m.some((x) => x.type === 'subscribed'));
     const snapshot = source.messages[0]!;
     assert.equal(snapshot.type, 'snapshot');
@@ -50,7 +50,7 @@ describe('server-sent events', () => {
   });
 
   test('Last-Event-ID resumes with exactly the missed events (header and ?lastEventId=)', async () => {
-    const first = new TestEventSource(`${server.url}/rooms/s-resume/events`);
+    const first = new TestEventSource(server.authed(`/rooms/s-resume/events`));
     await first.until((m) => m.some((x) => x.type === 'subscribed'));
     await postWebhook(server, 'peer:joined', peerJoined('s-resume', 'a'));
     await first.until(() => first.events().length === 1);
@@ -59,11 +59,11 @@ describe('server-sent events', () => {
     await postWebhook(server, 'peer:joined', peerJoined('s-resume', 'b'));
     await postWebhook(server, 'peer:joined', peerJoined('s-resume', 'c'));
 
-    const byHeader = new TestEventSource(`${server.url}/rooms/s-resume/events`, {
+    const byHeader = new TestEventSource(server.authed(`/rooms/s-resume/events`), {
       'Last-Event-ID': lastId,
     });
     const byQuery = new TestEventSource(
-      `${server.url}/rooms/s-resume/events?lastEventId=${encodeURIComponent(lastId)}`,
+      server.authed(`/rooms/s-resume/events?lastEventId=${encodeURIComponent(lastId)}`),
     );
     for (const source of [byHeader, byQuery]) {
       await source.until((m) => m.some((x) => x.type === 'subscribed'));
@@ -84,7 +84,7 @@ describe('server-sent events', () => {
   test('a malformed or foreign Last-Event-ID gives a snapshot', async () => {
     await postWebhook(server, 'peer:joined', peerJoined('s-foreign', 'a'));
     for (const id of ['nonsense', 'otherEpoch:1']) {
-      const source = new TestEventSource(`${server.url}/rooms/s-foreign/events`, {
+      const source = new TestEventSource(server.authed(`/rooms/s-foreign/events`), {
         'Last-Event-ID': id,
       });
       await source.until((m) => m.some((x) => x.type === 'subscribed'));
@@ -95,7 +95,7 @@ describe('server-sent events', () => {
   });
 
   test('multi-room stream: one connection, every room, a composite id that resumes all', async () => {
-    const url = `${server.url}/events?room=mr-a&room=mr-b`;
+    const url = server.authed(`/events?room=mr-a&room=mr-b`);
     const first = new TestEventSource(url);
     await first.until((m) => m.filter((x) => x.type === 'subscribed').length === 2);
     await postWebhook(server, 'peer:joined', peerJoined('mr-a', 'a1'));
@@ -124,10 +124,10 @@ describe('server-sent events', () => {
   });
 
   test('bad requests: no room, invalid room id', async () => {
-    const none = await fetch(`${server.url}/events`);
+    const none = await fetch(server.authed(`/events`));
     assert.equal(none.status, 400);
     assert.equal(((await none.json()) as { error: { code: string } }).error.code, 'BAD_REQUEST');
-    const invalid = await fetch(`${server.url}/rooms/${encodeURIComponent('a b')}/events`);
+    const invalid = await fetch(server.authed(`/rooms/${encodeURIComponent('a b')}/events`));
     assert.equal(invalid.status, 400);
   });
 });

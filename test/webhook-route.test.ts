@@ -58,7 +58,7 @@ describe('webhook route', () => {
     const again = await postWebhook(server, 'meeting:started', meetingStarted('r-dup'), { id });
     assert.equal(first.body.seq, 1);
     assert.deepEqual(again.body, { ok: true, duplicate: true });
-    const snapshot = (await (await fetch(`${server.url}/rooms/r-dup`)).json()) as { seq: number };
+    const snapshot = (await (await server.get(`/rooms/r-dup`)).json()) as { seq: number };
     assert.equal(snapshot.seq, 1);
   });
 
@@ -191,7 +191,7 @@ describe('webhook route', () => {
     assert.equal(invalid.body.reason, 'INVALID_PAYLOAD');
     assert.match(String(invalid.body.message), /sessionId/);
 
-    const letters = (await (await fetch(`${server.url}/admin/dead-letters`)).json()) as {
+    const letters = (await (await server.get('/admin/dead-letters')).json()) as {
       deadLetters: Array<{ webhookId: string; reason: string; event: string }>;
     };
     assert.equal(letters.deadLetters.filter((l) => l.webhookId === id).length, 1);
@@ -206,7 +206,7 @@ describe('webhook route', () => {
     assert.deepEqual(held.body, { ok: true, held: true });
     const joined = await postWebhook(server, 'peer:joined', peerJoined('r-track', 'p-late'));
     assert.equal(joined.body.seq, 1);
-    const snapshot = (await (await fetch(`${server.url}/rooms/r-track`)).json()) as {
+    const snapshot = (await (await server.get(`/rooms/r-track`)).json()) as {
       seq: number;
       state: { peers: Record<string, { tracks: string[] }> };
     };
@@ -220,7 +220,7 @@ describe('webhook route', () => {
     const id = webhookId();
     await postWebhook(server, 'peer:trackPublished', track('p-never'), { id });
     await new Promise((resolve) => setTimeout(resolve, 400));
-    const letters = (await (await fetch(`${server.url}/admin/dead-letters`)).json()) as {
+    const letters = (await (await server.get('/admin/dead-letters')).json()) as {
       deadLetters: Array<{ webhookId: string; reason: string }>;
     };
     assert.equal(letters.deadLetters.find((l) => l.webhookId === id)?.reason, 'UNROUTABLE');

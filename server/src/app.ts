@@ -8,6 +8,7 @@ import websocket from '@fastify/websocket';
 import type { RoomcastConfig } from './config.ts';
 import type { Engine } from './engine/engine.ts';
 import { roomcastPlugin } from './plugin.ts';
+import { REDACTED_LOG_PATHS, serializeRequest } from './log-redaction.ts';
 
 /** Options of buildApp. */
 export interface BuildAppOptions {
@@ -18,13 +19,6 @@ export interface BuildAppOptions {
   /** pino logger options, or false for none. Default: JSON at config.logLevel. */
   logger?: boolean | Record<string, unknown>;
 }
-
-/** Pino paths that may hold secrets; they never reach a log line. */
-export const REDACTED_LOG_PATHS = [
-  'req.headers.authorization',
-  'req.headers["huddle01-signature"]',
-  'req.headers.cookie',
-];
 
 /** Builds the standalone server (routes at `/`). */
 export async function buildApp({
@@ -39,9 +33,11 @@ export async function buildApp({
         : {
             level: config.logLevel,
             redact: REDACTED_LOG_PATHS,
+            serializers: { req: serializeRequest },
             ...(logger === true ? {} : logger),
           },
     routerOptions: { maxParamLength: 300 },
+    trustProxy: config.trustProxy,
     forceCloseConnections: true,
   });
   await app.register(websocket, { options: { maxPayload: config.maxFrameBytes } });

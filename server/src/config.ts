@@ -96,6 +96,23 @@ export const optionsSchema = z.object({
   sseRetry: duration('2s'),
   /** Largest client WS frame. Env `ROOMCAST_MAX_FRAME_BYTES`. Default 4KiB. */
   maxFrameBytes: size('4KiB'),
+  /** Open subscriber connections (WS + SSE) per process. Env `ROOMCAST_MAX_CONNECTIONS`. Default 50000. */
+  maxConnections: count(50_000),
+  /** Open subscriber connections per client IP. Env `ROOMCAST_MAX_CONNECTIONS_PER_IP`. Default 2000. */
+  maxConnectionsPerIp: count(2000),
+  /** Connection attempts per client IP per second. Env `ROOMCAST_CONNECT_RATE`. Default 100. */
+  connectRatePerIp: count(100),
+  /** Trust X-Forwarded-For for the client IP (behind a proxy). Env `ROOMCAST_TRUST_PROXY`. Default false. */
+  trustProxy: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+    .default(false)
+    .transform((value) => value === true || value === 'true' || value === '1'),
+  /** Time a WS connection without a token has to send `{type:"auth"}`. Env `ROOMCAST_AUTH_TIMEOUT`. Default 10s. */
+  authTimeout: duration('10s'),
+  /** Time after a WS token expires for a refresh before close 4001. Env `ROOMCAST_TOKEN_GRACE`. Default 30s. */
+  tokenGrace: duration('30s'),
+  /** Webhooks per minute per client IP; 0 = no limit. Env `ROOMCAST_WEBHOOK_RATE_LIMIT`. Default 0. */
+  webhookRateLimit: z.coerce.number().int().min(0).default(0),
   /** pino log level. Env `LOG_LEVEL`. Default info. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -130,8 +147,18 @@ export const ENV_NAMES: Record<keyof z.output<typeof optionsSchema>, string> = {
   sseHeartbeat: 'ROOMCAST_SSE_HEARTBEAT',
   sseRetry: 'ROOMCAST_SSE_RETRY',
   maxFrameBytes: 'ROOMCAST_MAX_FRAME_BYTES',
+  maxConnections: 'ROOMCAST_MAX_CONNECTIONS',
+  maxConnectionsPerIp: 'ROOMCAST_MAX_CONNECTIONS_PER_IP',
+  connectRatePerIp: 'ROOMCAST_CONNECT_RATE',
+  trustProxy: 'ROOMCAST_TRUST_PROXY',
+  authTimeout: 'ROOMCAST_AUTH_TIMEOUT',
+  tokenGrace: 'ROOMCAST_TOKEN_GRACE',
+  webhookRateLimit: 'ROOMCAST_WEBHOOK_RATE_LIMIT',
   logLevel: 'LOG_LEVEL',
 };
+
+/** Shortest token secret accepted in production (HS256 wants at least 256 bits). */
+export const MIN_SECRET_BYTES = 32;
 
 /** A config problem, with a message naming the variable (env) or option (plugin). */
 export class ConfigError extends Error {
@@ -195,6 +222,11 @@ export function withDevSecrets(config: RoomcastConfig): {
     }
     if (config.tokenSecrets.length === 0) {
       throw new ConfigError('ROOMCAST_TOKEN_SECRET is required when NODE_ENV=production');
+    }
+    if (config.tokenSecrets.some((secret) => Buffer.byteLength(secret) < MIN_SECRET_BYTES)) {
+      throw new ConfigError(
+        `ROOMCAST_TOKEN_SECRET must be at least ${MIN_SECRET_BYTES} bytes when NODE_ENV=production (e.g. openssl rand -base64 32)`,
+      );
     }
     return { config, generated };
   }

@@ -21,6 +21,10 @@ export function installErrorHandlers(app: FastifyInstance): void {
       return sendError(reply, 413, ErrorCode.BODY_TOO_LARGE, error.message);
     }
     const status = error.statusCode ?? 500;
+    // Errors raised with one of our codes (e.g. the rate limiter's) keep it.
+    if (status < 500 && Object.hasOwn(ErrorCode, String(error.code))) {
+      return sendError(reply, status, error.code as ErrorCode, error.message);
+    }
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');
       return sendError(reply, status, ErrorCode.INTERNAL, 'internal error');

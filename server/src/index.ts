@@ -18,3 +18,10 @@ export type * from './engine/engine.ts';
 export { EngineUnavailableError } from './engine/engine.ts';
 export { verifySignature, checkFreshness, SIGNATURE_HEADER } from './webhooks/verify-signature.ts';
 export { signWebhook, signRawWebhook } from './webhooks/sign-webhook.ts';
+export {
+  createSubscriberToken,
+  createTokenVerifier,
+  grantsRoom,
+  ALL_ROOMS,
+} from './auth/tokens.ts';
+export type { CreateTokenOptions, SubscriberClaims, TokenCheck } from './auth/tokens.ts';

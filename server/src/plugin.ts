@@ -4,6 +4,10 @@
  * wraps it.
  */
 import type { FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import { createAccess } from './auth/access.ts';
+import { createCorsOriginCheck } from './auth/origins.ts';
 import { parseOptions } from './config.ts';
 import type { RoomcastConfig, RoomcastOptions } from './config.ts';
 import type { Engine } from './engine/engine.ts';
@@ -41,19 +45,31 @@ export async function roomcastPlugin(app: FastifyInstance, options: RoomcastPlug
   if (config.huddle01ApiKeys.length === 0) {
     throw new Error('roomcast: huddle01ApiKeys is required (HUDDLE01_API_KEY)');
   }
+  if (config.tokenSecrets.length === 0) {
+    throw new Error('roomcast: tokenSecrets is required (ROOMCAST_TOKEN_SECRET)');
+  }
   const engine = givenEngine ?? memoryEngineFromConfig(config);
   const hub = createHub({ engine, log: app.log, maxBufferedBytes: config.maxBufferedBytes });
+  const access = createAccess(config);
+  const corsAllows = createCorsOriginCheck(config.allowedOrigins, config.production);
 
   installErrorHandlers(app);
+  await app.register(helmet, { global: true });
+  await app.register(cors, {
+    origin: (origin, callback) => callback(null, corsAllows(origin)),
+    methods: ['GET', 'HEAD', 'POST'],
+    allowedHeaders: ['authorization', 'last-event-id', 'content-type'],
+  });
   await app.register(webhookRoutes, {
     engine,
     apiKeys: config.huddle01ApiKeys,
     tolerance: config.webhookTolerance,
     maxBytes: config.webhookMaxBytes,
+    rateLimitPerMinute: config.webhookRateLimit,
   });
-  await app.register(roomRoutes, { engine });
-  await app.register(websocketRoutes, { hub, config });
-  await app.register(sseRoutes, { hub, config });
+  await app.register(roomRoutes, { engine, access });
+  await app.register(websocketRoutes, { hub, config, access });
+  await app.register(sseRoutes, { hub, config, access });
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_request, reply) => {

@@ -4,6 +4,8 @@
  */
 import { buildApp } from './app.ts';
 import { ConfigError, configFromEnv, withDevSecrets } from './config.ts';
+import type { GeneratedSecrets } from './config.ts';
+import { createSubscriberToken } from './auth/tokens.ts';
 
 /** Starts the standalone server; resolves once listening. Exits the process on a config error. */
 export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -21,7 +23,15 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   const app = await buildApp({ config });
   const address = await app.listen({ port: config.port, host: config.host });
   const base = address.replace('[::1]', 'localhost');
-  if (!config.production) printDevBanner(base, generated);
+  if (!config.production) {
+    const moderatorToken = await createSubscriberToken({
+      secret: config.tokenSecrets[0],
+      rooms: ['*'],
+      ttl: '24h',
+      sub: 'dev-moderator',
+    });
+    printDevBanner(base, generated, moderatorToken);
+  }
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -39,23 +49,26 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-function printDevBanner(
-  base: string,
-  generated: { huddle01ApiKey?: string; tokenSecret?: string },
-) {
+/** What dev mode prints once: generated secrets, a moderator token and commands that work. */
+function printDevBanner(base: string, generated: GeneratedSecrets, moderatorToken: string) {
   const lines = ['', `roomcast is listening on ${base} (in-memory engine, development mode)`];
   if (generated.huddle01ApiKey) {
     lines.push(
       `  HUDDLE01_API_KEY was not set; generated for this run: ${generated.huddle01ApiKey}`,
-      '  try it, in another terminal:',
-      `    npx roomcast send peer:joined --room demo --url ${base} --key ${generated.huddle01ApiKey}`,
-    );
-  } else {
-    lines.push(
-      '  try it, in another terminal:',
-      `    npx roomcast send peer:joined --room demo --url ${base}`,
     );
   }
-  lines.push(`  watch a room:  curl -N ${base}/rooms/demo/events`, '');
+  if (generated.tokenSecret) {
+    lines.push(
+      `  ROOMCAST_TOKEN_SECRET was not set; generated for this run: ${generated.tokenSecret}`,
+    );
+  }
+  const key = generated.huddle01ApiKey ? ` --key ${generated.huddle01ApiKey}` : '';
+  lines.push(
+    `  moderator token (every room, 24 h): ${moderatorToken}`,
+    '  try it, in another terminal:',
+    `    npx roomcast send peer:joined --room demo --url ${base}${key}`,
+    `  watch a room:  curl -N "${base}/rooms/demo/events?token=${moderatorToken}"`,
+    '',
+  );
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -7,17 +7,37 @@ import { parseOptions } from '../../server/src/config.ts';
 import type { RoomcastOptions } from '../../server/src/config.ts';
 import type { Engine } from '../../server/src/engine/engine.ts';
 import { signRawWebhook } from '../../server/src/webhooks/sign-webhook.ts';
+import { createSubscriberToken } from '../../server/src/auth/tokens.ts';
 import type { SignOptions } from '../../server/src/webhooks/sign-webhook.ts';
 import type { EventName } from '../../shared/src/index.ts';
 
 export const TEST_KEY = 'test-api-key-0123456789';
+export const TEST_SECRET = 'test-token-secret-0123456789-abcdefghijkl';
+
+/** A subscriber token signed with the test secret (default: every room, 1 h). */
+export function testToken(
+  rooms: string[] = ['*'],
+  ttl: number | string = 3600,
+  sub?: string,
+): Promise<string> {
+  return createSubscriberToken({ secret: TEST_SECRET, rooms, ttl, sub });
+}
 
 /** A running test server. */
 export interface TestServer {
   app: FastifyInstance;
   /** Base URL, http://127.0.0.1:<port>. */
   url: string;
+  /** ws://…/ws?token=<moderator token>. */
   wsUrl: string;
+  /** ws://…/ws without a token. */
+  bareWsUrl: string;
+  /** A moderator (`*`) token. */
+  token: string;
+  /** `url + path` with `token=` of the moderator token appended. */
+  authed(path: string, token?: string): string;
+  /** GET with the moderator token as a Bearer header. */
+  get(path: string): Promise<Response>;
   engine?: Engine;
   close(): Promise<void>;
 }
@@ -27,14 +47,27 @@ export async function startServer(
   options: RoomcastOptions = {},
   engine?: Engine,
 ): Promise<TestServer> {
-  const config = parseOptions({ huddle01ApiKeys: [TEST_KEY], logLevel: 'silent', ...options });
+  const config = parseOptions({
+    huddle01ApiKeys: [TEST_KEY],
+    tokenSecrets: [TEST_SECRET],
+    logLevel: 'silent',
+    ...options,
+  });
   const app = await buildApp({ config, engine, logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
+  const url = `http://127.0.0.1:${port}`;
+  const token = await testToken();
+  const authed = (path: string, withToken = token) =>
+    `${url}${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(withToken)}`;
   return {
     app,
-    url: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    url,
+    wsUrl: `ws://127.0.0.1:${port}/ws?token=${token}`,
+    bareWsUrl: `ws://127.0.0.1:${port}/ws`,
+    token,
+    authed,
+    get: (path) => fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } }),
     engine,
     close: () => app.close(),
   };

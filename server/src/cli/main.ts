@@ -1,12 +1,14 @@
 /** The `roomcast` command: serve, send (more commands arrive with later issues). */
 import { readFileSync } from 'node:fs';
 import { sendCommand } from './send.ts';
+import { tokenCommand } from './token.ts';
 
 const HELP = `Usage: roomcast <command> [options]
 
 Commands:
   serve    run the server (what npm start runs); configured by environment variables
   send     post a signed test webhook to a server and print the answer
+  token    print a subscriber token for some rooms (or * for all)
 
 Run 'roomcast <command> --help' for a command's options.`;
 
@@ -25,6 +27,9 @@ switch (command) {
   }
   case 'send':
     process.exitCode = await sendCommand(rest, process.env);
+    break;
+  case 'token':
+    process.exitCode = await tokenCommand(rest, process.env);
     break;
   case '--version':
   case '-v': {

@@ -1,23 +1,36 @@
 /**
  * REST views of the engine: GET /rooms/:roomId (snapshot), GET /rooms (active rooms),
- * GET /admin/dead-letters.
+ * GET /admin/dead-letters. A room needs a token granting it; the lists need `*`.
  */
 import type { FastifyInstance } from 'fastify';
 import { ErrorCode, isValidRoomId } from '@roomcast/shared';
+import type { Access } from '../auth/access.ts';
+import { ALL_ROOMS } from '../auth/tokens.ts';
 import type { Engine } from '../engine/engine.ts';
 import { sendError } from '../http-errors.ts';
 
 /** Registers the REST routes. */
-export async function roomRoutes(app: FastifyInstance, { engine }: { engine: Engine }) {
+export async function roomRoutes(
+  app: FastifyInstance,
+  { engine, access }: { engine: Engine; access: Access },
+) {
   app.get('/rooms/:roomId', async (request, reply) => {
     const { roomId } = request.params as { roomId: string };
-    if (!isValidRoomId(roomId))
+    if (!isValidRoomId(roomId)) {
       return sendError(reply, 400, ErrorCode.BAD_REQUEST, 'invalid room id');
+    }
+    if (!(await access.authorizeRooms(request, reply, [roomId]))) return reply;
     const { epoch, seq, state } = await engine.snapshot(roomId);
     return { roomId, epoch, seq, state };
   });
 
-  app.get('/rooms', async () => ({ rooms: await engine.rooms() }));
+  app.get('/rooms', async (request, reply) => {
+    if (!(await access.authorizeRooms(request, reply, [ALL_ROOMS]))) return reply;
+    return { rooms: await engine.rooms() };
+  });
 
-  app.get('/admin/dead-letters', async () => ({ deadLetters: await engine.deadLetters() }));
+  app.get('/admin/dead-letters', async (request, reply) => {
+    if (!(await access.authorizeRooms(request, reply, [ALL_ROOMS]))) return reply;
+    return { deadLetters: await engine.deadLetters() };
+  });
 }

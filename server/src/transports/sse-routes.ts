@@ -10,7 +10,9 @@ import { ErrorCode, formatPosition, isValidRoomId, parsePosition } from '@roomca
 import type { Position } from '@roomcast/shared';
 import type { RoomcastConfig } from '../config.ts';
 import type { Connection, OutgoingFrame } from '../hub/connection.ts';
+import { errorFrame } from '../hub/hub.ts';
 import type { Hub, Subscription } from '../hub/hub.ts';
+import type { Access } from '../auth/access.ts';
 import { sendError } from '../http-errors.ts';
 import { formatMultiRoomId, parseMultiRoomId } from './sse-position.ts';
 
@@ -25,20 +27,24 @@ class SseConnection implements Connection {
   constructor(
     readonly response: ServerResponse,
     multiRoom: boolean,
+    /** The token's expiry (ms): the stream ends then. */
+    readonly expiresAt: number,
   ) {
     this.positions = multiRoom ? new Map() : undefined;
   }
 
   send(frame: OutgoingFrame): void {
     if (this.ended) return;
+    // A frame without a position (an error) carries no id: an empty `id:` would make the
+    // browser forget its resume point.
     let id = '';
     if (frame.position) {
       if (this.positions) {
         this.positions.set(frame.room, frame.position);
-        id = formatMultiRoomId(this.positions);
-      } else id = formatPosition(frame.position);
+        id = `id: ${formatMultiRoomId(this.positions)}\n`;
+      } else id = `id: ${formatPosition(frame.position)}\n`;
     }
-    this.response.write(`id: ${id}\nevent: ${frame.name}\ndata: ${frame.json}\n\n`);
+    this.response.write(`${id}event: ${frame.name}\ndata: ${frame.json}\n\n`);
   }
 
   bufferedBytes(): number {
@@ -60,6 +66,7 @@ class SseConnection implements Connection {
 export interface SseRouteOptions {
   hub: Hub;
   config: RoomcastConfig;
+  access: Access;
 }
 
 function lastEventIdOf(request: FastifyRequest): string | undefined {
@@ -70,37 +77,69 @@ function lastEventIdOf(request: FastifyRequest): string | undefined {
 }
 
 /** Registers the SSE routes. */
-export async function sseRoutes(app: FastifyInstance, { hub, config }: SseRouteOptions) {
+export async function sseRoutes(app: FastifyInstance, { hub, config, access }: SseRouteOptions) {
   const streams = new Set<SseConnection>();
   const heartbeat = setInterval(() => {
     for (const stream of streams) if (!stream.ended) stream.response.write(': heartbeat\n\n');
   }, config.sseHeartbeat);
   heartbeat.unref();
+  // A stream ends when its token expires; the client reconnects with a fresh one.
+  const expirySweep = setInterval(() => {
+    const now = Date.now();
+    for (const stream of streams) {
+      if (stream.ended || now < stream.expiresAt) continue;
+      stream.send(
+        errorFrame(ErrorCode.TOKEN_EXPIRED, 'token expired; reconnect with a fresh token'),
+      );
+      stream.end();
+      stream.response.end();
+    }
+  }, 1000);
+  expirySweep.unref();
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
+    clearInterval(expirySweep);
     for (const stream of streams) {
       stream.response.end(`retry: ${config.sseRetry}\n\n`);
       stream.end();
     }
   });
 
-  function open(reply: FastifyReply, rooms: Map<string, Position | undefined>, multiRoom: boolean) {
+  /** Origin, limits and token for these rooms; on refusal the answer is sent and undefined returned. */
+  async function admit(request: FastifyRequest, reply: FastifyReply, rooms: string[]) {
+    if (!access.checkOrigin(request, reply)) return undefined;
+    if (!access.admit(request, reply)) return undefined;
+    const claims = await access.authorizeRooms(request, reply, rooms);
+    if (!claims) access.limiter.release(request.ip);
+    return claims;
+  }
+
+  function open(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    rooms: Map<string, Position | undefined>,
+    multiRoom: boolean,
+    expiresAt: number,
+  ) {
     const response = reply.raw;
+    const ip = request.ip;
     reply.hijack();
     response.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string>), // CORS and security headers set by hooks
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       'x-accel-buffering': 'no',
       connection: 'keep-alive',
     });
     response.write(`retry: ${config.sseRetry}\n\n`);
-    const connection = new SseConnection(response, multiRoom);
+    const connection = new SseConnection(response, multiRoom, expiresAt);
     streams.add(connection);
     for (const [room, since] of rooms) {
       if (since && connection.positions) connection.positions.set(room, since);
       connection.subscriptions.push(hub.subscribe(connection, room, since));
     }
     response.on('close', () => {
+      access.limiter.release(ip);
       connection.end();
       streams.delete(connection);
       for (const subscription of connection.subscriptions) hub.unsubscribe(subscription);
@@ -111,10 +150,12 @@ export async function sseRoutes(app: FastifyInstance, { hub, config }: SseRouteO
     const { roomId } = request.params as { roomId: string };
     if (!isValidRoomId(roomId))
       return sendError(reply, 400, ErrorCode.BAD_REQUEST, 'invalid room id');
+    const claims = await admit(request, reply, [roomId]);
+    if (!claims) return reply;
     const lastEventId = lastEventIdOf(request);
     // A malformed id cannot be trusted: the stream starts from a snapshot.
     const since = lastEventId === undefined ? undefined : parsePosition(lastEventId);
-    open(reply, new Map([[roomId, since]]), false);
+    open(request, reply, new Map([[roomId, since]]), false, claims.exp * 1000);
   });
 
   app.get('/events', async (request, reply) => {
@@ -141,9 +182,17 @@ export async function sseRoutes(app: FastifyInstance, { hub, config }: SseRouteO
         ErrorCode.BAD_REQUEST,
         `invalid room id ${JSON.stringify(invalid)}`,
       );
+    const claims = await admit(request, reply, rooms);
+    if (!claims) return reply;
     const lastEventId = lastEventIdOf(request);
     const resume =
       lastEventId === undefined ? new Map<string, Position>() : parseMultiRoomId(lastEventId);
-    open(reply, new Map(rooms.map((room) => [room, resume.get(room)])), true);
+    open(
+      request,
+      reply,
+      new Map(rooms.map((room) => [room, resume.get(room)])),
+      true,
+      claims.exp * 1000,
+    );
   });
 }

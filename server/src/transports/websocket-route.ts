@@ -1,19 +1,27 @@
 /**
  * GET /ws: one WebSocket carries any number of room subscriptions (JSON text frames of the
- * public contract). Frames are parsed here and turned into Hub calls.
+ * public contract). The upgrade checks origin, limits and a token if one is given; a token may
+ * also come as the first frame `{type:"auth"}` and be refreshed the same way.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { CloseCode, ErrorCode } from '@roomcast/shared';
+import type { Access } from '../auth/access.ts';
+import { grantsRoom, tokenOf } from '../auth/tokens.ts';
+import type { SubscriberClaims } from '../auth/tokens.ts';
 import type { RoomcastConfig } from '../config.ts';
 import type { Connection, OutgoingFrame } from '../hub/connection.ts';
 import { errorFrame } from '../hub/hub.ts';
 import type { Hub, Subscription } from '../hub/hub.ts';
+import { sendError } from '../http-errors.ts';
 import { parseClientFrame } from './client-frames.ts';
+import type { ParsedClientFrame } from './client-frames.ts';
 import { createHeartbeat } from './heartbeat.ts';
 
 /** Invalid frames tolerated before the connection is closed with 1008. */
 const MAX_STRIKES = 10;
+/** Frames queued while a token is being verified, before the connection counts as abusive. */
+const MAX_BACKLOG = 100;
 const TEXT = { binary: false } as const;
 const OPEN = 1;
 
@@ -22,8 +30,18 @@ class WebSocketConnection implements Connection {
   readonly transport = 'ws' as const;
   readonly subscriptions = new Map<string, Subscription>();
   strikes = 0;
+  claims: SubscriberClaims | undefined;
+  /** Without a token yet: the time by which `{type:"auth"}` must arrive. */
+  authDeadline: number | undefined;
+  /** When TOKEN_EXPIRED was sent (the grace runs from here). */
+  expiredAt: number | undefined;
+  /** Frames that arrived while a token was being verified, handled in order afterwards. */
+  backlog: Array<[Buffer, boolean]> | undefined;
 
-  constructor(readonly socket: WebSocket) {}
+  constructor(
+    readonly socket: WebSocket,
+    readonly ip: string,
+  ) {}
 
   send(frame: OutgoingFrame): void {
     if (this.socket.readyState !== OPEN) return;
@@ -44,20 +62,59 @@ class WebSocketConnection implements Connection {
 export interface WebSocketRouteOptions {
   hub: Hub;
   config: RoomcastConfig;
+  access: Access;
 }
 
 /** Registers GET /ws. */
 export async function websocketRoutes(
   app: FastifyInstance,
-  { hub, config }: WebSocketRouteOptions,
+  { hub, config, access }: WebSocketRouteOptions,
 ) {
   const heartbeat = createHeartbeat(config.pingInterval, config.pongTimeout);
   const connections = new Set<WebSocketConnection>();
+  /** Claims verified at the upgrade, handed to the socket handler. */
+  const upgradeClaims = new WeakMap<FastifyRequest, SubscriberClaims>();
+
+  // One sweep a second for every connection's auth deadline and token expiry.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const connection of connections) checkToken(connection, now);
+  }, 1000);
+  sweep.unref();
+
   app.addHook('onClose', async () => {
     heartbeat.stop();
+    clearInterval(sweep);
     for (const connection of connections)
       connection.socket.close(CloseCode.SERVICE_RESTART, 'server shutting down');
   });
+
+  function checkToken(connection: WebSocketConnection, now: number) {
+    const { claims } = connection;
+    if (!claims) {
+      if (
+        connection.authDeadline !== undefined &&
+        now > connection.authDeadline &&
+        !connection.backlog
+      ) {
+        connection.send(errorFrame(ErrorCode.UNAUTHORIZED, 'no {type:"auth"} frame in time'));
+        connection.socket.close(CloseCode.POLICY, 'unauthorized');
+      }
+      return;
+    }
+    if (now < claims.exp * 1000) return;
+    if (connection.expiredAt === undefined) {
+      connection.expiredAt = now;
+      connection.send(
+        errorFrame(
+          ErrorCode.TOKEN_EXPIRED,
+          `token expired; send {type:"auth"} within ${config.tokenGrace} ms`,
+        ),
+      );
+    } else if (now >= connection.expiredAt + config.tokenGrace) {
+      connection.socket.close(CloseCode.TOKEN_EXPIRED, 'token expired');
+    }
+  }
 
   function refuse(connection: WebSocketConnection, code: string, message: string, room?: string) {
     connection.send(errorFrame(code, message, room));
@@ -65,14 +122,66 @@ export async function websocketRoutes(
       connection.socket.close(CloseCode.POLICY, 'too many invalid frames');
   }
 
+  async function authenticate(connection: WebSocketConnection, token: string) {
+    const check = await access.verifier.verify(token);
+    if (connection.socket.readyState !== OPEN) return;
+    if (!check.ok) {
+      connection.send(errorFrame(check.code, check.message));
+      // A refresh that fails leaves the valid token in force until it expires.
+      if (!connection.claims) connection.socket.close(CloseCode.POLICY, 'unauthorized');
+      return;
+    }
+    connection.claims = check.claims;
+    connection.authDeadline = undefined;
+    connection.expiredAt = undefined;
+    for (const [room, subscription] of connection.subscriptions) {
+      if (grantsRoom(check.claims, room)) continue;
+      hub.unsubscribe(subscription);
+      connection.subscriptions.delete(room);
+      connection.send(
+        errorFrame(ErrorCode.FORBIDDEN, 'the new token does not grant this room', room),
+      );
+    }
+  }
+
   function onMessage(connection: WebSocketConnection, data: Buffer, isBinary: boolean) {
+    if (connection.backlog) {
+      if (connection.backlog.push([data, isBinary]) > MAX_BACKLOG)
+        connection.socket.close(CloseCode.POLICY, 'too many frames');
+      return;
+    }
     if (isBinary)
       return refuse(connection, ErrorCode.INVALID_FRAME, 'binary frames are not accepted');
     const frame = parseClientFrame(data.toString('utf8'));
     if ('error' in frame)
       return refuse(connection, frame.error.code, frame.error.message, frame.error.room);
+    handleFrame(connection, frame);
+  }
+
+  function handleFrame(connection: WebSocketConnection, frame: ParsedClientFrame) {
     switch (frame.type) {
+      case 'auth': {
+        connection.backlog = [];
+        void authenticate(connection, frame.token).finally(() => {
+          const backlog = connection.backlog ?? [];
+          connection.backlog = undefined;
+          for (const [data, isBinary] of backlog) onMessage(connection, data, isBinary);
+        });
+        return;
+      }
       case 'subscribe': {
+        if (!connection.claims) {
+          connection.send(
+            errorFrame(ErrorCode.UNAUTHORIZED, 'send {type:"auth", token} first', frame.room),
+          );
+          connection.socket.close(CloseCode.POLICY, 'unauthorized');
+          return;
+        }
+        if (!grantsRoom(connection.claims, frame.room)) {
+          return connection.send(
+            errorFrame(ErrorCode.FORBIDDEN, 'the token does not grant this room', frame.room),
+          );
+        }
         const existing = connection.subscriptions.get(frame.room);
         if (!existing && connection.subscriptions.size >= config.maxSubscriptions) {
           return refuse(
@@ -98,14 +207,25 @@ export async function websocketRoutes(
         }
         return;
       }
-      case 'auth':
-        return; // Tokens are checked from the auth issue on; accepted and ignored until then.
     }
   }
 
-  app.get('/ws', { websocket: true }, (socket) => {
-    // Only the socket is kept: holding the request would cost memory per connection.
-    const connection = new WebSocketConnection(socket);
+  async function checkUpgrade(request: FastifyRequest, reply: Parameters<Access['admit']>[1]) {
+    if (!access.checkOrigin(request, reply)) return reply;
+    const token = tokenOf(request.headers, request.query);
+    if (token !== undefined) {
+      const check = await access.verifier.verify(token);
+      if (!check.ok) return sendError(reply, 401, check.code, check.message);
+      upgradeClaims.set(request, check.claims);
+    }
+    if (!access.admit(request, reply)) return reply;
+  }
+
+  app.get('/ws', { websocket: true, preValidation: checkUpgrade }, (socket, request) => {
+    // Only the socket and the ip are kept: holding the request would cost memory per connection.
+    const connection = new WebSocketConnection(socket, request.ip);
+    connection.claims = upgradeClaims.get(request);
+    if (!connection.claims) connection.authDeadline = Date.now() + config.authTimeout;
     connections.add(connection);
     heartbeat.add(socket);
     socket.on('message', (data: Buffer, isBinary: boolean) =>
@@ -115,6 +235,7 @@ export async function websocketRoutes(
     socket.on('close', () => {
       connections.delete(connection);
       heartbeat.delete(socket);
+      access.limiter.release(connection.ip);
       for (const subscription of connection.subscriptions.values()) hub.unsubscribe(subscription);
       connection.subscriptions.clear();
     });

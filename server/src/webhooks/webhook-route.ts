@@ -3,6 +3,7 @@
  * append (engine) → answer. Answers and codes are the public contract in DESIGN.md.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import { ErrorCode, isEventName, payloadSchemas } from '@roomcast/shared';
 import type { Engine } from '../engine/engine.ts';
 import { sendError } from '../http-errors.ts';
@@ -16,11 +17,24 @@ export interface WebhookRouteOptions {
   tolerance: number;
   /** Largest body, bytes. */
   maxBytes: number;
+  /** Webhooks per minute per client IP; 0 = no limit. */
+  rateLimitPerMinute: number;
 }
 
 /** Registers the webhook route in its own encapsulated context (its own body parser). */
 export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteOptions) {
-  const { engine, apiKeys, tolerance, maxBytes } = options;
+  const { engine, apiKeys, tolerance, maxBytes, rateLimitPerMinute } = options;
+  if (rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: rateLimitPerMinute,
+      timeWindow: 60_000,
+      errorResponseBuilder: (_request, context) => ({
+        statusCode: 429,
+        code: ErrorCode.RATE_LIMITED,
+        message: `more than ${context.max} webhooks a minute (ROOMCAST_WEBHOOK_RATE_LIMIT)`,
+      }),
+    });
+  }
 
   // Huddle01 sends text/plain; the signature covers the exact text, so every content type is
   // taken raw. fastify refuses a body over the limit from Content-Length before reading it.

@@ -1,0 +1,100 @@
+/**
+ * Access control in one place for every subscriber route: tokens, the origin policy and the
+ * connection limits, with the HTTP answer for each refusal.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode } from '@roomcast/shared';
+import type { RoomcastConfig } from '../config.ts';
+import { sendError } from '../http-errors.ts';
+import { createConnectionLimiter } from './connection-limits.ts';
+import type { ConnectionLimiter } from './connection-limits.ts';
+import { createOriginPolicy } from './origins.ts';
+import type { OriginPolicy } from './origins.ts';
+import { ALL_ROOMS, createTokenVerifier, grantsRoom, tokenOf } from './tokens.ts';
+import type { SubscriberClaims, TokenVerifier } from './tokens.ts';
+
+/** The gate every subscriber route passes. */
+export interface Access {
+  readonly verifier: TokenVerifier;
+  readonly originAllowed: OriginPolicy;
+  readonly limiter: ConnectionLimiter;
+  /** Verifies the request's token; on failure sends 401 and resolves undefined. */
+  authenticate(request: FastifyRequest, reply: FastifyReply): Promise<SubscriberClaims | undefined>;
+  /** authenticate + every room granted (403 otherwise). */
+  authorizeRooms(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    rooms: readonly string[],
+  ): Promise<SubscriberClaims | undefined>;
+  /** Origin check; on failure sends 403 and returns false. */
+  checkOrigin(request: FastifyRequest, reply: FastifyReply): boolean;
+  /** Connection limits; on refusal sends 429 and returns false. Admitted: call `limiter.release(ip)` once. */
+  admit(request: FastifyRequest, reply: FastifyReply): boolean;
+}
+
+/** Builds the gate from config. */
+export function createAccess(config: RoomcastConfig): Access {
+  const verifier = createTokenVerifier(config.tokenSecrets);
+  const originAllowed = createOriginPolicy(config.allowedOrigins, config.production);
+  const limiter = createConnectionLimiter(config);
+
+  async function authenticate(request: FastifyRequest, reply: FastifyReply) {
+    const token = tokenOf(request.headers, request.query);
+    if (token === undefined) {
+      await sendError(
+        reply,
+        401,
+        ErrorCode.UNAUTHORIZED,
+        'a subscriber token is required (Authorization: Bearer, or ?token=)',
+      );
+      return undefined;
+    }
+    const check = await verifier.verify(token);
+    if (!check.ok) {
+      await sendError(reply, 401, check.code, check.message);
+      return undefined;
+    }
+    return check.claims;
+  }
+
+  return {
+    verifier,
+    originAllowed,
+    limiter,
+    authenticate,
+    async authorizeRooms(request, reply, rooms) {
+      const claims = await authenticate(request, reply);
+      if (!claims) return undefined;
+      const refused = rooms.find((room) => !grantsRoom(claims, room));
+      if (refused !== undefined) {
+        const what =
+          refused === ALL_ROOMS ? 'every room (a "*" token)' : `room ${JSON.stringify(refused)}`;
+        await sendError(reply, 403, ErrorCode.FORBIDDEN, `the token does not grant ${what}`);
+        return undefined;
+      }
+      return claims;
+    },
+    checkOrigin(request, reply) {
+      const origin = request.headers.origin;
+      if (originAllowed(origin, request.headers.host)) return true;
+      void sendError(
+        reply,
+        403,
+        ErrorCode.ORIGIN_NOT_ALLOWED,
+        `origin ${origin} is not allowed (ROOMCAST_ALLOWED_ORIGINS)`,
+      );
+      return false;
+    },
+    admit(request, reply) {
+      const refusal = limiter.admit(request.ip);
+      if (refusal === undefined) return true;
+      const why = {
+        process: 'the server is full',
+        ip: 'too many connections from this address',
+        rate: 'too many connection attempts per second',
+      }[refusal];
+      void sendError(reply.header('retry-after', '1'), 429, ErrorCode.TOO_MANY_CONNECTIONS, why);
+      return false;
+    },
+  };
+}
