@@ -4,10 +4,9 @@
  */
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
-import websocket from '@fastify/websocket';
 import type { RoomcastConfig } from './config.ts';
 import type { Engine } from './engine/engine.ts';
-import { roomcastPlugin } from './plugin.ts';
+import { roomcast } from './plugin.ts';
 import { REDACTED_LOG_PATHS, serializeRequest } from './log-redaction.ts';
 
 /** Options of buildApp. */
@@ -40,7 +39,6 @@ export async function buildApp({
     trustProxy: config.trustProxy,
     forceCloseConnections: true,
   });
-  await app.register(websocket, { options: { maxPayload: config.maxFrameBytes } });
-  await app.register(roomcastPlugin, { ...config, engine } as never);
+  await app.register(roomcast, { ...config, engine } as never);
   return app;
 }

@@ -1,6 +1,12 @@
 /** @roomcast/server: the fastify plugin, the standalone app, the engines and the helpers. */
-export { roomcastPlugin, memoryEngineFromConfig } from './plugin.ts';
-export type { RoomcastPluginOptions } from './plugin.ts';
+export {
+  roomcast,
+  roomcast as default,
+  memoryEngineFromConfig,
+  configFromPluginOptions,
+} from './plugin.ts';
+export type { RoomcastPluginOptions, RoomcastApi, Authorize } from './plugin.ts';
+export type { RoomcastEvent, RoomcastEventHandler } from './event-hook.ts';
 export { buildApp } from './app.ts';
 export type { BuildAppOptions } from './app.ts';
 export {
@@ -12,7 +18,7 @@ export {
   ENV_NAMES,
 } from './config.ts';
 export type { RoomcastConfig, RoomcastOptions } from './config.ts';
-export { createMemoryEngine } from './engine/memory-engine.ts';
+export { createMemoryEngine, createMemoryEngine as memoryEngine } from './engine/memory-engine.ts';
 export type { MemoryEngineOptions } from './engine/memory-engine.ts';
 export type * from './engine/engine.ts';
 export { EngineUnavailableError } from './engine/engine.ts';

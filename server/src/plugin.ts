@@ -1,28 +1,72 @@
 /**
- * roomcast as a fastify plugin: options validated once, routes under the register prefix,
- * the engine passed in as a value. The standalone server (`buildApp`, `roomcast serve`) only
- * wraps it.
+ * roomcast as a fastify plugin: `app.register(roomcast, { huddle01ApiKey, tokenSecret, prefix })`.
+ * Options are validated once by the same schema as the env config; every route lands under
+ * `prefix`; the engine is a value (default: in-memory). The host app gets `app.roomcast`
+ * (snapshots, rooms, tokens, an event hook). The standalone server only wraps this plugin.
  */
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
+import websocket from '@fastify/websocket';
+import { CloseCode } from '@roomcast/shared';
 import { createAccess } from './auth/access.ts';
+import type { Access, Authorize } from './auth/access.ts';
 import { createCorsOriginCheck } from './auth/origins.ts';
+import { createSubscriberToken } from './auth/tokens.ts';
+import type { CreateTokenOptions } from './auth/tokens.ts';
 import { parseOptions } from './config.ts';
 import type { RoomcastConfig, RoomcastOptions } from './config.ts';
-import type { Engine } from './engine/engine.ts';
+import type { Engine, RoomSnapshot, RoomSummary } from './engine/engine.ts';
 import { createMemoryEngine } from './engine/memory-engine.ts';
+import { createEventHook } from './event-hook.ts';
+import type { RoomcastEventHandler } from './event-hook.ts';
 import { installErrorHandlers } from './http-errors.ts';
-import { webhookRoutes } from './webhooks/webhook-route.ts';
-import { roomRoutes } from './rooms/room-routes.ts';
 import { createHub } from './hub/hub.ts';
-import { websocketRoutes } from './transports/websocket-route.ts';
+import type { Hub } from './hub/hub.ts';
+import { roomRoutes } from './rooms/room-routes.ts';
 import { sseRoutes } from './transports/sse-routes.ts';
+import { websocketRoutes } from './transports/websocket-route.ts';
+import { webhookRoutes } from './webhooks/webhook-route.ts';
 
-/** Options of the roomcast plugin: the config options plus the engine. */
+/** Options of the roomcast plugin: every config option (see config.ts) plus these. */
 export interface RoomcastPluginOptions extends RoomcastOptions {
-  /** The engine to use. Default: an in-memory engine built from the options (closed with the app). */
+  /** Alias of `huddle01ApiKeys`: one key, or a comma-separated list. */
+  huddle01ApiKey?: string;
+  /** Alias of `tokenSecrets`: one secret, or a comma-separated list. */
+  tokenSecret?: string;
+  /** The engine. Default: an in-memory engine from these options, closed with the app. A given engine is never closed by the plugin. */
   engine?: Engine;
+  /** Where every route lands, e.g. `/realtime`. Default `/` (fastify's own `prefix` register option works too). */
+  prefix?: string;
+  /** Name of the decoration on the host app; `false` for none (e.g. a second instance). Default `roomcast`. */
+  decorator?: string | false;
+  /**
+   * Your own subscribe check (session cookies instead of roomcast tokens), used when a request
+   * carries no token: `(request, roomId) => boolean | Promise<boolean>`; `roomId` is `*` for the
+   * room list and admin routes. Default: tokens only.
+   */
+  authorize?: Authorize;
+}
+
+/** What the host app gets as `app.roomcast`. */
+export interface RoomcastApi {
+  /** The room's snapshot `{roomId, epoch, seq, state}`. */
+  room(roomId: string): Promise<RoomSnapshot>;
+  /** Rooms with state, newest activity first. */
+  rooms(): Promise<RoomSummary[]>;
+  /** A subscriber token signed with this instance's secret. */
+  createSubscriberToken(options: Omit<CreateTokenOptions, 'secret'>): Promise<string>;
+  /** Runs `handler` for every accepted event, in order, after the append; returns an unsubscribe. */
+  on(name: 'event', handler: RoomcastEventHandler): () => void;
+  readonly engine: Engine;
+  readonly config: RoomcastConfig;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    roomcast: RoomcastApi;
+  }
 }
 
 /** Builds the memory engine from parsed config. */
@@ -38,21 +82,28 @@ export function memoryEngineFromConfig(config: RoomcastConfig): Engine {
   });
 }
 
-/** The roomcast fastify plugin. */
-export async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptions) {
-  const { engine: givenEngine, ...rest } = options;
-  const config = parseOptions(rest);
-  if (config.huddle01ApiKeys.length === 0) {
-    throw new Error('roomcast: huddle01ApiKeys is required (HUDDLE01_API_KEY)');
-  }
-  if (config.tokenSecrets.length === 0) {
-    throw new Error('roomcast: tokenSecrets is required (ROOMCAST_TOKEN_SECRET)');
-  }
-  const engine = givenEngine ?? memoryEngineFromConfig(config);
-  const hub = createHub({ engine, log: app.log, maxBufferedBytes: config.maxBufferedBytes });
-  const access = createAccess(config);
-  const corsAllows = createCorsOriginCheck(config.allowedOrigins, config.production);
+/** Parses plugin options (aliases folded in) with the one config schema. */
+export function configFromPluginOptions(
+  options: RoomcastOptions & { huddle01ApiKey?: string; tokenSecret?: string },
+) {
+  const { huddle01ApiKey, tokenSecret, ...rest } = options;
+  return parseOptions({
+    ...rest,
+    huddle01ApiKeys: rest.huddle01ApiKeys ?? huddle01ApiKey,
+    tokenSecrets: rest.tokenSecrets ?? tokenSecret,
+  });
+}
 
+interface RouteContext {
+  config: RoomcastConfig;
+  engine: Engine;
+  hub: Hub;
+  access: Access;
+}
+
+/** The routes, in their own encapsulated context (own error handler, CORS, headers). */
+async function roomcastRoutes(app: FastifyInstance, { config, engine, hub, access }: RouteContext) {
+  const corsAllows = createCorsOriginCheck(config.allowedOrigins, config.production);
   installErrorHandlers(app);
   await app.register(helmet, { global: true });
   await app.register(cors, {
@@ -80,10 +131,58 @@ export async function roomcastPlugin(app: FastifyInstance, options: RoomcastPlug
       return reply.code(503).send({ ok: false });
     }
   });
+}
+
+async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptions) {
+  const { engine: givenEngine, prefix, decorator = 'roomcast', authorize, ...rest } = options;
+  const config = configFromPluginOptions(rest);
+  if (config.huddle01ApiKeys.length === 0) {
+    throw new Error('roomcast: huddle01ApiKey is required (HUDDLE01_API_KEY)');
+  }
+  if (config.tokenSecrets.length === 0) {
+    throw new Error('roomcast: tokenSecret is required (ROOMCAST_TOKEN_SECRET)');
+  }
+  if (!app.hasDecorator('websocketServer')) {
+    await app.register(websocket, {
+      options: { maxPayload: config.maxFrameBytes },
+      // Subscribers are told to reconnect (elsewhere) and resume, not just dropped.
+      preClose(done) {
+        for (const client of this.websocketServer.clients) {
+          client.close(CloseCode.SERVICE_RESTART, 'server shutting down');
+        }
+        this.websocketServer.close(() => done());
+      },
+    });
+  }
+  const engine = givenEngine ?? memoryEngineFromConfig(config);
+  const hub = createHub({ engine, log: app.log, maxBufferedBytes: config.maxBufferedBytes });
+  const access = createAccess(config, authorize);
+  const eventHook = createEventHook(engine, app.log);
+
+  await app.register(roomcastRoutes, { prefix: prefix ?? '', config, engine, hub, access });
+
+  if (decorator !== false) {
+    const api: RoomcastApi = {
+      room: (roomId) => engine.snapshot(roomId),
+      rooms: () => engine.rooms(),
+      createSubscriberToken: (tokenOptions) =>
+        createSubscriberToken({ ...tokenOptions, secret: config.tokenSecrets[0] }),
+      on: (_name, handler) => eventHook.on(handler),
+      engine,
+      config,
+    };
+    app.decorate(decorator, api);
+  }
 
   app.addHook('onClose', async () => {
+    eventHook.close();
     await hub.close();
     // Close only what the plugin opened; a handed-in engine belongs to the caller.
     if (!givenEngine) await engine.close();
   });
 }
+
+/** The roomcast fastify plugin (fastify 5). */
+export const roomcast = fp(roomcastPlugin, { name: '@roomcast/server', fastify: '5.x' });
+
+export type { Authorize };

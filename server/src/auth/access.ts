@@ -13,11 +13,19 @@ import type { OriginPolicy } from './origins.ts';
 import { ALL_ROOMS, createTokenVerifier, grantsRoom, tokenOf } from './tokens.ts';
 import type { SubscriberClaims, TokenVerifier } from './tokens.ts';
 
+/** A host app's own subscribe check (see the plugin's `authorize` option); `*` = the lists. */
+export type Authorize = (request: FastifyRequest, roomId: string) => boolean | Promise<boolean>;
+
+/** Claims of a request admitted by `authorize` (no token): no expiry of their own. */
+const NO_EXPIRY = 8_640_000_000_000; // seconds: the last date JavaScript can represent
+
 /** The gate every subscriber route passes. */
 export interface Access {
   readonly verifier: TokenVerifier;
   readonly originAllowed: OriginPolicy;
   readonly limiter: ConnectionLimiter;
+  /** The host app's check, when configured. */
+  readonly authorize: Authorize | undefined;
   /** Verifies the request's token; on failure sends 401 and resolves undefined. */
   authenticate(request: FastifyRequest, reply: FastifyReply): Promise<SubscriberClaims | undefined>;
   /** authenticate + every room granted (403 otherwise). */
@@ -33,7 +41,7 @@ export interface Access {
 }
 
 /** Builds the gate from config. */
-export function createAccess(config: RoomcastConfig): Access {
+export function createAccess(config: RoomcastConfig, authorize?: Authorize): Access {
   const verifier = createTokenVerifier(config.tokenSecrets);
   const originAllowed = createOriginPolicy(config.allowedOrigins, config.production);
   const limiter = createConnectionLimiter(config);
@@ -57,12 +65,36 @@ export function createAccess(config: RoomcastConfig): Access {
     return check.claims;
   }
 
+  /** The host app's `authorize` for requests without a token. */
+  async function authorizeByHost(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    rooms: readonly string[],
+  ) {
+    for (const room of rooms) {
+      if (!(await authorize!(request, room))) {
+        await sendError(
+          reply,
+          403,
+          ErrorCode.FORBIDDEN,
+          `not allowed to read ${room === ALL_ROOMS ? 'every room' : `room ${JSON.stringify(room)}`}`,
+        );
+        return undefined;
+      }
+    }
+    return { rooms: [...rooms], exp: NO_EXPIRY } satisfies SubscriberClaims;
+  }
+
   return {
     verifier,
     originAllowed,
     limiter,
+    authorize,
     authenticate,
     async authorizeRooms(request, reply, rooms) {
+      if (authorize && tokenOf(request.headers, request.query) === undefined) {
+        return authorizeByHost(request, reply, rooms);
+      }
       const claims = await authenticate(request, reply);
       if (!claims) return undefined;
       const refused = rooms.find((room) => !grantsRoom(claims, room));

@@ -90,6 +90,11 @@ export interface Engine {
   deadLetter(letter: DeadLetter): Promise<'kept' | 'duplicate'>;
   /** The dead letters, newest first. */
   deadLetters(): Promise<DeadLetter[]>;
+  /**
+   * Calls `listener` for every entry this node appends (including held track events released
+   * later), in append order: the server-side event hook. Returns a function that stops it.
+   */
+  watch(listener: EntryListener): () => void;
   /** Resolves when the engine can append (readiness). */
   ping(): Promise<void>;
   /** Releases timers and connections. */

@@ -79,6 +79,7 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
   const held = new Map<string, HeldTrackEvent[]>();
   const seenIds = createDedupWindow(dedupWindow, dedupMaxIds);
   const deadLetters: DeadLetter[] = [];
+  const watchers = new Set<EntryListener>();
   let closed = false;
 
   const sweepTimer = setInterval(evictIdleRooms, Math.min(roomIdleTtl, 60_000));
@@ -147,14 +148,17 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
     };
     room.history.push(entry);
     trimHistory(room, at);
-    for (const listener of room.listeners) {
-      try {
-        listener(entry);
-      } catch {
-        // A failing listener must not stop the log or the other listeners.
-      }
-    }
+    for (const listener of room.listeners) notify(listener, entry);
+    for (const watcher of watchers) notify(watcher, entry);
     return entry;
+  }
+
+  function notify(listener: EntryListener, entry: LogEntry): void {
+    try {
+      listener(entry);
+    } catch {
+      // A failing listener must not stop the log or the other listeners.
+    }
   }
 
   function hold(peerId: string, input: AppendInput): void {
@@ -281,6 +285,11 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
 
     async deadLetters() {
       return [...deadLetters];
+    },
+
+    watch(listener) {
+      watchers.add(listener);
+      return () => watchers.delete(listener);
     },
 
     async ping() {

@@ -96,7 +96,8 @@ export async function sseRoutes(app: FastifyInstance, { hub, config, access }: S
     }
   }, 1000);
   expirySweep.unref();
-  app.addHook('onClose', async () => {
+  // preClose, not onClose: the HTTP server cannot finish closing while streams are open.
+  app.addHook('preClose', async () => {
     clearInterval(heartbeat);
     clearInterval(expirySweep);
     for (const stream of streams) {

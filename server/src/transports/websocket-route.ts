@@ -3,9 +3,10 @@
  * public contract). The upgrade checks origin, limits and a token if one is given; a token may
  * also come as the first frame `{type:"auth"}` and be refreshed the same way.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { CloseCode, ErrorCode } from '@roomcast/shared';
+import type { Position } from '@roomcast/shared';
 import type { Access } from '../auth/access.ts';
 import { grantsRoom, tokenOf } from '../auth/tokens.ts';
 import type { SubscriberClaims } from '../auth/tokens.ts';
@@ -24,6 +25,7 @@ const MAX_STRIKES = 10;
 const MAX_BACKLOG = 100;
 const TEXT = { binary: false } as const;
 const OPEN = 1;
+const MESSAGE_TOO_BIG = 1009;
 
 /** A subscriber on a WebSocket. */
 class WebSocketConnection implements Connection {
@@ -35,8 +37,10 @@ class WebSocketConnection implements Connection {
   authDeadline: number | undefined;
   /** When TOKEN_EXPIRED was sent (the grace runs from here). */
   expiredAt: number | undefined;
-  /** Frames that arrived while a token was being verified, handled in order afterwards. */
+  /** Frames that arrived while a check was running (token, host authorize), handled after it. */
   backlog: Array<[Buffer, boolean]> | undefined;
+  /** The host app's `authorize`, bound to the upgrade request (only when used without a token). */
+  hostCheck: ((room: string) => boolean | Promise<boolean>) | undefined;
 
   constructor(
     readonly socket: WebSocket,
@@ -85,18 +89,16 @@ export async function websocketRoutes(
   app.addHook('onClose', async () => {
     heartbeat.stop();
     clearInterval(sweep);
-    for (const connection of connections)
+    for (const connection of connections) {
       connection.socket.close(CloseCode.SERVICE_RESTART, 'server shutting down');
+    }
   });
 
   function checkToken(connection: WebSocketConnection, now: number) {
     const { claims } = connection;
     if (!claims) {
-      if (
-        connection.authDeadline !== undefined &&
-        now > connection.authDeadline &&
-        !connection.backlog
-      ) {
+      const late = connection.authDeadline !== undefined && now > connection.authDeadline;
+      if (late && !connection.backlog) {
         connection.send(errorFrame(ErrorCode.UNAUTHORIZED, 'no {type:"auth"} frame in time'));
         connection.socket.close(CloseCode.POLICY, 'unauthorized');
       }
@@ -105,12 +107,8 @@ export async function websocketRoutes(
     if (now < claims.exp * 1000) return;
     if (connection.expiredAt === undefined) {
       connection.expiredAt = now;
-      connection.send(
-        errorFrame(
-          ErrorCode.TOKEN_EXPIRED,
-          `token expired; send {type:"auth"} within ${config.tokenGrace} ms`,
-        ),
-      );
+      const message = `token expired; send {type:"auth"} within ${config.tokenGrace} ms`;
+      connection.send(errorFrame(ErrorCode.TOKEN_EXPIRED, message));
     } else if (now >= connection.expiredAt + config.tokenGrace) {
       connection.socket.close(CloseCode.TOKEN_EXPIRED, 'token expired');
     }
@@ -118,8 +116,9 @@ export async function websocketRoutes(
 
   function refuse(connection: WebSocketConnection, code: string, message: string, room?: string) {
     connection.send(errorFrame(code, message, room));
-    if (++connection.strikes >= MAX_STRIKES)
+    if (++connection.strikes >= MAX_STRIKES) {
       connection.socket.close(CloseCode.POLICY, 'too many invalid frames');
+    }
   }
 
   async function authenticate(connection: WebSocketConnection, token: string) {
@@ -146,59 +145,31 @@ export async function websocketRoutes(
 
   function onMessage(connection: WebSocketConnection, data: Buffer, isBinary: boolean) {
     if (connection.backlog) {
-      if (connection.backlog.push([data, isBinary]) > MAX_BACKLOG)
+      if (connection.backlog.push([data, isBinary]) > MAX_BACKLOG) {
         connection.socket.close(CloseCode.POLICY, 'too many frames');
+      }
       return;
     }
-    if (isBinary)
+    if (isBinary) {
       return refuse(connection, ErrorCode.INVALID_FRAME, 'binary frames are not accepted');
+    }
+    // ws enforces maxPayload when roomcast registered it; a host's own registration may not.
+    if (data.length > config.maxFrameBytes) {
+      return connection.socket.close(MESSAGE_TOO_BIG, 'frame too large');
+    }
     const frame = parseClientFrame(data.toString('utf8'));
-    if ('error' in frame)
+    if ('error' in frame) {
       return refuse(connection, frame.error.code, frame.error.message, frame.error.room);
+    }
     handleFrame(connection, frame);
   }
 
   function handleFrame(connection: WebSocketConnection, frame: ParsedClientFrame) {
     switch (frame.type) {
-      case 'auth': {
-        connection.backlog = [];
-        void authenticate(connection, frame.token).finally(() => {
-          const backlog = connection.backlog ?? [];
-          connection.backlog = undefined;
-          for (const [data, isBinary] of backlog) onMessage(connection, data, isBinary);
-        });
-        return;
-      }
-      case 'subscribe': {
-        if (!connection.claims) {
-          connection.send(
-            errorFrame(ErrorCode.UNAUTHORIZED, 'send {type:"auth", token} first', frame.room),
-          );
-          connection.socket.close(CloseCode.POLICY, 'unauthorized');
-          return;
-        }
-        if (!grantsRoom(connection.claims, frame.room)) {
-          return connection.send(
-            errorFrame(ErrorCode.FORBIDDEN, 'the token does not grant this room', frame.room),
-          );
-        }
-        const existing = connection.subscriptions.get(frame.room);
-        if (!existing && connection.subscriptions.size >= config.maxSubscriptions) {
-          return refuse(
-            connection,
-            ErrorCode.TOO_MANY_SUBSCRIPTIONS,
-            `at most ${config.maxSubscriptions} rooms per connection`,
-            frame.room,
-          );
-        }
-        // Subscribing again restarts the room (a client's way to force a resync).
-        if (existing) hub.unsubscribe(existing);
-        connection.subscriptions.set(
-          frame.room,
-          hub.subscribe(connection, frame.room, frame.since),
-        );
-        return;
-      }
+      case 'auth':
+        return exclusive(connection, authenticate(connection, frame.token));
+      case 'subscribe':
+        return permit(connection, frame.room, frame.since);
       case 'unsubscribe': {
         const existing = connection.subscriptions.get(frame.room);
         if (existing) {
@@ -210,7 +181,62 @@ export async function websocketRoutes(
     }
   }
 
-  async function checkUpgrade(request: FastifyRequest, reply: Parameters<Access['admit']>[1]) {
+  /** Holds the connection's next frames until `work` settles, then handles them in order. */
+  function exclusive(connection: WebSocketConnection, work: Promise<unknown>) {
+    connection.backlog = [];
+    void work.finally(() => {
+      const backlog = connection.backlog ?? [];
+      connection.backlog = undefined;
+      for (const [data, isBinary] of backlog) onMessage(connection, data, isBinary);
+    });
+  }
+
+  /** Checks the room against the token (or the host's authorize), then subscribes. */
+  function permit(connection: WebSocketConnection, room: string, since: Position | undefined) {
+    if (connection.claims) {
+      if (grantsRoom(connection.claims, room)) return subscribe(connection, room, since);
+      return connection.send(
+        errorFrame(ErrorCode.FORBIDDEN, 'the token does not grant this room', room),
+      );
+    }
+    if (connection.hostCheck) {
+      const verdict = connection.hostCheck(room);
+      if (typeof verdict === 'boolean') return permitted(connection, verdict, room, since);
+      return exclusive(
+        connection,
+        verdict.then(
+          (allowed) => permitted(connection, allowed, room, since),
+          () => permitted(connection, false, room, since),
+        ),
+      );
+    }
+    connection.send(errorFrame(ErrorCode.UNAUTHORIZED, 'send {type:"auth", token} first', room));
+    connection.socket.close(CloseCode.POLICY, 'unauthorized');
+  }
+
+  function permitted(
+    connection: WebSocketConnection,
+    allowed: boolean,
+    room: string,
+    since: Position | undefined,
+  ) {
+    if (connection.socket.readyState !== OPEN) return;
+    if (allowed) return subscribe(connection, room, since);
+    connection.send(errorFrame(ErrorCode.FORBIDDEN, 'not allowed to read this room', room));
+  }
+
+  function subscribe(connection: WebSocketConnection, room: string, since: Position | undefined) {
+    const existing = connection.subscriptions.get(room);
+    if (!existing && connection.subscriptions.size >= config.maxSubscriptions) {
+      const message = `at most ${config.maxSubscriptions} rooms per connection`;
+      return refuse(connection, ErrorCode.TOO_MANY_SUBSCRIPTIONS, message, room);
+    }
+    // Subscribing again restarts the room (a client's way to force a resync).
+    if (existing) hub.unsubscribe(existing);
+    connection.subscriptions.set(room, hub.subscribe(connection, room, since));
+  }
+
+  async function checkUpgrade(request: FastifyRequest, reply: FastifyReply) {
     if (!access.checkOrigin(request, reply)) return reply;
     const token = tokenOf(request.headers, request.query);
     if (token !== undefined) {
@@ -222,16 +248,22 @@ export async function websocketRoutes(
   }
 
   app.get('/ws', { websocket: true, preValidation: checkUpgrade }, (socket, request) => {
-    // Only the socket and the ip are kept: holding the request would cost memory per connection.
     const connection = new WebSocketConnection(socket, request.ip);
     connection.claims = upgradeClaims.get(request);
-    if (!connection.claims) connection.authDeadline = Date.now() + config.authTimeout;
+    if (!connection.claims && access.authorize) {
+      // Only in this mode is the request kept: the host's check reads its cookies.
+      const authorize = access.authorize;
+      connection.hostCheck = (room) => authorize(request, room);
+    } else if (!connection.claims) connection.authDeadline = Date.now() + config.authTimeout;
     connections.add(connection);
     heartbeat.add(socket);
+    // @fastify/websocket's own error listener holds the request and reply for the socket's
+    // whole life; ours holds nothing, so they can be collected.
+    socket.removeAllListeners('error');
+    socket.on('error', () => socket.terminate());
     socket.on('message', (data: Buffer, isBinary: boolean) =>
       onMessage(connection, data, isBinary),
     );
-    socket.on('error', () => socket.terminate());
     socket.on('close', () => {
       connections.delete(connection);
       heartbeat.delete(socket);

@@ -1,0 +1,201 @@
+/**
+ * roomcast embedded in a host fastify app: the README example end to end, two instances under
+ * two prefixes, close behaviour, the `authorize` option and the event hook.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { buildApp as buildExampleApp } from '../docs/examples/embedded-app.ts';
+import { roomcast } from '../server/src/plugin.ts';
+import { createMemoryEngine } from '../server/src/engine/memory-engine.ts';
+import type { RoomcastEvent } from '../server/src/event-hook.ts';
+import { connect, eventSeqs } from './helpers/ws-client.ts';
+import { TestEventSource } from './helpers/sse-client.ts';
+import { peerJoined } from './helpers/payloads.ts';
+import { TEST_KEY, TEST_SECRET, postWebhook, webhookId } from './helpers/server.ts';
+
+async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return `127.0.0.1:${(app.server.address() as { port: number }).port}`;
+}
+
+const secrets = { huddle01ApiKey: TEST_KEY, tokenSecret: TEST_SECRET };
+
+describe('roomcast as a plugin', () => {
+  test('the README example: log in, get a token, subscribe at /realtime/ws, receive a webhook', async () => {
+    const app = await buildExampleApp(secrets);
+    const host = await listen(app);
+    try {
+      const refused = await fetch(`http://${host}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user: 'ada', password: 'nope' }),
+      });
+      assert.equal(refused.status, 401);
+      const login = await fetch(`http://${host}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user: 'ada', password: 'lovelace' }),
+      });
+      const { token } = (await login.json()) as { token: string };
+      const client = await connect(`ws://${host}/realtime/ws?token=${token}`);
+      client.send({ type: 'subscribe', room: 'standup' });
+      client.send({ type: 'subscribe', room: 'board-meeting' });
+      await client.subscribed('standup');
+      const answer = await postWebhook(
+        { url: `http://${host}/realtime` },
+        'peer:joined',
+        peerJoined('standup', 'p1'),
+      );
+      assert.deepEqual(answer.body, { ok: true, roomId: 'standup', seq: 1 });
+      await client.until((frames) => eventSeqs(frames, 'standup').length === 1);
+      assert.equal(client.frames.find((f) => f.type === 'error')?.code, 'FORBIDDEN');
+      assert.equal((await fetch(`http://${host}/realtime/healthz`)).status, 200);
+      assert.equal(
+        (await fetch(`http://${host}/healthz`)).status,
+        404,
+        'nothing lands outside the prefix',
+      );
+      client.close();
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('two instances under two prefixes stay independent', async () => {
+    const app = Fastify();
+    await app.register(roomcast, { ...secrets, prefix: '/a' });
+    await app.register(roomcast, { ...secrets, prefix: '/b', decorator: 'roomcastB' });
+    const host = await listen(app);
+    try {
+      const token = await app.roomcast.createSubscriberToken({ rooms: ['*'] });
+      const onA = await connect(`ws://${host}/a/ws?token=${token}`);
+      const onB = await connect(`ws://${host}/b/ws?token=${token}`);
+      for (const client of [onA, onB]) client.send({ type: 'subscribe', room: 'shared-name' });
+      await onA.subscribed('shared-name');
+      await onB.subscribed('shared-name');
+      await postWebhook(
+        { url: `http://${host}/a` },
+        'peer:joined',
+        peerJoined('shared-name', 'only-a'),
+      );
+      await onA.until((frames) => eventSeqs(frames, 'shared-name').length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(eventSeqs(onB.frames, 'shared-name').length, 0);
+      assert.equal((await app.roomcast.room('shared-name')).seq, 1);
+      assert.equal(
+        (
+          await (app as unknown as Record<string, typeof app.roomcast>).roomcastB!.room(
+            'shared-name',
+          )
+        ).seq,
+        0,
+      );
+      onA.close();
+      onB.close();
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('app.close() closes WS with 1012, ends SSE streams, and leaves a handed-in engine open', async () => {
+    const engine = createMemoryEngine();
+    const app = Fastify();
+    await app.register(roomcast, { ...secrets, engine });
+    const host = await listen(app);
+    const token = await app.roomcast.createSubscriberToken({ rooms: ['*'] });
+    const client = await connect(`ws://${host}/ws?token=${token}`);
+    client.send({ type: 'subscribe', room: 'x' });
+    await client.subscribed('x');
+    const stream = await fetch(`http://${host}/rooms/x/events?token=${token}`);
+    const streamText = stream.text(); // resolves when the server ends the stream
+    await app.close();
+    assert.equal(await client.closed, 1012);
+    assert.match(await streamText, /retry: \d+\n\n$/, 'the SSE stream ends with a retry hint');
+    await engine.ping(); // still usable: the plugin closes only what it opened
+    await engine.close();
+  });
+
+  test('authorize: the host app decides by its own session cookie (WS and SSE)', async () => {
+    const app = Fastify();
+    const sessions = new Map([['s-ada', ['standup']]]);
+    await app.register(roomcast, {
+      ...secrets,
+      authorize: async (request, roomId) => {
+        const session = /session=([\w-]+)/.exec(request.headers.cookie ?? '')?.[1];
+        return sessions.get(session ?? '')?.includes(roomId) ?? false;
+      },
+    });
+    const host = await listen(app);
+    try {
+      const client = await connect(`ws://${host}/ws`, { headers: { cookie: 'session=s-ada' } });
+      client.send({ type: 'subscribe', room: 'standup' });
+      client.send({ type: 'subscribe', room: 'secret' });
+      await client.subscribed('standup');
+      await client.until((frames) => frames.some((f) => f.type === 'error'));
+      assert.equal(client.frames.find((f) => f.type === 'error')?.room, 'secret');
+      assert.equal(client.frames.find((f) => f.type === 'error')?.code, 'FORBIDDEN');
+      client.close();
+
+      assert.equal(
+        (
+          await fetch(`http://${host}/rooms/standup/events`, {
+            headers: { cookie: 'session=nobody' },
+          })
+        ).status,
+        403,
+      );
+      const sse = new TestEventSource(`http://${host}/rooms/standup/events`, {
+        cookie: 'session=s-ada',
+      });
+      await sse.until((messages) => messages.some((m) => m.type === 'subscribed'));
+      sse.close();
+      // A roomcast token still works next to the host's check.
+      const token = await app.roomcast.createSubscriberToken({ rooms: ['secret'] });
+      assert.equal(
+        (
+          await fetch(`http://${host}/rooms/secret`, {
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).status,
+        200,
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('the event hook sees every accepted event once, in order, after the append', async () => {
+    const app = Fastify();
+    await app.register(roomcast, { ...secrets, trackHold: 5000 });
+    const seen: RoomcastEvent[] = [];
+    app.roomcast.on('event', async (event) => {
+      await new Promise((resolve) => setTimeout(resolve, 1)); // a slow handler keeps the order
+      seen.push(event);
+    });
+    const host = await listen(app);
+    try {
+      const base = { url: `http://${host}` };
+      const duplicate = webhookId();
+      await postWebhook(base, 'peer:trackPublished', { id: 'p0', track: 'audio' }); // held until p0 joins
+      await postWebhook(base, 'peer:joined', peerJoined('hook', 'p0'));
+      for (let i = 1; i < 20; i++)
+        await postWebhook(base, 'peer:joined', peerJoined('hook', `p${i}`));
+      await postWebhook(base, 'peer:joined', peerJoined('hook', 'dup'), { id: duplicate });
+      await postWebhook(base, 'peer:joined', peerJoined('hook', 'dup'), { id: duplicate });
+      const deadline = Date.now() + 5000;
+      while (seen.length < 22 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(
+        seen.map((e) => e.seq),
+        Array.from({ length: 22 }, (_, i) => i + 1),
+      );
+      assert.equal(seen[1]?.event, 'peer:trackPublished');
+      assert.ok(seen.every((e) => e.roomId === 'hook'));
+    } finally {
+      await app.close();
+    }
+  });
+});
