@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { parseDuration, parseSize } from './units.ts';
+import { OPTION_DOCS } from './config-docs.ts';
 
 const duration = (fallback: string) =>
   z
@@ -113,6 +114,8 @@ export const optionsSchema = z.object({
   tokenGrace: duration('30s'),
   /** Webhooks per minute per client IP; 0 = no limit. Env `ROOMCAST_WEBHOOK_RATE_LIMIT`. Default 0. */
   webhookRateLimit: z.coerce.number().int().min(0).default(0),
+  /** Longest graceful shutdown before the process exits anyway. Env `ROOMCAST_SHUTDOWN_TIMEOUT`. Default 10s. */
+  shutdownTimeout: duration('10s'),
   /** pino log level. Env `LOG_LEVEL`. Default info. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -123,39 +126,9 @@ export type RoomcastOptions = z.input<typeof optionsSchema>;
 export type RoomcastConfig = Readonly<z.output<typeof optionsSchema>>;
 
 /** Environment variable of each option (the public names). */
-export const ENV_NAMES: Record<keyof z.output<typeof optionsSchema>, string> = {
-  port: 'PORT',
-  host: 'HOST',
-  production: 'NODE_ENV',
-  huddle01ApiKeys: 'HUDDLE01_API_KEY',
-  tokenSecrets: 'ROOMCAST_TOKEN_SECRET',
-  redisUrl: 'REDIS_URL',
-  allowedOrigins: 'ROOMCAST_ALLOWED_ORIGINS',
-  webhookTolerance: 'ROOMCAST_WEBHOOK_TOLERANCE',
-  webhookMaxBytes: 'ROOMCAST_WEBHOOK_MAX_BYTES',
-  dedupWindow: 'ROOMCAST_DEDUP_WINDOW',
-  dedupMaxIds: 'ROOMCAST_DEDUP_MAX_IDS',
-  historySize: 'ROOMCAST_HISTORY_SIZE',
-  historyTtl: 'ROOMCAST_HISTORY_TTL',
-  roomIdleTtl: 'ROOMCAST_ROOM_IDLE_TTL',
-  trackHold: 'ROOMCAST_TRACK_HOLD',
-  deadLetterLimit: 'ROOMCAST_DEAD_LETTERS',
-  maxSubscriptions: 'ROOMCAST_MAX_SUBSCRIPTIONS',
-  maxBufferedBytes: 'ROOMCAST_MAX_BUFFERED',
-  pingInterval: 'ROOMCAST_PING_INTERVAL',
-  pongTimeout: 'ROOMCAST_PONG_TIMEOUT',
-  sseHeartbeat: 'ROOMCAST_SSE_HEARTBEAT',
-  sseRetry: 'ROOMCAST_SSE_RETRY',
-  maxFrameBytes: 'ROOMCAST_MAX_FRAME_BYTES',
-  maxConnections: 'ROOMCAST_MAX_CONNECTIONS',
-  maxConnectionsPerIp: 'ROOMCAST_MAX_CONNECTIONS_PER_IP',
-  connectRatePerIp: 'ROOMCAST_CONNECT_RATE',
-  trustProxy: 'ROOMCAST_TRUST_PROXY',
-  authTimeout: 'ROOMCAST_AUTH_TIMEOUT',
-  tokenGrace: 'ROOMCAST_TOKEN_GRACE',
-  webhookRateLimit: 'ROOMCAST_WEBHOOK_RATE_LIMIT',
-  logLevel: 'LOG_LEVEL',
-};
+export const ENV_NAMES = Object.fromEntries(
+  Object.entries(OPTION_DOCS).map(([key, doc]) => [key, doc.env]),
+) as Record<keyof z.output<typeof optionsSchema>, string>;
 
 /** Shortest token secret accepted in production (HS256 wants at least 256 bits). */
 export const MIN_SECRET_BYTES = 32;

@@ -28,6 +28,8 @@ import { roomRoutes } from './rooms/room-routes.ts';
 import { sseRoutes } from './transports/sse-routes.ts';
 import { websocketRoutes } from './transports/websocket-route.ts';
 import { webhookRoutes } from './webhooks/webhook-route.ts';
+import { createMetrics } from './metrics.ts';
+import type { Metrics, TransportStats } from './metrics.ts';
 
 /** Options of the roomcast plugin: every config option (see config.ts) plus these. */
 export interface RoomcastPluginOptions extends RoomcastOptions {
@@ -59,6 +61,14 @@ export interface RoomcastApi {
   createSubscriberToken(options: Omit<CreateTokenOptions, 'secret'>): Promise<string>;
   /** Runs `handler` for every accepted event, in order, after the append; returns an unsubscribe. */
   on(name: 'event', handler: RoomcastEventHandler): () => void;
+  /**
+   * Starts draining for shutdown: /readyz answers 503 at once and new subscribers are refused;
+   * open ones stay until `app.close()` (WS 1012, SSE ended with a retry hint).
+   */
+  drain(): void;
+  readonly draining: boolean;
+  /** This instance's Prometheus metrics (served at /metrics). */
+  readonly metrics: Metrics;
   readonly engine: Engine;
   readonly config: RoomcastConfig;
 }
@@ -99,10 +109,14 @@ interface RouteContext {
   engine: Engine;
   hub: Hub;
   access: Access;
+  metrics: Metrics;
+  transports: TransportStats;
+  draining: () => boolean;
 }
 
 /** The routes, in their own encapsulated context (own error handler, CORS, headers). */
-async function roomcastRoutes(app: FastifyInstance, { config, engine, hub, access }: RouteContext) {
+async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
+  const { config, engine, hub, access, metrics, transports, draining } = context;
   const corsAllows = createCorsOriginCheck(config.allowedOrigins, config.production);
   installErrorHandlers(app);
   await app.register(helmet, { global: true });
@@ -117,20 +131,25 @@ async function roomcastRoutes(app: FastifyInstance, { config, engine, hub, acces
     tolerance: config.webhookTolerance,
     maxBytes: config.webhookMaxBytes,
     rateLimitPerMinute: config.webhookRateLimit,
+    metrics,
   });
   await app.register(roomRoutes, { engine, access });
-  await app.register(websocketRoutes, { hub, config, access });
-  await app.register(sseRoutes, { hub, config, access });
+  await app.register(websocketRoutes, { hub, config, access, stats: transports });
+  await app.register(sseRoutes, { hub, config, access, stats: transports });
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_request, reply) => {
+    if (draining()) return reply.code(503).send({ ok: false, reason: 'draining' });
     try {
       await engine.ping();
       return { ok: true };
     } catch {
-      return reply.code(503).send({ ok: false });
+      return reply.code(503).send({ ok: false, reason: 'engine unreachable' });
     }
   });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.render()),
+  );
 }
 
 async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptions) {
@@ -155,11 +174,33 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
     });
   }
   const engine = givenEngine ?? memoryEngineFromConfig(config);
-  const hub = createHub({ engine, log: app.log, maxBufferedBytes: config.maxBufferedBytes });
-  const access = createAccess(config, authorize);
+  let draining = false;
+  const transports: TransportStats = { ws: 0, sse: 0 };
+  let metrics: Metrics | undefined;
+  const hub = createHub({
+    engine,
+    log: app.log,
+    maxBufferedBytes: config.maxBufferedBytes,
+    onFanout: (ms) => metrics?.fanoutLatency.observe(ms / 1000),
+    onEngineError: () => metrics?.engineErrors.inc(),
+  });
+  metrics = createMetrics({ hub: hub.stats, transports, activeRooms: () => hub.roomCount });
+  const access = createAccess(config, authorize, {
+    onRefused: (reason) => metrics.drops.inc({ reason }),
+    draining: () => draining,
+  });
   const eventHook = createEventHook(engine, app.log);
 
-  await app.register(roomcastRoutes, { prefix: prefix ?? '', config, engine, hub, access });
+  await app.register(roomcastRoutes, {
+    prefix: prefix ?? '',
+    config,
+    engine,
+    hub,
+    access,
+    metrics,
+    transports,
+    draining: () => draining,
+  });
 
   if (decorator !== false) {
     const api: RoomcastApi = {
@@ -168,6 +209,13 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
       createSubscriberToken: (tokenOptions) =>
         createSubscriberToken({ ...tokenOptions, secret: config.tokenSecrets[0] }),
       on: (_name, handler) => eventHook.on(handler),
+      drain() {
+        draining = true;
+      },
+      get draining() {
+        return draining;
+      },
+      metrics,
       engine,
       config,
     };

@@ -1,17 +1,31 @@
 /**
- * `roomcast serve` (and `npm start`): config from the environment, dev secrets generated and
+ * `roomcast serve` (and `npm start`): config from flags, env and file, dev secrets generated and
  * printed once, the app built and listening, SIGTERM / SIGINT close it.
  */
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
-import { ConfigError, configFromEnv, withDevSecrets } from './config.ts';
+import { ConfigError, withDevSecrets } from './config.ts';
+import { loadDotEnv, loadServeConfig } from './config-sources.ts';
 import type { GeneratedSecrets } from './config.ts';
 import { createSubscriberToken } from './auth/tokens.ts';
 
-/** Starts the standalone server; resolves once listening. Exits the process on a config error. */
-export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+/**
+ * Starts the standalone server from flags, the environment (and `.env`) and an optional config
+ * file; resolves once listening. Prints help, or exits 78 naming the bad setting.
+ */
+export async function serve(
+  argv: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   let setup;
   try {
-    setup = withDevSecrets(configFromEnv(env));
+    loadDotEnv();
+    const loaded = loadServeConfig(argv, env);
+    if (loaded.help) {
+      console.log(loaded.text);
+      return;
+    }
+    setup = withDevSecrets(loaded.config);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`roomcast: ${error.message}`);
@@ -20,7 +34,19 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     throw error;
   }
   const { config, generated } = setup;
-  const app = await buildApp({ config });
+  // JSON lines by default (for log shippers); readable lines when a person watches a terminal.
+  const pretty = process.stdout.isTTY && env.LOG_FORMAT !== 'json';
+  const app = await buildApp({
+    config,
+    logger: pretty
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
+          },
+        }
+      : true,
+  });
   const address = await app.listen({ port: config.port, host: config.host });
   const base = address.replace('[::1]', 'localhost');
   if (!config.production) {
@@ -33,16 +59,36 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     printDevBanner(base, generated, moderatorToken);
   }
 
+  installGracefulShutdown(app, config.shutdownTimeout);
+}
+
+/**
+ * SIGTERM / SIGINT: readiness fails at once and new subscribers are refused (drain), then the
+ * app closes: WS with 1012, SSE with a retry hint, in-flight webhooks answered, engine closed.
+ * Bounded by `timeoutMs`: past it the process exits anyway, open sockets or not.
+ */
+export function installGracefulShutdown(app: FastifyInstance, timeoutMs: number): void {
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const started = Date.now();
+    app.log.info({ signal }, 'draining, then shutting down');
+    app.roomcast.drain();
+    const force = setTimeout(() => {
+      app.log.error({ timeoutMs }, 'shutdown timed out; exiting anyway');
+      process.exit(1);
+    }, timeoutMs);
     force.unref();
     app.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => {
+        app.log.info({ ms: Date.now() - started }, 'shut down');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
     );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -38,6 +38,8 @@ export const ErrorCode = {
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
   /** Webhook rate limit reached. HTTP 429. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** The server is shutting down; connect elsewhere. HTTP 503. */
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
   /** Something unexpected failed inside the server. HTTP 500. */
   INTERNAL: 'INTERNAL',
 } as const;

@@ -40,8 +40,20 @@ export interface Access {
   admit(request: FastifyRequest, reply: FastifyReply): boolean;
 }
 
+/** What the gate reports to and reads from the rest of the server. */
+export interface AccessHooks {
+  /** Counts a refused connection by reason (limit_ip, limit_process, limit_rate). */
+  onRefused?: (reason: string) => void;
+  /** True while the server drains for shutdown: new subscribers are refused with 503. */
+  draining?: () => boolean;
+}
+
 /** Builds the gate from config. */
-export function createAccess(config: RoomcastConfig, authorize?: Authorize): Access {
+export function createAccess(
+  config: RoomcastConfig,
+  authorize?: Authorize,
+  hooks: AccessHooks = {},
+): Access {
   const verifier = createTokenVerifier(config.tokenSecrets);
   const originAllowed = createOriginPolicy(config.allowedOrigins, config.production);
   const limiter = createConnectionLimiter(config);
@@ -118,8 +130,18 @@ export function createAccess(config: RoomcastConfig, authorize?: Authorize): Acc
       return false;
     },
     admit(request, reply) {
+      if (hooks.draining?.()) {
+        void sendError(
+          reply,
+          503,
+          ErrorCode.SHUTTING_DOWN,
+          'the server is shutting down; reconnect',
+        );
+        return false;
+      }
       const refusal = limiter.admit(request.ip);
       if (refusal === undefined) return true;
+      hooks.onRefused?.(`limit_${refusal}`);
       const why = {
         process: 'the server is full',
         ip: 'too many connections from this address',

@@ -15,14 +15,8 @@ Run 'roomcast <command> --help' for a command's options.`;
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case 'serve': {
-    if (rest.includes('--help') || rest.includes('-h')) {
-      console.log(
-        'Usage: roomcast serve\n\nRuns the server. Configuration: environment variables, see README.md.',
-      );
-      break;
-    }
     const { serve } = await import('../serve.ts');
-    await serve();
+    await serve(rest);
     break;
   }
   case 'send':

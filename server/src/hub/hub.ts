@@ -28,6 +28,8 @@ interface Channel {
 
 /** Counters the hub keeps (exported as metrics later). */
 export interface HubStats {
+  /** Subscriptions currently open on this node. */
+  subscriptions: number;
   deliveries: number;
   slowConsumerDrops: number;
   resumesRecovered: number;
@@ -40,6 +42,10 @@ export interface HubOptions {
   log: FastifyBaseLogger;
   /** Unsent bytes after which a subscriber is dropped as slow. */
   maxBufferedBytes: number;
+  /** Called once per entry after its fan-out with the ms since the webhook was accepted. */
+  onFanout?: (latencyMs: number) => void;
+  /** Called when the engine fails a snapshot or read. */
+  onEngineError?: () => void;
 }
 
 /** The hub's API for transports. */
@@ -102,9 +108,11 @@ export function errorFrame(code: string, message: string, room?: string): Outgoi
 }
 
 /** Creates the hub. */
-export function createHub({ engine, log, maxBufferedBytes }: HubOptions): Hub {
+export function createHub(options: HubOptions): Hub {
+  const { engine, log, maxBufferedBytes, onFanout, onEngineError } = options;
   const channels = new Map<string, Channel>();
   const stats: HubStats = {
+    subscriptions: 0,
     deliveries: 0,
     slowConsumerDrops: 0,
     resumesRecovered: 0,
@@ -141,6 +149,7 @@ export function createHub({ engine, log, maxBufferedBytes }: HubOptions): Hub {
       if (subscription.pending) subscription.pending.push(entry);
       else deliver(subscription, entry, shared);
     }
+    onFanout?.(Date.now() - entry.receivedAt);
   }
 
   function channelOf(roomId: string): Channel {
@@ -186,6 +195,7 @@ export function createHub({ engine, log, maxBufferedBytes }: HubOptions): Hub {
     } catch (error) {
       if (subscription.closed) return;
       log.error({ err: error, roomId }, 'subscribe failed');
+      onEngineError?.();
       subscription.pending = undefined;
       subscription.connection.send(
         errorFrame('ENGINE_UNAVAILABLE', 'could not load the room, retry', roomId),
@@ -199,6 +209,7 @@ export function createHub({ engine, log, maxBufferedBytes }: HubOptions): Hub {
     subscription.closed = true;
     const channel = channels.get(subscription.roomId);
     if (!channel || !channel.subscriptions.delete(subscription)) return;
+    stats.subscriptions--;
     if (channel.subscriptions.size === 0) {
       channels.delete(channel.roomId);
       channel.listening
@@ -217,6 +228,7 @@ export function createHub({ engine, log, maxBufferedBytes }: HubOptions): Hub {
         closed: false,
       };
       channelOf(roomId).subscriptions.add(subscription);
+      stats.subscriptions++;
       void start(subscription, since);
       return subscription;
     },
@@ -228,6 +240,7 @@ export function createHub({ engine, log, maxBufferedBytes }: HubOptions): Hub {
     async close() {
       for (const channel of channels.values()) {
         for (const subscription of channel.subscriptions) subscription.closed = true;
+        stats.subscriptions -= channel.subscriptions.size;
         channel.subscriptions.clear();
         await channel.listening.then((stop) => stop()).catch(() => undefined);
       }

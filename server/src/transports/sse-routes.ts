@@ -15,6 +15,7 @@ import type { Hub, Subscription } from '../hub/hub.ts';
 import type { Access } from '../auth/access.ts';
 import { sendError } from '../http-errors.ts';
 import { formatMultiRoomId, parseMultiRoomId } from './sse-position.ts';
+import type { TransportStats } from '../metrics.ts';
 
 /** A subscriber on an SSE stream (one or several rooms). */
 class SseConnection implements Connection {
@@ -67,6 +68,8 @@ export interface SseRouteOptions {
   hub: Hub;
   config: RoomcastConfig;
   access: Access;
+  /** Open connection counts (read by the metrics). */
+  stats: TransportStats;
 }
 
 function lastEventIdOf(request: FastifyRequest): string | undefined {
@@ -77,7 +80,10 @@ function lastEventIdOf(request: FastifyRequest): string | undefined {
 }
 
 /** Registers the SSE routes. */
-export async function sseRoutes(app: FastifyInstance, { hub, config, access }: SseRouteOptions) {
+export async function sseRoutes(
+  app: FastifyInstance,
+  { hub, config, access, stats }: SseRouteOptions,
+) {
   const streams = new Set<SseConnection>();
   const heartbeat = setInterval(() => {
     for (const stream of streams) if (!stream.ended) stream.response.write(': heartbeat\n\n');
@@ -135,12 +141,14 @@ export async function sseRoutes(app: FastifyInstance, { hub, config, access }: S
     response.write(`retry: ${config.sseRetry}\n\n`);
     const connection = new SseConnection(response, multiRoom, expiresAt);
     streams.add(connection);
+    stats.sse++;
     for (const [room, since] of rooms) {
       if (since && connection.positions) connection.positions.set(room, since);
       connection.subscriptions.push(hub.subscribe(connection, room, since));
     }
     response.on('close', () => {
       access.limiter.release(ip);
+      stats.sse--;
       connection.end();
       streams.delete(connection);
       for (const subscription of connection.subscriptions) hub.unsubscribe(subscription);

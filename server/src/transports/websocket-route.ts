@@ -18,6 +18,7 @@ import { sendError } from '../http-errors.ts';
 import { parseClientFrame } from './client-frames.ts';
 import type { ParsedClientFrame } from './client-frames.ts';
 import { createHeartbeat } from './heartbeat.ts';
+import type { TransportStats } from '../metrics.ts';
 
 /** Invalid frames tolerated before the connection is closed with 1008. */
 const MAX_STRIKES = 10;
@@ -67,12 +68,14 @@ export interface WebSocketRouteOptions {
   hub: Hub;
   config: RoomcastConfig;
   access: Access;
+  /** Open connection counts (read by the metrics). */
+  stats: TransportStats;
 }
 
 /** Registers GET /ws. */
 export async function websocketRoutes(
   app: FastifyInstance,
-  { hub, config, access }: WebSocketRouteOptions,
+  { hub, config, access, stats }: WebSocketRouteOptions,
 ) {
   const heartbeat = createHeartbeat(config.pingInterval, config.pongTimeout);
   const connections = new Set<WebSocketConnection>();
@@ -256,6 +259,7 @@ export async function websocketRoutes(
       connection.hostCheck = (room) => authorize(request, room);
     } else if (!connection.claims) connection.authDeadline = Date.now() + config.authTimeout;
     connections.add(connection);
+    stats.ws++;
     heartbeat.add(socket);
     // @fastify/websocket's own error listener holds the request and reply for the socket's
     // whole life; ours holds nothing, so they can be collected.
@@ -266,6 +270,7 @@ export async function websocketRoutes(
     );
     socket.on('close', () => {
       connections.delete(connection);
+      stats.ws--;
       heartbeat.delete(socket);
       access.limiter.release(connection.ip);
       for (const subscription of connection.subscriptions.values()) hub.unsubscribe(subscription);

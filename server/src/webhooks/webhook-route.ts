@@ -6,8 +6,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { ErrorCode, isEventName, payloadSchemas } from '@roomcast/shared';
 import type { Engine } from '../engine/engine.ts';
+import type { Metrics } from '../metrics.ts';
 import { sendError } from '../http-errors.ts';
 import { SIGNATURE_HEADER, checkFreshness, verifySignature } from './verify-signature.ts';
+import type { RefusedWebhook } from './verify-signature.ts';
 
 /** What the webhook route needs. */
 export interface WebhookRouteOptions {
@@ -19,11 +21,14 @@ export interface WebhookRouteOptions {
   maxBytes: number;
   /** Webhooks per minute per client IP; 0 = no limit. */
   rateLimitPerMinute: number;
+  metrics: Metrics;
 }
 
 /** Registers the webhook route in its own encapsulated context (its own body parser). */
 export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteOptions) {
-  const { engine, apiKeys, tolerance, maxBytes, rateLimitPerMinute } = options;
+  const { engine, apiKeys, tolerance, maxBytes, rateLimitPerMinute, metrics } = options;
+  const count = (event: unknown, outcome: string) =>
+    metrics.webhooks.inc({ event: isEventName(event) ? event : 'unknown', outcome });
   if (rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
       max: rateLimitPerMinute,
@@ -49,18 +54,18 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
     const raw = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
     const header = request.headers[SIGNATURE_HEADER];
     const verified = verifySignature(raw, typeof header === 'string' ? header : undefined, apiKeys);
-    if (!verified.ok) {
-      request.log.warn({ webhook: { outcome: 'refused', code: verified.code } }, verified.message);
-      return sendError(reply, verified.status, verified.code, verified.message);
-    }
-    const stale = checkFreshness(verified.timestamp, Date.now(), tolerance);
-    if (stale) {
+    const refuse = (refusal: RefusedWebhook, id?: string) => {
+      metrics.verificationFailures.inc({ reason: refusal.code });
+      count(undefined, 'refused');
       request.log.warn(
-        { webhook: { id: verified.id, outcome: 'refused', code: stale.code } },
-        stale.message,
+        { webhook: { id, outcome: 'refused', code: refusal.code } },
+        refusal.message,
       );
-      return sendError(reply, stale.status, stale.code, stale.message);
-    }
+      return sendError(reply, refusal.status, refusal.code, refusal.message);
+    };
+    if (!verified.ok) return refuse(verified);
+    const stale = checkFreshness(verified.timestamp, Date.now(), tolerance);
+    if (stale) return refuse(stale, verified.id);
     const { body, id } = verified;
     if (typeof body.id !== 'string' && typeof body.id !== 'number') {
       return sendError(reply, 400, ErrorCode.INVALID_BODY, 'id must be a string');
@@ -70,21 +75,17 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
 
     const deadLetter = async (reason: 'UNKNOWN_EVENT' | 'INVALID_PAYLOAD', detail: string) => {
       const name = typeof event === 'string' ? event : String(event);
-      const kept = await engine.deadLetter({
-        webhookId: id,
-        event: name,
-        reason,
-        detail,
-        receivedAt,
-        body,
-      });
+      const letter = { webhookId: id, event: name, reason, detail, receivedAt, body };
+      const kept = await engine.deadLetter(letter);
+      count(event, kept === 'duplicate' ? 'duplicate' : 'dead-letter');
       if (kept === 'duplicate') return reply.send({ ok: true, duplicate: true });
       request.log.warn({ webhook: { id, event: name, outcome: 'dead-letter', reason } }, detail);
       return reply.code(202).send({ ok: true, deadLetter: true, reason, message: detail });
     };
 
-    if (!isEventName(event))
+    if (!isEventName(event)) {
       return deadLetter('UNKNOWN_EVENT', `unknown event ${JSON.stringify(event)}`);
+    }
     const parsed = payloadSchemas[event].safeParse(body.payload);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -101,20 +102,23 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
         receivedAt,
       });
     } catch (error) {
+      metrics.engineErrors.inc();
+      count(event, 'engine-error');
       request.log.error(
         { err: error, webhook: { id, event, outcome: 'engine-error' } },
         'append failed',
       );
       return sendError(reply, 503, ErrorCode.ENGINE_UNAVAILABLE, 'engine unavailable, retry later');
     }
-    const log = { id, event, outcome: result.status } as Record<string, unknown>;
-    if (result.status === 'appended') {
-      log.roomId = result.roomId;
-      log.seq = result.seq;
-      request.log.info({ webhook: log }, 'webhook accepted');
+    count(event, result.status);
+    // One line per webhook: event, room, seq and outcome.
+    const line =
+      result.status === 'appended'
+        ? { id, event, outcome: result.status, roomId: result.roomId, seq: result.seq }
+        : { id, event, outcome: result.status };
+    request.log.info({ webhook: line }, `webhook ${result.status}`);
+    if (result.status === 'appended')
       return reply.send({ ok: true, roomId: result.roomId, seq: result.seq });
-    }
-    request.log.info({ webhook: log }, `webhook ${result.status}`);
     if (result.status === 'duplicate') return reply.send({ ok: true, duplicate: true });
     return reply.code(202).send({ ok: true, held: true });
   });

@@ -1,0 +1,72 @@
+/**
+ * The Redis key layout of the Redis engine (docs/deployment.md lists every key with its type
+ * and TTL). Keys of one room share the `{room}` hash tag and keys of one peer the `{peer}`
+ * tag, so every script touches a single Redis Cluster slot.
+ */
+
+/** The keys and channel of one room (one slot). */
+export interface RoomKeys {
+  /** Hash: epoch, seq, state (JSON), peers, meeting, recording, at. */
+  meta: string;
+  /** Stream: the history; entry id `<seq>-0`, one field `b` (the entry body JSON). */
+  log: string;
+  /** Pub/sub channel of the room's new entries (tagged too, ready for sharded pub/sub). */
+  channel: string;
+  /** String: the webhook id marker inside the room's slot (the atomic dedup check). */
+  dedup(webhookId: string): string;
+}
+
+/** The keys of one peer (one slot). */
+export interface PeerKeys {
+  /** String: the room the peer joined (the peer→room index). */
+  room: string;
+  /** List: track events waiting for the peer's peer:joined (JSON items). */
+  held: string;
+}
+
+/** Every key name the engine uses, under one prefix. */
+export interface KeyLayout {
+  room(roomId: string): RoomKeys;
+  peer(peerId: string): PeerKeys;
+  /** Sorted set: room id → last activity (ms). */
+  rooms: string;
+  /** String: room-independent marker of a handled webhook id (`seen`, track duplicates). */
+  seen(webhookId: string): string;
+  /** List: dead letters, newest first, capped. */
+  deadLetters: string;
+  /** String: dedup marker of a dead-lettered webhook id, in the dead-letter slot. */
+  deadLetterId(webhookId: string): string;
+}
+
+/**
+ * Escapes an id for use inside a hash tag: `{` and `}` would end or confuse the tag and `%` is
+ * the escape itself; an empty id would make an empty tag (Redis then hashes the whole key).
+ */
+export function tagSafe(id: string): string {
+  if (id === '') return '%';
+  return id.replace(/[%{}]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** The key layout under `prefix` (default 'roomcast:'). */
+export function createKeyLayout(prefix: string): KeyLayout {
+  if (/[{}]/.test(prefix)) throw new Error('redis keyPrefix must not contain { or }');
+  return {
+    room(roomId) {
+      const base = `${prefix}room:{${tagSafe(roomId)}}`;
+      return {
+        meta: `${base}:meta`,
+        log: `${base}:log`,
+        channel: `${base}:entries`,
+        dedup: (webhookId) => `${base}:id:${webhookId}`,
+      };
+    },
+    peer(peerId) {
+      const base = `${prefix}peer:{${tagSafe(peerId)}}`;
+      return { room: `${base}:room`, held: `${base}:held` };
+    },
+    rooms: `${prefix}rooms`,
+    seen: (webhookId) => `${prefix}id:${webhookId}`,
+    deadLetters: `${prefix}{dead}:letters`,
+    deadLetterId: (webhookId) => `${prefix}{dead}:id:${webhookId}`,
+  };
+}

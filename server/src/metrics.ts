@@ -1,0 +1,134 @@
+/**
+ * Prometheus metrics (prom-client), names prefixed `roomcast_`, in a registry of this plugin
+ * instance. Hot-path figures (deliveries, connections) are plain counters in the hub and the
+ * transports, read at scrape time, so delivering costs no metrics call.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { HubStats } from './hub/hub.ts';
+
+/** Connection counts the transports keep. */
+export interface TransportStats {
+  ws: number;
+  sse: number;
+}
+
+/** The metrics of one roomcast instance. */
+export interface Metrics {
+  readonly registry: Registry;
+  /** Webhooks by event and outcome (appended, duplicate, held, dead-letter, refused, engine-error). */
+  readonly webhooks: Counter<'event' | 'outcome'>;
+  /** Webhooks refused by verification, by reason (the error code). */
+  readonly verificationFailures: Counter<'reason'>;
+  /** Subscribers dropped or refused, by reason (slow_consumer, limit_ip, limit_process, limit_rate). */
+  readonly drops: Counter<'reason'>;
+  /** Engine operations that failed (append, snapshot, read). */
+  readonly engineErrors: Counter;
+  /** Time from a webhook's acceptance to the end of its fan-out on this node. */
+  readonly fanoutLatency: Histogram;
+  /** Prometheus text. */
+  render(): Promise<string>;
+}
+
+/** Options: where the hub's and transports' counters live. */
+export interface MetricsSources {
+  hub: HubStats;
+  transports: TransportStats;
+  /** Rooms with local subscribers. */
+  activeRooms: () => number;
+}
+
+/** Creates the registry and every metric. */
+export function createMetrics({ hub, transports, activeRooms }: MetricsSources): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  new Gauge({
+    name: 'roomcast_connections',
+    help: 'Open subscriber connections by transport.',
+    labelNames: ['transport'],
+    registers,
+    collect() {
+      this.set({ transport: 'ws' }, transports.ws);
+      this.set({ transport: 'sse' }, transports.sse);
+    },
+  });
+  new Gauge({
+    name: 'roomcast_subscriptions',
+    help: 'Open room subscriptions on this node.',
+    registers,
+    collect() {
+      this.set(hub.subscriptions);
+    },
+  });
+  new Gauge({
+    name: 'roomcast_active_rooms',
+    help: 'Rooms with at least one subscriber on this node.',
+    registers,
+    collect() {
+      this.set(activeRooms());
+    },
+  });
+  new Counter({
+    name: 'roomcast_deliveries_total',
+    help: 'Event frames handed to subscriber connections.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(hub.deliveries);
+    },
+  });
+  new Counter({
+    name: 'roomcast_resumes_total',
+    help: 'Subscriptions that asked to resume, by outcome (recovered from history, or a snapshot).',
+    labelNames: ['outcome'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ outcome: 'recovered' }, hub.resumesRecovered);
+      this.inc({ outcome: 'snapshot' }, hub.resumesSnapshot);
+    },
+  });
+  // Slow-consumer drops are counted by the hub and folded in at scrape time; limit refusals
+  // are counted where they happen.
+  let slowSeen = 0;
+  const drops = new Counter({
+    name: 'roomcast_drops_total',
+    help: 'Subscribers dropped or refused, by reason.',
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      this.inc({ reason: 'slow_consumer' }, hub.slowConsumerDrops - slowSeen);
+      slowSeen = hub.slowConsumerDrops;
+    },
+  });
+
+  return {
+    registry,
+    webhooks: new Counter({
+      name: 'roomcast_webhooks_total',
+      help: 'Webhooks received, by event and outcome.',
+      labelNames: ['event', 'outcome'],
+      registers,
+    }),
+    verificationFailures: new Counter({
+      name: 'roomcast_verification_failures_total',
+      help: 'Webhooks refused by signature or freshness checks, by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    drops,
+    engineErrors: new Counter({
+      name: 'roomcast_engine_errors_total',
+      help: 'Engine operations that failed.',
+      registers,
+    }),
+    fanoutLatency: new Histogram({
+      name: 'roomcast_fanout_latency_seconds',
+      help: 'From webhook acceptance to the end of its fan-out on this node.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    render: () => registry.metrics(),
+  };
+}
