@@ -254,7 +254,8 @@ describe('expiry and refresh', () => {
   test('an expired WS token gets TOKEN_EXPIRED, then close 4001 after the grace', async () => {
     const server = await startServer({ tokenGrace: 500 });
     try {
-      const client = await connect(`${server.bareWsUrl}?token=${await testToken(['*'], 1)}`);
+      // 2 s, not 1: exp is in whole seconds, so a 1 s token may be over before it is used.
+      const client = await connect(`${server.bareWsUrl}?token=${await testToken(['*'], 2)}`);
       client.send({ type: 'subscribe', room: 'x' });
       await client.subscribed('x');
       assert.equal(await client.closed, 4001);
@@ -267,7 +268,7 @@ describe('expiry and refresh', () => {
   test('an SSE stream ends at its token expiry', async () => {
     const server = await startServer();
     try {
-      const response = await fetch(server.authed('/rooms/x/events', await testToken(['x'], 1)));
+      const response = await fetch(server.authed('/rooms/x/events', await testToken(['x'], 2)));
       const text = await response.text(); // resolves when the server ends the stream
       assert.match(
         text,

@@ -31,14 +31,14 @@ export interface Metrics {
 
 /** Options: where the hub's and transports' counters live. */
 export interface MetricsSources {
-  hub: HubStats;
+  hub: () => HubStats;
   transports: TransportStats;
   /** Rooms with local subscribers. */
   activeRooms: () => number;
 }
 
 /** Creates the registry and every metric. */
-export function createMetrics({ hub, transports, activeRooms }: MetricsSources): Metrics {
+export function createMetrics({ hub: hubStats, transports, activeRooms }: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -58,7 +58,7 @@ export function createMetrics({ hub, transports, activeRooms }: MetricsSources):
     help: 'Open room subscriptions on this node.',
     registers,
     collect() {
-      this.set(hub.subscriptions);
+      this.set(hubStats().subscriptions);
     },
   });
   new Gauge({
@@ -75,7 +75,7 @@ export function createMetrics({ hub, transports, activeRooms }: MetricsSources):
     registers,
     collect() {
       this.reset();
-      this.inc(hub.deliveries);
+      this.inc(hubStats().deliveries);
     },
   });
   new Counter({
@@ -85,8 +85,8 @@ export function createMetrics({ hub, transports, activeRooms }: MetricsSources):
     registers,
     collect() {
       this.reset();
-      this.inc({ outcome: 'recovered' }, hub.resumesRecovered);
-      this.inc({ outcome: 'snapshot' }, hub.resumesSnapshot);
+      this.inc({ outcome: 'recovered' }, hubStats().resumesRecovered);
+      this.inc({ outcome: 'snapshot' }, hubStats().resumesSnapshot);
     },
   });
   // Slow-consumer drops are counted by the hub and folded in at scrape time; limit refusals
@@ -98,8 +98,8 @@ export function createMetrics({ hub, transports, activeRooms }: MetricsSources):
     labelNames: ['reason'],
     registers,
     collect() {
-      this.inc({ reason: 'slow_consumer' }, hub.slowConsumerDrops - slowSeen);
-      slowSeen = hub.slowConsumerDrops;
+      this.inc({ reason: 'slow_consumer' }, hubStats().slowConsumerDrops - slowSeen);
+      slowSeen = hubStats().slowConsumerDrops;
     },
   });
 

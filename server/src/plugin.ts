@@ -29,6 +29,7 @@ import { sseRoutes } from './transports/sse-routes.ts';
 import { websocketRoutes } from './transports/websocket-route.ts';
 import { webhookRoutes } from './webhooks/webhook-route.ts';
 import { createMetrics } from './metrics.ts';
+import { asyncApiDocument } from './asyncapi.ts';
 import type { Metrics, TransportStats } from './metrics.ts';
 
 /** Options of the roomcast plugin: every config option (see config.ts) plus these. */
@@ -147,6 +148,10 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
       return reply.code(503).send({ ok: false, reason: 'engine unreachable' });
     }
   });
+  const asyncApi = JSON.stringify(asyncApiDocument());
+  app.get('/asyncapi.json', async (_request, reply) =>
+    reply.type('application/json').send(asyncApi),
+  );
   app.get('/metrics', async (_request, reply) =>
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.render()),
   );
@@ -176,15 +181,19 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
   const engine = givenEngine ?? memoryEngineFromConfig(config);
   let draining = false;
   const transports: TransportStats = { ws: 0, sse: 0 };
-  let metrics: Metrics | undefined;
+  // The metrics read the hub's counters only at scrape time, after the hub exists.
+  const metrics = createMetrics({
+    hub: () => hub.stats,
+    transports,
+    activeRooms: () => hub.roomCount,
+  });
   const hub = createHub({
     engine,
     log: app.log,
     maxBufferedBytes: config.maxBufferedBytes,
-    onFanout: (ms) => metrics?.fanoutLatency.observe(ms / 1000),
-    onEngineError: () => metrics?.engineErrors.inc(),
+    onFanout: (ms) => metrics.fanoutLatency.observe(ms / 1000),
+    onEngineError: () => metrics.engineErrors.inc(),
   });
-  metrics = createMetrics({ hub: hub.stats, transports, activeRooms: () => hub.roomCount });
   const access = createAccess(config, authorize, {
     onRefused: (reason) => metrics.drops.inc({ reason }),
     draining: () => draining,

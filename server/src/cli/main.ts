@@ -1,14 +1,19 @@
-/** The `roomcast` command: serve, send (more commands arrive with later issues). */
+/** The `roomcast` command: serve, send, token, tail, simulate. */
 import { readFileSync } from 'node:fs';
 import { sendCommand } from './send.ts';
 import { tokenCommand } from './token.ts';
+import { tailCommand } from './tail.ts';
+import { simulateCommand } from './simulate.ts';
 
 const HELP = `Usage: roomcast <command> [options]
 
 Commands:
-  serve    run the server (what npm start runs); configured by environment variables
+  serve    run the server (what npm start runs); flags, env or a config file
   send     post a signed test webhook to a server and print the answer
   token    print a subscriber token for some rooms (or * for all)
+  tail     print live events of rooms; resumes after disconnects
+  simulate play realistic meetings as signed webhooks, with progress
+  asyncapi print the AsyncAPI 3 document of the channels (JSON)
 
 Run 'roomcast <command> --help' for a command's options.`;
 
@@ -22,6 +27,17 @@ switch (command) {
   case 'send':
     process.exitCode = await sendCommand(rest, process.env);
     break;
+  case 'tail':
+    process.exitCode = await tailCommand(rest, process.env);
+    break;
+  case 'simulate':
+    process.exitCode = await simulateCommand(rest, process.env);
+    break;
+  case 'asyncapi': {
+    const { asyncApiDocument } = await import('../asyncapi.ts');
+    console.log(JSON.stringify(asyncApiDocument(), null, 2));
+    break;
+  }
   case 'token':
     process.exitCode = await tokenCommand(rest, process.env);
     break;

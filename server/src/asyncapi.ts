@@ -1,0 +1,264 @@
+/**
+ * The AsyncAPI 3 document of roomcast's channels, generated from the zod event schemas and the
+ * frame shapes of the public contract: served at /asyncapi.json and written to
+ * docs/asyncapi.json (`roomcast asyncapi`), so other teams can generate clients or docs.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { EVENT_NAMES, payloadSchemas } from '@roomcast/shared';
+
+type JsonSchema = Record<string, unknown>;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const str = (description: string): JsonSchema => ({ type: 'string', description });
+const position = {
+  epoch: str('the log incarnation; changes when history can no longer be trusted'),
+  seq: { type: 'integer', minimum: 0, description: 'position in the room log' },
+};
+
+function schemaName(event: string): string {
+  return `${event.replace(/:(\w)/, (_match, letter: string) => letter.toUpperCase())}Payload`;
+}
+
+function payloadComponents(): Record<string, JsonSchema> {
+  const schemas: Record<string, JsonSchema> = {};
+  for (const event of EVENT_NAMES) {
+    const { $schema: _drop, ...schema } = z.toJSONSchema(payloadSchemas[event], {
+      io: 'output',
+    }) as JsonSchema;
+    schemas[schemaName(event)] = schema;
+  }
+  return schemas;
+}
+
+const peerState: JsonSchema = {
+  type: 'object',
+  required: ['id', 'sessionId', 'joinedAt', 'tracks'],
+  properties: {
+    id: { type: 'string' },
+    sessionId: { type: 'string' },
+    joinedAt: { type: 'number' },
+    role: { type: 'string' },
+    metadata: { description: 'metadata parsed as JSON when it is JSON, else the raw string' },
+    browser: { type: 'object' },
+    device: { type: 'object' },
+    geoData: { type: 'object' },
+    tracks: { type: 'array', items: { type: 'string' } },
+  },
+};
+
+const roomState: JsonSchema = {
+  type: 'object',
+  description: 'The room state kept by reduceRoom (shared/src/room-state.ts).',
+  required: ['roomId', 'meeting', 'peers', 'departed', 'recording', 'pastSessions', 'updatedAt'],
+  properties: {
+    roomId: { type: 'string' },
+    meeting: {
+      type: 'object',
+      properties: {
+        active: { type: 'boolean' },
+        sessionId: { type: 'string' },
+        startedAt: { type: 'number' },
+        endedAt: { type: 'number' },
+      },
+    },
+    peers: {
+      type: 'object',
+      additionalProperties: ref('PeerState'),
+      description: 'present peers by id',
+    },
+    departed: {
+      type: 'object',
+      additionalProperties: { type: 'number' },
+      description: 'tombstones: peer id → leftAt',
+    },
+    recording: {
+      type: 'object',
+      properties: { active: { type: 'boolean' }, id: { type: 'string' } },
+    },
+    pastSessions: { type: 'array', items: { type: 'string' } },
+    updatedAt: { type: 'number' },
+  },
+};
+
+function frame(type: string, properties: JsonSchema, required: string[]): JsonSchema {
+  return {
+    type: 'object',
+    required: ['type', ...required],
+    properties: { type: { const: type }, ...properties },
+  };
+}
+
+const frames: Record<string, JsonSchema> = {
+  SubscribeFrame: frame(
+    'subscribe',
+    { room: str('room id'), since: str('"<epoch>:<seq>" to resume after') },
+    ['room'],
+  ),
+  UnsubscribeFrame: frame('unsubscribe', { room: str('room id') }, ['room']),
+  AuthFrame: frame('auth', { token: str('subscriber token (JWT HS256)') }, ['token']),
+  SnapshotFrame: frame(
+    'snapshot',
+    { room: str('room id'), ...position, state: ref('RoomState'), recovered: { const: false } },
+    ['room', 'epoch', 'seq', 'state', 'recovered'],
+  ),
+  EventFrame: {
+    oneOf: EVENT_NAMES.map((event) =>
+      frame(
+        'event',
+        {
+          room: str('room id'),
+          ...position,
+          id: str('webhook id'),
+          event: { const: event },
+          payload: ref(schemaName(event)),
+        },
+        ['room', 'epoch', 'seq', 'id', 'event', 'payload'],
+      ),
+    ),
+  },
+  SubscribedFrame: frame(
+    'subscribed',
+    {
+      room: str('room id'),
+      ...position,
+      recovered: { type: 'boolean', description: 'missed events were replayed' },
+    },
+    ['room', 'epoch', 'seq', 'recovered'],
+  ),
+  ErrorFrame: frame(
+    'error',
+    {
+      code: str('stable error code (docs/protocol.md)'),
+      message: { type: 'string' },
+      room: str('the room it concerns'),
+    },
+    ['code', 'message'],
+  ),
+  Webhook: {
+    type: 'object',
+    required: ['id', 'event', 'payload'],
+    properties: {
+      id: { type: 'string' },
+      event: { enum: EVENT_NAMES },
+      payload: { oneOf: EVENT_NAMES.map((event) => ref(schemaName(event))) },
+    },
+  },
+};
+
+const message = (schema: string, summary: string) => ({
+  name: schema,
+  summary,
+  payload: ref(schema),
+});
+const messages = {
+  subscribe: message('SubscribeFrame', 'Start receiving a room, or resume after a position.'),
+  unsubscribe: message('UnsubscribeFrame', 'Stop receiving a room.'),
+  auth: message('AuthFrame', 'Present or refresh the subscriber token.'),
+  snapshot: message('SnapshotFrame', 'The room state, when there is no valid resume point.'),
+  event: message('EventFrame', 'One event of the room log, in seq order.'),
+  subscribed: message('SubscribedFrame', 'The subscription is live.'),
+  error: message('ErrorFrame', 'A refused frame or a room-level problem.'),
+  webhook: message('Webhook', 'A Huddle01 webhook (signed: huddle01-signature header).'),
+};
+
+const messageRef = (name: keyof typeof messages) => ({ $ref: `#/components/messages/${name}` });
+const serverMessages = {
+  snapshot: messageRef('snapshot'),
+  event: messageRef('event'),
+  subscribed: messageRef('subscribed'),
+  error: messageRef('error'),
+};
+
+function operation(action: 'send' | 'receive', channel: string, names: string[], summary: string) {
+  return {
+    action,
+    summary,
+    channel: { $ref: `#/channels/${channel}` },
+    messages: names.map((name) => ({ $ref: `#/channels/${channel}/messages/${name}` })),
+  };
+}
+
+/** The package version, read once. */
+function version(): string {
+  const url = new URL('../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+}
+
+/** Builds the AsyncAPI 3.0 document. */
+export function asyncApiDocument(): Record<string, unknown> {
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'roomcast',
+      version: version(),
+      description:
+        'Huddle01 webhooks in, live typed room channels out (WebSocket and SSE). See docs/protocol.md.',
+    },
+    defaultContentType: 'application/json',
+    channels: {
+      websocket: {
+        address: '/ws',
+        title: 'WebSocket: every room of a client on one connection',
+        messages: {
+          subscribe: messageRef('subscribe'),
+          unsubscribe: messageRef('unsubscribe'),
+          auth: messageRef('auth'),
+          ...serverMessages,
+        },
+      },
+      roomEvents: {
+        address: '/rooms/{roomId}/events',
+        title: 'SSE: one room (id: <epoch>:<seq>; event: the event name)',
+        parameters: { roomId: { description: 'the Huddle01 room id' } },
+        messages: serverMessages,
+      },
+      multiRoomEvents: {
+        address: '/events',
+        title: 'SSE: several rooms (?room=a&room=b)',
+        messages: serverMessages,
+      },
+      webhook: {
+        address: '/webhooks/huddle01',
+        title: 'Huddle01 webhooks (HTTP POST, raw body)',
+        messages: { webhook: messageRef('webhook') },
+      },
+    },
+    operations: {
+      subscribeRoom: operation(
+        'send',
+        'websocket',
+        ['subscribe', 'unsubscribe', 'auth'],
+        'Client frames.',
+      ),
+      receiveRoomFrames: operation(
+        'receive',
+        'websocket',
+        ['snapshot', 'event', 'subscribed', 'error'],
+        'Server frames.',
+      ),
+      receiveRoomStream: operation(
+        'receive',
+        'roomEvents',
+        ['snapshot', 'event', 'subscribed', 'error'],
+        'One room over SSE.',
+      ),
+      receiveMultiRoomStream: operation(
+        'receive',
+        'multiRoomEvents',
+        ['snapshot', 'event', 'subscribed', 'error'],
+        'Several rooms over SSE.',
+      ),
+      receiveWebhook: operation(
+        'receive',
+        'webhook',
+        ['webhook'],
+        'What roomcast accepts from Huddle01.',
+      ),
+    },
+    components: {
+      schemas: { ...payloadComponents(), PeerState: peerState, RoomState: roomState, ...frames },
+      messages,
+    },
+  };
+}
