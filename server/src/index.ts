@@ -19,6 +19,8 @@ export {
 } from './config.ts';
 export type { RoomcastConfig, RoomcastOptions } from './config.ts';
 export { createMemoryEngine, createMemoryEngine as memoryEngine } from './engine/memory-engine.ts';
+export { createRedisEngine, createRedisEngine as redisEngine } from './engine/redis-engine.ts';
+export type { RedisEngineOptions } from './engine/redis-engine.ts';
 export type { MemoryEngineOptions } from './engine/memory-engine.ts';
 export type * from './engine/engine.ts';
 export { EngineUnavailableError } from './engine/engine.ts';

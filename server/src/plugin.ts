@@ -4,7 +4,7 @@
  * `prefix`; the engine is a value (default: in-memory). The host app gets `app.roomcast`
  * (snapshots, rooms, tokens, an event hook). The standalone server only wraps this plugin.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
@@ -19,6 +19,7 @@ import { parseOptions } from './config.ts';
 import type { RoomcastConfig, RoomcastOptions } from './config.ts';
 import type { Engine, RoomSnapshot, RoomSummary } from './engine/engine.ts';
 import { createMemoryEngine } from './engine/memory-engine.ts';
+import { createRedisEngine } from './engine/redis-engine.ts';
 import { createEventHook } from './event-hook.ts';
 import type { RoomcastEventHandler } from './event-hook.ts';
 import { installErrorHandlers } from './http-errors.ts';
@@ -38,7 +39,10 @@ export interface RoomcastPluginOptions extends RoomcastOptions {
   huddle01ApiKey?: string;
   /** Alias of `tokenSecrets`: one secret, or a comma-separated list. */
   tokenSecret?: string;
-  /** The engine. Default: an in-memory engine from these options, closed with the app. A given engine is never closed by the plugin. */
+  /**
+   * The engine. Default: the Redis engine when `redisUrl` is set, else an in-memory engine,
+   * either closed with the app. A given engine is never closed by the plugin.
+   */
   engine?: Engine;
   /** Where every route lands, e.g. `/realtime`. Default `/` (fastify's own `prefix` register option works too). */
   prefix?: string;
@@ -78,6 +82,21 @@ declare module 'fastify' {
   interface FastifyInstance {
     roomcast: RoomcastApi;
   }
+}
+
+/** The engine the config asks for: Redis when `redisUrl` is set, else in-memory. */
+export function engineFromConfig(config: RoomcastConfig, log?: FastifyBaseLogger): Engine {
+  if (!config.redisUrl) return memoryEngineFromConfig(config);
+  return createRedisEngine({
+    url: config.redisUrl,
+    historySize: config.historySize,
+    historyTtl: config.historyTtl,
+    roomIdleTtl: config.roomIdleTtl,
+    dedupWindow: config.dedupWindow,
+    trackHold: config.trackHold,
+    deadLetterLimit: config.deadLetterLimit,
+    onError: (error) => log?.warn({ err: error }, 'redis engine'),
+  });
 }
 
 /** Builds the memory engine from parsed config. */
@@ -120,12 +139,8 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
   const { config, engine, hub, access, metrics, transports, draining } = context;
   const corsAllows = createCorsOriginCheck(config.allowedOrigins, config.production);
   installErrorHandlers(app);
-  await app.register(helmet, { global: true });
-  await app.register(cors, {
-    origin: (origin, callback) => callback(null, corsAllows(origin)),
-    methods: ['GET', 'HEAD', 'POST'],
-    allowedHeaders: ['authorization', 'last-event-id', 'content-type'],
-  });
+  // Machine-facing routes (webhook, WebSocket, health, metrics) carry no CORS or security
+  // headers: they cost CPU per webhook and memory per socket, and protect nothing there.
   await app.register(webhookRoutes, {
     engine,
     apiKeys: config.huddle01ApiKeys,
@@ -134,9 +149,24 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
     rateLimitPerMinute: config.webhookRateLimit,
     metrics,
   });
-  await app.register(roomRoutes, { engine, access });
   await app.register(websocketRoutes, { hub, config, access, stats: transports });
-  await app.register(sseRoutes, { hub, config, access, stats: transports });
+  // Browser-facing reads: CORS for SSE and REST; security headers on the REST answers.
+  await app.register(async (browser) => {
+    await browser.register(cors, {
+      origin: (origin, callback) => callback(null, corsAllows(origin)),
+      methods: ['GET', 'HEAD', 'POST'],
+      allowedHeaders: ['authorization', 'last-event-id', 'content-type'],
+    });
+    await browser.register(sseRoutes, { hub, config, access, stats: transports });
+    await browser.register(async (rest) => {
+      await rest.register(helmet, { global: true });
+      await rest.register(roomRoutes, { engine, access });
+      const asyncApi = JSON.stringify(asyncApiDocument());
+      rest.get('/asyncapi.json', async (_request, reply) =>
+        reply.type('application/json').send(asyncApi),
+      );
+    });
+  });
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_request, reply) => {
@@ -148,10 +178,6 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
       return reply.code(503).send({ ok: false, reason: 'engine unreachable' });
     }
   });
-  const asyncApi = JSON.stringify(asyncApiDocument());
-  app.get('/asyncapi.json', async (_request, reply) =>
-    reply.type('application/json').send(asyncApi),
-  );
   app.get('/metrics', async (_request, reply) =>
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.render()),
   );
@@ -178,7 +204,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
       },
     });
   }
-  const engine = givenEngine ?? memoryEngineFromConfig(config);
+  const engine = givenEngine ?? engineFromConfig(config, app.log);
   let draining = false;
   const transports: TransportStats = { ws: 0, sse: 0 };
   // The metrics read the hub's counters only at scrape time, after the hub exists.

@@ -56,7 +56,12 @@ export async function serve(
       ttl: '24h',
       sub: 'dev-moderator',
     });
-    printDevBanner(base, generated, moderatorToken);
+    printDevBanner(
+      base,
+      generated,
+      moderatorToken,
+      config.redisUrl ? 'Redis engine' : 'in-memory engine',
+    );
   }
 
   installGracefulShutdown(app, config.shutdownTimeout);
@@ -96,8 +101,13 @@ export function installGracefulShutdown(app: FastifyInstance, timeoutMs: number)
 }
 
 /** What dev mode prints once: generated secrets, a moderator token and commands that work. */
-function printDevBanner(base: string, generated: GeneratedSecrets, moderatorToken: string) {
-  const lines = ['', `roomcast is listening on ${base} (in-memory engine, development mode)`];
+function printDevBanner(
+  base: string,
+  generated: GeneratedSecrets,
+  moderatorToken: string,
+  engine: string,
+) {
+  const lines = ['', `roomcast is listening on ${base} (${engine}, development mode)`];
   if (generated.huddle01ApiKey) {
     lines.push(
       `  HUDDLE01_API_KEY was not set; generated for this run: ${generated.huddle01ApiKey}`,

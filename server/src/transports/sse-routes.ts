@@ -38,12 +38,16 @@ class SseConnection implements Connection {
     if (this.ended) return;
     // A frame without a position (an error) carries no id: an empty `id:` would make the
     // browser forget its resume point.
+    if (!this.positions) {
+      // Every single-room subscriber of a room gets the same bytes: built once per frame.
+      frame.sse ??= `${frame.position ? `id: ${formatPosition(frame.position)}\n` : ''}event: ${frame.name}\ndata: ${frame.json}\n\n`;
+      this.response.write(frame.sse);
+      return;
+    }
     let id = '';
     if (frame.position) {
-      if (this.positions) {
-        this.positions.set(frame.room, frame.position);
-        id = `id: ${formatMultiRoomId(this.positions)}\n`;
-      } else id = `id: ${formatPosition(frame.position)}\n`;
+      this.positions.set(frame.room, frame.position);
+      id = `id: ${formatMultiRoomId(this.positions)}\n`;
     }
     this.response.write(`${id}event: ${frame.name}\ndata: ${frame.json}\n\n`);
   }

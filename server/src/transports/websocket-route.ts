@@ -4,6 +4,7 @@
  * also come as the first frame `{type:"auth"}` and be refreshed the same way.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
 import { CloseCode, ErrorCode } from '@roomcast/shared';
 import type { Position } from '@roomcast/shared';
@@ -27,6 +28,18 @@ const MAX_BACKLOG = 100;
 const TEXT = { binary: false } as const;
 const OPEN = 1;
 const MESSAGE_TOO_BIG = 1009;
+
+/**
+ * Lets the upgrade's request, reply and response be collected: @fastify/websocket leaves the
+ * raw socket pointing at the HTTP response (and so at the whole request graph, ~6 KiB) and an
+ * error listener holding request and reply, for the socket's whole life.
+ */
+function releaseUpgradeRequest(request: FastifyRequest, socket: WebSocket): void {
+  const raw = request.raw.socket as
+    (typeof request.raw.socket & { _httpMessage?: ServerResponse }) | null;
+  raw?._httpMessage?.detachSocket(raw);
+  socket.removeAllListeners('error');
+}
 
 /** A subscriber on a WebSocket. */
 class WebSocketConnection implements Connection {
@@ -261,9 +274,7 @@ export async function websocketRoutes(
     connections.add(connection);
     stats.ws++;
     heartbeat.add(socket);
-    // @fastify/websocket's own error listener holds the request and reply for the socket's
-    // whole life; ours holds nothing, so they can be collected.
-    socket.removeAllListeners('error');
+    releaseUpgradeRequest(request, socket);
     socket.on('error', () => socket.terminate());
     socket.on('message', (data: Buffer, isBinary: boolean) =>
       onMessage(connection, data, isBinary),

@@ -32,6 +32,8 @@ export interface RefusedWebhook {
 }
 
 const ALGORITHMS = new Set(['sha256', 'sha512']);
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const SHA512_HEX = /^[0-9a-f]{128}$/;
 
 function refuse(code: ErrorCode, status: 400 | 401, message: string): RefusedWebhook {
   return { ok: false, code, status, message };
@@ -72,14 +74,24 @@ export function verifySignature(
     return refuse(ErrorCode.SIGNATURE_INVALID, 401, 'signature algorithm must be sha256 or sha512');
   }
   const id = `${(body as { id: unknown }).id}`;
+  // The SDK compares the whole "<alg>=<lowercase hex>" text; only exactly that shape can match,
+  // so the hex is decoded once and compared as bytes (no hex encoding per key).
+  const hex = signature.slice(algorithm.length + 1);
+  if (!(algorithm === 'sha256' ? SHA256_HEX : SHA512_HEX).test(hex)) {
+    return refuse(ErrorCode.SIGNATURE_INVALID, 401, 'signature does not match');
+  }
+  const given = Buffer.from(hex, 'hex');
   // The SDK signs the re-serialized body, so escapes and number formats are normalized alike.
-  const signed = `${id}.${timestamp}.${JSON.stringify(body)}`;
-  const given = Buffer.from(signature);
+  const json = JSON.stringify(body);
   for (const key of apiKeys) {
-    const expected = Buffer.from(
-      `${algorithm}=${createHmac(algorithm, key).update(signed).digest('hex')}`,
-    );
-    if (expected.length === given.length && timingSafeEqual(expected, given)) {
+    const expected = createHmac(algorithm, key)
+      .update(id)
+      .update('.')
+      .update(timestamp)
+      .update('.')
+      .update(json)
+      .digest();
+    if (timingSafeEqual(expected, given)) {
       return { ok: true, body: body as Record<string, unknown>, id, timestamp };
     }
   }

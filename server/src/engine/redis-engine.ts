@@ -1,0 +1,342 @@
+/**
+ * RedisEngine: the engine for several nodes behind a load balancer. Redis holds each room's
+ * log (epoch, seq, state, a stream of recent entries), the dedup markers, the peer→room index,
+ * held track events and dead letters; pub/sub carries new entries to every node. One Lua script
+ * per append gives each room one order across all nodes. docs/deployment.md has the key layout
+ * and what happens when Redis or a node fails.
+ */
+import { emptyRoomState, isTrackEvent } from '@roomcast/shared';
+import type { RoomState } from '@roomcast/shared';
+import type { Redis } from 'ioredis';
+import type {
+  AppendInput,
+  AppendResult,
+  DeadLetter,
+  Engine,
+  EntryListener,
+  LogEntry,
+  RoomSnapshot,
+  RoomSummary,
+} from './engine.ts';
+import { newEpoch } from './memory-engine.ts';
+import { decodeStream } from './redis/codec.ts';
+import {
+  closeConnection,
+  commandOptions,
+  createConnectionGate,
+  openConnection,
+  startHeartbeat,
+  subscriberOptions,
+} from './redis/connection.ts';
+import { createHeldTracks } from './redis/held-tracks.ts';
+import { createKeyLayout } from './redis/keys.ts';
+import { createRoomWriter } from './redis/room-writer.ts';
+import { defineScripts } from './redis/scripts.ts';
+import { createSubscriptions } from './redis/subscriptions.ts';
+
+/** How often the engine's own connections are pinged (see `startHeartbeat`), ms. */
+const HEARTBEAT_MS = 5000;
+
+/** Options of the Redis engine. */
+export interface RedisEngineOptions {
+  /** Redis URL (`redis://`, `rediss://` for TLS). Default redis://127.0.0.1:6379. Ignored with `client`. */
+  url?: string;
+  /**
+   * An existing ioredis client of the app. Used for commands and scripts and never closed by
+   * `close()`; the engine's pub/sub connection is a `duplicate()` of it. Its own options apply
+   * (the engine still fails fast while it is not connected).
+   */
+  client?: Redis;
+  /** Prefix of every key and channel (no `{` or `}`). Default 'roomcast:'. */
+  keyPrefix?: string;
+  /** Events kept per room for resume. Default 1000. */
+  historySize?: number;
+  /** Oldest event kept for resume, ms. Default 24 h. */
+  historyTtl?: number;
+  /** A room with no event for this long is forgotten (its keys expire), ms. Default 24 h. */
+  roomIdleTtl?: number;
+  /** Dedup window for webhook ids, ms. Default 24 h. */
+  dedupWindow?: number;
+  /** How long a track event waits for its peer's peer:joined, ms. Default 30 s. */
+  trackHold?: number;
+  /** Dead letters kept. Default 1000. */
+  deadLetterLimit?: number;
+  /**
+   * Command timeout, and how long a command waits for the very first connection, ms. Once
+   * connected, commands fail at once while Redis is away. Default 5000.
+   */
+  commandTimeout?: number;
+  /** Called with connection and background errors (they also surface as failed calls). Default: ignored. */
+  onError?: (error: unknown) => void;
+  /** Clock, for tests. Default Date.now. */
+  now?: () => number;
+}
+
+/** Creates the Redis engine (it connects in the background; `ping` tells when it is ready). */
+export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
+  const {
+    keyPrefix = 'roomcast:',
+    historySize = 1000,
+    historyTtl = 86_400_000,
+    roomIdleTtl = 86_400_000,
+    dedupWindow = 86_400_000,
+    trackHold = 30_000,
+    deadLetterLimit = 1000,
+    commandTimeout = 5000,
+    onError = () => undefined,
+    now = Date.now,
+  } = options;
+
+  const keys = createKeyLayout(keyPrefix);
+  const owned = options.client === undefined;
+  const redis = options.client ?? openConnection(options.url, commandOptions(commandTimeout));
+  const subscriber = options.client
+    ? options.client.duplicate(subscriberOptions)
+    : openConnection(options.url, subscriberOptions);
+  if (owned) redis.on('error', onError);
+  subscriber.on('error', onError);
+
+  const gate = createConnectionGate(redis, commandTimeout);
+  const scripts = defineScripts(redis);
+  const writer = createRoomWriter({
+    scripts,
+    keys,
+    historySize,
+    dedupWindow,
+    roomIdleTtl,
+    newEpoch,
+    now,
+  });
+  const subscriptions = createSubscriptions({
+    subscriber,
+    subscriberGate: createConnectionGate(subscriber, commandTimeout),
+    commandGate: gate,
+    scripts,
+    keys,
+    historySize,
+    roomIdleTtl,
+    newEpoch,
+    onError,
+  });
+  const held = createHeldTracks({
+    redis,
+    scripts,
+    keys,
+    trackHold,
+    indexTtl: roomIdleTtl,
+    appendTo,
+    keepDeadLetter,
+    onError,
+  });
+  const stopHeartbeats = [subscriber, ...(owned ? [redis] : [])].map((connection) =>
+    startHeartbeat(connection, HEARTBEAT_MS, commandTimeout),
+  );
+  const watchers = new Set<EntryListener>();
+  let closed = false;
+  let connectedOnce = redis.status === 'ready';
+
+  redis.on('ready', () => {
+    // Redis may have restarted or failed over: positions remembered from before prove nothing.
+    if (connectedOnce) writer.reset();
+    connectedOnce = true;
+  });
+
+  async function open(): Promise<void> {
+    if (closed) throw new Error('engine closed');
+    await gate.ready();
+  }
+
+  /** Marks a handled webhook id outside any room (for `seen` and track duplicates). */
+  function markSeen(webhookId: string, roomId: string): void {
+    // Not awaited: the append is already durable; the marker only speeds up later checks, and
+    // commands on one connection run in order, so this node's next call sees it.
+    redis.set(keys.seen(webhookId), roomId, 'PX', dedupWindow).catch(onError);
+  }
+
+  async function appendTo(roomId: string, input: AppendInput): Promise<AppendResult> {
+    const outcome = await writer.append(roomId, input);
+    markSeen(input.webhookId, roomId);
+    if (outcome.kind === 'duplicate') return { status: 'duplicate' };
+    const { entry } = outcome;
+    redis.zadd(keys.rooms, now(), roomId).catch(onError);
+    for (const watcher of watchers) notify(watcher, entry);
+    return { status: 'appended', roomId, epoch: entry.epoch, seq: entry.seq };
+  }
+
+  async function keepDeadLetter(letter: DeadLetter): Promise<boolean> {
+    const kept = await scripts.deadLetter(
+      keys.deadLetters,
+      keys.deadLetterId(letter.webhookId),
+      JSON.stringify(letter),
+      deadLetterLimit,
+      dedupWindow,
+    );
+    if (kept) markSeen(letter.webhookId, '');
+    return kept;
+  }
+
+  function notify(listener: EntryListener, entry: LogEntry): void {
+    try {
+      listener(entry);
+    } catch {
+      // A failing watcher must not fail the append or the other watchers.
+    }
+  }
+
+  function parseState(roomId: string, json: string): RoomState {
+    return json === '' ? emptyRoomState(roomId) : (JSON.parse(json) as RoomState);
+  }
+
+  async function snapshot(roomId: string): Promise<RoomSnapshot> {
+    await open();
+    const reply = await scripts.read(keys.room(roomId), {
+      newEpoch: newEpoch(),
+      withState: true,
+      roomIdleTtl,
+    });
+    if (!reply) throw new Error(`room ${roomId} could not be created`);
+    return { roomId, epoch: reply.epoch, seq: reply.seq, state: parseState(roomId, reply.state) };
+  }
+
+  return {
+    async append(input) {
+      await open();
+      if (isTrackEvent(input.event)) {
+        const peerId = (input.payload as { id: string }).id;
+        // The room-independent check: a track event's room can change between two tries.
+        if ((await redis.exists(keys.seen(input.webhookId))) === 1) return { status: 'duplicate' };
+        const roomId = await held.routeOrHold(peerId, input);
+        if (roomId === undefined) {
+          markSeen(input.webhookId, '');
+          return { status: 'held', peerId };
+        }
+        return appendTo(roomId, input);
+      }
+      const roomId = (input.payload as { roomId: string }).roomId;
+      const result = await appendTo(roomId, input);
+      if (input.event === 'peer:joined') {
+        // Also for a duplicate: the first try may have died between the append and the release,
+        // and Huddle01's retry is what completes it.
+        await held.release((input.payload as { id: string }).id, roomId);
+      }
+      return result;
+    },
+
+    async subscribe(roomId, listener) {
+      if (closed) throw new Error('engine closed');
+      return subscriptions.subscribe(roomId, listener);
+    },
+
+    async read(roomId, since) {
+      await open();
+      const room = keys.room(roomId);
+      const reply = await scripts.read(room, {
+        newEpoch: newEpoch(),
+        from: Math.max(1, since.seq + 1),
+        max: historySize,
+        roomIdleTtl,
+      });
+      if (!reply) throw new Error(`room ${roomId} could not be created`);
+      const head = { epoch: reply.epoch, seq: reply.seq };
+      if (since.epoch === head.epoch && since.seq === head.seq) {
+        return { recovered: true, entries: [], head };
+      }
+      if (
+        since.epoch === head.epoch &&
+        since.seq < head.seq &&
+        head.seq - since.seq <= historySize
+      ) {
+        const entries = decodeStream(roomId, head.epoch, reply.entries);
+        const first = entries[0];
+        if (
+          first?.seq === since.seq + 1 &&
+          entries.length === head.seq - since.seq &&
+          first.receivedAt >= now() - historyTtl
+        ) {
+          return { recovered: true, entries, head };
+        }
+      }
+      return { recovered: false, snapshot: await snapshot(roomId) };
+    },
+
+    snapshot,
+
+    async seen(webhookId) {
+      await open();
+      return (await redis.exists(keys.seen(webhookId))) === 1;
+    },
+
+    async rooms() {
+      await open();
+      const cutoff = now() - roomIdleTtl;
+      await redis.zremrangebyscore(keys.rooms, '-inf', `(${cutoff}`);
+      const ids = await redis.zrevrange(keys.rooms, 0, -1);
+      const metas = await Promise.all(
+        ids.map((roomId) =>
+          redis.hmget(
+            keys.room(roomId).meta,
+            'epoch',
+            'seq',
+            'peers',
+            'meeting',
+            'recording',
+            'at',
+          ),
+        ),
+      );
+      const summaries: RoomSummary[] = [];
+      metas.forEach(([epoch, seq, peers, meeting, recording, at], index) => {
+        const roomId = ids[index]!;
+        if (!epoch || !seq || seq === '0') {
+          // Expired (or never written): the sorted set forgets it too.
+          if (!epoch) redis.zrem(keys.rooms, roomId).catch(onError);
+          return;
+        }
+        summaries.push({
+          roomId,
+          epoch,
+          seq: Number(seq),
+          peers: Number(peers ?? 0),
+          meetingActive: meeting === '1',
+          recordingActive: recording === '1',
+          updatedAt: Number(at ?? 0),
+        });
+      });
+      return summaries.sort((a, b) => b.updatedAt - a.updatedAt);
+    },
+
+    async deadLetter(letter) {
+      await open();
+      return (await keepDeadLetter(letter)) ? 'kept' : 'duplicate';
+    },
+
+    async deadLetters() {
+      await open();
+      const items = await redis.lrange(keys.deadLetters, 0, deadLetterLimit - 1);
+      return items.map((item) => JSON.parse(item) as DeadLetter);
+    },
+
+    watch(listener) {
+      watchers.add(listener);
+      return () => {
+        watchers.delete(listener);
+      };
+    },
+
+    async ping() {
+      await open();
+      await redis.ping();
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const stop of stopHeartbeats) stop();
+      held.close();
+      subscriptions.close();
+      watchers.clear();
+      subscriber.disconnect();
+      if (owned) await closeConnection(redis);
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The two Redis connections of the engine. Commands fail fast while Redis is away (no offline
+ * queue, no retry of a command in flight), so a webhook gets a quick 503 and Huddle01 retries
+ * it; the subscriber connection queues and reconnects forever, and ioredis resubscribes.
+ */
+import { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { EngineUnavailableError } from '../engine.ts';
+
+/** Reconnect delay: quick at first, then every 2 s for as long as it takes. */
+const retryStrategy = (times: number) => Math.min(times * 100, 2000);
+
+/** Options of the connection that runs commands and scripts. */
+export function commandOptions(commandTimeout: number): RedisOptions {
+  return {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    // A command in flight when the connection drops is rejected, not sent again later: the
+    // caller has already answered 503 by then (an append that did run is a duplicate on retry).
+    autoResendUnfulfilledCommands: false,
+    commandTimeout,
+    connectTimeout: commandTimeout,
+    retryStrategy,
+  };
+}
+
+/** Options of the pub/sub connection. */
+export const subscriberOptions: RedisOptions = {
+  enableOfflineQueue: true,
+  maxRetriesPerRequest: null,
+  autoResubscribe: true,
+  autoResendUnfulfilledCommands: true,
+  retryStrategy,
+};
+
+/** Opens a connection to `url` (default redis://127.0.0.1:6379). */
+export function openConnection(url: string | undefined, options: RedisOptions): Redis {
+  return url === undefined ? new Redis(options) : new Redis(url, options);
+}
+
+/** Tells whether a connection can take a command now. */
+export interface ConnectionGate {
+  /**
+   * Resolves when the connection is ready. Before its first connection it waits (up to the
+   * gate's limit); after that, an outage rejects at once with EngineUnavailableError.
+   */
+  ready(): Promise<void>;
+}
+
+/** Creates the gate of `redis`, waiting at most `waitMs` for its first connection. */
+export function createConnectionGate(redis: Redis, waitMs: number): ConnectionGate {
+  let everReady = redis.status === 'ready';
+  let first: Promise<void> | undefined;
+  redis.on('ready', () => {
+    everReady = true;
+  });
+
+  function waitFirst(): Promise<void> {
+    // One shared wait, so a burst of callers adds one pair of listeners, not hundreds.
+    first ??= new Promise<void>((resolve, reject) => {
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        redis.off('ready', onReady);
+        redis.off('end', onEnd);
+        first = undefined;
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = () => done();
+      const onEnd = () => done(new EngineUnavailableError('redis connection closed'));
+      const timer = setTimeout(
+        () => done(new EngineUnavailableError(`redis not reachable after ${waitMs} ms`)),
+        waitMs,
+      );
+      redis.on('ready', onReady);
+      redis.on('end', onEnd);
+      if (redis.status === 'wait') redis.connect().catch(() => undefined);
+    });
+    return first;
+  }
+
+  return {
+    async ready() {
+      if (redis.status === 'ready') return;
+      if (redis.status === 'end') throw new EngineUnavailableError('redis connection closed');
+      if (everReady) throw new EngineUnavailableError(`redis unavailable (${redis.status})`);
+      await waitFirst();
+    },
+  };
+}
+
+/** Closes a connection: politely when it is up, at once when it is not. */
+export async function closeConnection(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return;
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  await redis.quit().catch(() => redis.disconnect());
+}
+
+/**
+ * Pings `redis` every `intervalMs`; a ping unanswered within `timeoutMs` drops the connection
+ * so that ioredis reconnects (and the engine catches up). A half-open TCP connection (a
+ * network partition, a dead load balancer in between) would otherwise look alive for many
+ * minutes, and a subscriber on it would silently receive nothing. Returns a stop function.
+ */
+export function startHeartbeat(redis: Redis, intervalMs: number, timeoutMs: number): () => void {
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy || redis.status !== 'ready') return;
+    busy = true;
+    let expiry: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_resolve, reject) => {
+      expiry = setTimeout(() => reject(new Error('redis heartbeat timed out')), timeoutMs);
+    });
+    Promise.race([redis.ping(), expired])
+      .catch(() => {
+        if (redis.status === 'ready') redis.disconnect(true);
+      })
+      .finally(() => {
+        clearTimeout(expiry);
+        busy = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
