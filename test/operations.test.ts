@@ -21,6 +21,7 @@ import { TestEventSource } from './helpers/sse-client.ts';
 import { meetingStarted, peerJoined } from './helpers/payloads.ts';
 import { parseMetrics, sample } from './helpers/metrics.ts';
 import { TEST_KEY, TEST_SECRET, postWebhook, startServer, testToken } from './helpers/server.ts';
+import { startNode } from './helpers/node-process.ts';
 
 const BIN = fileURLToPath(new URL('../server/bin/roomcast.js', import.meta.url));
 
@@ -127,34 +128,8 @@ describe('readiness and draining', () => {
 
 describe('graceful shutdown', () => {
   test('SIGTERM with 1,000 WS and 100 SSE subscribers: every one told, exit inside the timeout', async () => {
-    const child = spawn(
-      process.execPath,
-      [BIN, 'serve', '--port', '0', '--shutdown-timeout', '10s'],
-      {
-        env: {
-          ...process.env,
-          HUDDLE01_API_KEY: TEST_KEY,
-          ROOMCAST_TOKEN_SECRET: TEST_SECRET,
-          ROOMCAST_CONNECT_RATE: '100000',
-          LOG_FORMAT: 'json',
-          LOG_LEVEL: 'info',
-          NODE_ENV: 'development',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout.on('data', (chunk) => {
-        output += chunk;
-        const match = /listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-        if (match) resolve(Number(match[1]));
-      });
-      child.on('exit', () => reject(new Error(`serve exited early: ${output}`)));
-    });
-    const exited = new Promise<number>((resolve) =>
-      child.on('exit', (code) => resolve(code ?? -1)),
-    );
+    const node = await startNode({ LOG_LEVEL: 'info', ROOMCAST_SHUTDOWN_TIMEOUT: '10s' });
+    const port = Number(new URL(node.url).port);
     const token = await testToken();
     const sockets = [];
     for (let batch = 0; batch < 10; batch++) {
@@ -187,14 +162,14 @@ describe('graceful shutdown', () => {
       ),
     );
     const started = Date.now();
-    child.kill('SIGTERM');
+    node.child.kill('SIGTERM');
     const codes = await Promise.all(sockets.map((socket) => socket.closed));
     await Promise.all(streams.map((stream) => stream.ended));
-    assert.equal(await exited, 0, output.slice(-2000));
+    assert.equal(await node.exited, 0, node.output().slice(-2000));
     const took = Date.now() - started;
     assert.ok(took < 10_000, `shutdown took ${took} ms`);
     assert.deepEqual([...new Set(codes)], [1012]);
-    assert.match(output, /"msg":"shut down"/);
+    assert.match(node.output(), /"msg":"shut down"/);
   });
 });
 

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { emptyRoomState, isTrackEvent, peerCount, reduceRoom } from '@roomcast/shared';
 import type { Position, RoomState } from '@roomcast/shared';
 import { createDedupWindow } from './dedup-window.ts';
+import { notifySafely, unroutableLetter } from './entry-delivery.ts';
 import type {
   AppendInput,
   AppendResult,
@@ -148,17 +149,9 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
     };
     room.history.push(entry);
     trimHistory(room, at);
-    for (const listener of room.listeners) notify(listener, entry);
-    for (const watcher of watchers) notify(watcher, entry);
+    for (const listener of room.listeners) notifySafely(listener, entry);
+    for (const watcher of watchers) notifySafely(watcher, entry);
     return entry;
-  }
-
-  function notify(listener: EntryListener, entry: LogEntry): void {
-    try {
-      listener(entry);
-    } catch {
-      // A failing listener must not stop the log or the other listeners.
-    }
   }
 
   function hold(peerId: string, input: AppendInput): void {
@@ -169,14 +162,7 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
         queue.splice(index, 1);
         if (queue.length === 0) held.delete(peerId);
       }
-      keepDeadLetter({
-        webhookId: input.webhookId,
-        event: input.event,
-        reason: 'UNROUTABLE',
-        detail: `no peer:joined for peer ${peerId} within ${trackHold} ms`,
-        receivedAt: input.receivedAt,
-        body: { id: input.webhookId, event: input.event, payload: input.payload },
-      });
+      keepDeadLetter(unroutableLetter(input, peerId, trackHold));
     }, trackHold);
     timer.unref();
     const queue = held.get(peerId) ?? [];

@@ -5,6 +5,7 @@
  * per append gives each room one order across all nodes. docs/deployment.md has the key layout
  * and what happens when Redis or a node fails.
  */
+import { notifySafely } from './entry-delivery.ts';
 import { emptyRoomState, isTrackEvent } from '@roomcast/shared';
 import type { RoomState } from '@roomcast/shared';
 import type { Redis } from 'ioredis';
@@ -14,7 +15,6 @@ import type {
   DeadLetter,
   Engine,
   EntryListener,
-  LogEntry,
   RoomSnapshot,
   RoomSummary,
 } from './engine.ts';
@@ -159,7 +159,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     if (outcome.kind === 'duplicate') return { status: 'duplicate' };
     const { entry } = outcome;
     redis.zadd(keys.rooms, now(), roomId).catch(onError);
-    for (const watcher of watchers) notify(watcher, entry);
+    for (const watcher of watchers) notifySafely(watcher, entry);
     return { status: 'appended', roomId, epoch: entry.epoch, seq: entry.seq };
   }
 
@@ -173,14 +173,6 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     );
     if (kept) markSeen(letter.webhookId, '');
     return kept;
-  }
-
-  function notify(listener: EntryListener, entry: LogEntry): void {
-    try {
-      listener(entry);
-    } catch {
-      // A failing watcher must not fail the append or the other watchers.
-    }
   }
 
   function parseState(roomId: string, json: string): RoomState {

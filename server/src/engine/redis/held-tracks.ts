@@ -3,6 +3,7 @@
  * (any node may receive the join), are appended right after the join by whichever node appends
  * it, and otherwise become UNROUTABLE dead letters: the node that held one keeps a timer.
  */
+import { unroutableLetter } from '../entry-delivery.ts';
 import type { Redis } from 'ioredis';
 import type { AppendInput, DeadLetter } from '../engine.ts';
 import type { KeyLayout } from './keys.ts';
@@ -78,14 +79,7 @@ export function createHeldTracks(options: HeldTracksOptions): HeldTracks {
           await options.appendTo(roomId, input);
           return;
         }
-        await options.keepDeadLetter({
-          webhookId: input.webhookId,
-          event: input.event,
-          reason: 'UNROUTABLE',
-          detail: `no peer:joined for peer ${peerId} within ${trackHold} ms`,
-          receivedAt: input.receivedAt,
-          body: { id: input.webhookId, event: input.event, payload: input.payload },
-        });
+        await options.keepDeadLetter(unroutableLetter(input, peerId, trackHold));
       });
       await land();
     });
