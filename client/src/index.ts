@@ -1,20 +1,16 @@
 /**
- * @roomcast/client — the browser client. Not built yet (see the client issue); for now the
- * package re-exports the wire types, type-only, so nothing of zod reaches a bundle.
+ * @roomcast/client: live Huddle01 room state and events in the browser. Zero runtime
+ * dependencies; types come from @roomcast/shared (type-only), the reducer from its
+ * zod-free subpath.
  */
+export { createClient } from './client.ts';
+export type { Client, ClientOptions } from './client.ts';
+export type { Room, RoomStatus, EventMeta, AnyEvent } from './room.ts';
+export { backoffDelay } from './backoff.ts';
 export type {
-  ClientFrame,
-  ServerFrame,
-  SnapshotFrame,
-  EventFrame,
-  SubscribedFrame,
-  ErrorFrame,
-  Position,
-  EventName,
-  EventPayloads,
-  RoomState,
   PeerState,
-} from '@roomcast/shared';
-
-/** Package version, for diagnostics. */
-export const VERSION = '0.1.0';
+  RoomState,
+  MeetingState,
+  RecordingState,
+} from '@roomcast/shared/room-state';
+export type { EventName, EventPayloads } from '@roomcast/shared';

@@ -22,7 +22,11 @@ export interface RoomWriterOptions {
   roomIdleTtl: number;
   newEpoch: () => string;
   now: () => number;
-  /** Compare-and-set attempts before giving up with EngineUnavailableError. Default 25. */
+  /**
+   * Compare-and-set attempts before giving up with EngineUnavailableError. Default 200 (with
+   * jittered waits of at most 50 ms, about 5 s): a node starved by CPU pressure while other
+   * nodes write the same hot room must not turn an authentic webhook into a 503 too early.
+   */
   maxAttempts?: number;
   /** Rooms whose last position is remembered. Default 1000. */
   cacheSize?: number;
@@ -50,7 +54,7 @@ const noop = () => undefined;
 /** Creates the room writer. */
 export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
   const { scripts, keys, historySize, dedupWindow, roomIdleTtl, newEpoch, now } = options;
-  const maxAttempts = options.maxAttempts ?? 25;
+  const maxAttempts = options.maxAttempts ?? 200;
   const cacheSize = options.cacheSize ?? 1000;
   const known = new Map<string, Known>();
   const queues = new Map<string, Promise<unknown>>();

@@ -1,0 +1,154 @@
+/**
+ * One room as the app sees it: its state (kept with the shared reducer), its typed event
+ * handlers, and its status. Fed by a transport; never delivers an event twice.
+ */
+import { emptyRoomState, reduceRoom } from '@roomcast/shared/room-state';
+import type { RoomState } from '@roomcast/shared/room-state';
+import type { EventName, EventPayloads, RoomEvent } from '@roomcast/shared';
+
+/** A room subscription's status. */
+export type RoomStatus = 'connecting' | 'live' | 'resyncing' | 'closed';
+
+/** What comes with each event: its position in the room log and its webhook id. */
+export interface EventMeta {
+  room: string;
+  epoch: string;
+  seq: number;
+  id: string;
+}
+
+/** An event as handed to `on('*')` and kept as `lastEvent`. */
+export type AnyEvent = {
+  [K in EventName]: { event: K; payload: EventPayloads[K]; meta: EventMeta };
+}[EventName];
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- one store for every handler shape
+type Handler = (...args: any[]) => void;
+
+/** A subscription to one room. */
+export interface Room {
+  readonly id: string;
+  /** The room state; undefined until the first snapshot. */
+  readonly state: RoomState | undefined;
+  readonly status: RoomStatus;
+  /** True when the last (re)subscribe replayed what was missed without a snapshot. */
+  readonly recovered: boolean;
+  readonly lastEvent: AnyEvent | undefined;
+  /** Typed event handler: `on('peer:joined', (payload, meta) => …)`; returns an unsubscribe. */
+  on<K extends EventName>(
+    name: K,
+    handler: (payload: EventPayloads[K], meta: EventMeta) => void,
+  ): () => void;
+  /** Every event. */
+  on(name: '*', handler: (event: AnyEvent) => void): () => void;
+  /** Status changes (old → new). */
+  on(name: 'status', handler: (status: RoomStatus, previous: RoomStatus) => void): () => void;
+  /** A snapshot replaced the state after a gap that could not be replayed. */
+  on(name: 'resync', handler: (state: RoomState) => void): () => void;
+  /** A room-level error frame (e.g. FORBIDDEN). */
+  on(name: 'error', handler: (error: { code: string; message: string }) => void): () => void;
+  /** For React's useSyncExternalStore: the current state. */
+  getSnapshot(): RoomState | undefined;
+  /** For React's useSyncExternalStore: called on any change of state, status or lastEvent. */
+  subscribe(listener: () => void): () => void;
+  close(): void;
+}
+
+/** The transport's side of a room. */
+export interface RoomFeed extends Room {
+  /** `<epoch>:<seq>` to resume from, if any. */
+  since(): string | undefined;
+  applyFrame(frame: Record<string, unknown>): void;
+  setStatus(status: RoomStatus): void;
+}
+
+/** Creates a room fed by a transport; `onClose` tells the transport to unsubscribe. */
+export function createRoom(id: string, onClose: (room: RoomFeed) => void): RoomFeed {
+  const handlers = new Map<string, Set<Handler>>();
+  const listeners = new Set<() => void>();
+  let state: RoomState | undefined;
+  let status: RoomStatus = 'connecting';
+  let recovered = false;
+  let lastEvent: AnyEvent | undefined;
+  let epoch: string | undefined;
+  let seq = 0;
+
+  const emit = (name: string, ...args: unknown[]) => {
+    for (const handler of handlers.get(name) ?? []) (handler as (...a: unknown[]) => void)(...args);
+  };
+  const changed = () => {
+    for (const listener of listeners) listener();
+  };
+
+  /** The one place status changes: emits old → new. */
+  function setStatus(next: RoomStatus) {
+    if (next === status) return;
+    const previous = status;
+    status = next;
+    emit('status', next, previous);
+    changed();
+  }
+
+  const room: RoomFeed = {
+    id,
+    get state() {
+      return state;
+    },
+    get status() {
+      return status;
+    },
+    get recovered() {
+      return recovered;
+    },
+    get lastEvent() {
+      return lastEvent;
+    },
+    on(name: string, handler: Handler) {
+      const set = handlers.get(name) ?? new Set();
+      handlers.set(name, set.add(handler));
+      return () => void set.delete(handler);
+    },
+    getSnapshot: () => state,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    close() {
+      setStatus('closed');
+      onClose(room);
+    },
+    since: () => (epoch === undefined ? undefined : `${epoch}:${seq}`),
+    setStatus,
+    applyFrame(frame) {
+      if (status === 'closed') return;
+      if (frame.type === 'snapshot') {
+        const resync = epoch !== undefined;
+        if (resync) setStatus('resyncing');
+        epoch = frame.epoch as string;
+        seq = frame.seq as number;
+        state = frame.state as RoomState;
+        recovered = false;
+        if (resync) emit('resync', state);
+        changed();
+      } else if (frame.type === 'event') {
+        // Exactly once: anything at or before the held position was delivered already.
+        if (frame.epoch !== epoch || (frame.seq as number) <= seq) return;
+        seq = frame.seq as number;
+        const meta: EventMeta = { room: id, epoch: epoch!, seq, id: frame.id as string };
+        const event = { event: frame.event, payload: frame.payload, meta } as AnyEvent;
+        state = reduceRoom(state ?? emptyRoomState(id), event as unknown as RoomEvent);
+        lastEvent = event;
+        emit(event.event, event.payload, meta);
+        emit('*', event);
+        changed();
+      } else if (frame.type === 'subscribed') {
+        recovered = frame.recovered === true;
+        setStatus('live');
+      } else if (frame.type === 'error') {
+        emit('error', { code: frame.code, message: frame.message });
+        if (frame.code === 'FORBIDDEN') setStatus('closed');
+      }
+    },
+  };
+  return room;
+}
