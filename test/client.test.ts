@@ -197,6 +197,33 @@ describe('client over WebSocket', () => {
   });
 });
 
+describe('README example: peer joined toasts', () => {
+  test('shows a toast with the display name when a peer joins', async () => {
+    const { showJoinToasts } = await import('../docs/examples/peer-joined-toast.ts');
+    const server = await startServer();
+    const toasts: string[] = [];
+    const stop = showJoinToasts('toasts', (text) => toasts.push(text), {
+      url: server.url,
+      token: server.token,
+      getToken: undefined,
+      ...nodeTransports,
+    });
+    try {
+      await sleep(300);
+      await postWebhook(
+        server,
+        'peer:joined',
+        peerJoined('toasts', 'p1', undefined, undefined, { metadata: '{"displayName":"Ada"}' }),
+      );
+      await until(() => toasts.length === 1);
+      assert.deepEqual(toasts, ['Ada joined']);
+    } finally {
+      stop();
+      await server.close();
+    }
+  });
+});
+
 describe('backoff', () => {
   test('full jitter from 0.5 s, doubling, capped at 20 s', () => {
     assert.equal(
