@@ -96,7 +96,10 @@ export function createClient(options: ClientOptions): Client {
     const exp = expiryOf(token);
     if (!options.getToken || exp === undefined) return;
     const left = exp * 1000 - Date.now();
-    refreshTimer = setTimeout(() => void refresh(), Math.max(0, Math.min(left - 30_000, left / 2)));
+    // Capped to setTimeout's range (a long token would fire at once and loop), and at least 1 s
+    // apart (an already expired token from getToken must not spin).
+    const delay = Math.min(2_147_483_647, Math.max(1000, Math.min(left - 30_000, left / 2)));
+    refreshTimer = setTimeout(() => void refresh(), delay);
   }
 
   async function refresh() {
@@ -132,10 +135,11 @@ export function createClient(options: ClientOptions): Client {
     const ws = new Socket(`${base.replace(/^http/, 'ws')}/ws`);
     socket = ws;
     ws.onopen = () => {
+      if (socket !== ws) return ws.close(); // replaced meanwhile
       everOpened = true;
       attempt = 0;
-      send({ type: 'auth', token: current });
-      for (const room of rooms.values()) send(subscribeFrame(room));
+      ws.send(JSON.stringify({ type: 'auth', token: current }));
+      for (const room of rooms.values()) ws.send(JSON.stringify(subscribeFrame(room)));
     };
     ws.onmessage = (message) => dispatch(JSON.parse(String(message.data)));
     ws.onerror = () => undefined; // 'close' follows; Node's `ws` would throw an unheard error
@@ -195,7 +199,14 @@ export function createClient(options: ClientOptions): Client {
   }
 
   function reconnectNow() {
-    if (closed || socket?.readyState === OPEN || (source && source.readyState !== CLOSED)) return;
+    // A socket still connecting (or open) is left alone: replacing it would leak it.
+    if (
+      closed ||
+      (socket && socket.readyState <= OPEN) ||
+      (source && source.readyState !== CLOSED)
+    ) {
+      return;
+    }
     attempt = 0;
     socket = undefined;
     void connect();
