@@ -225,6 +225,52 @@ describe('README example: peer joined toasts', () => {
 });
 
 describe('backoff', () => {
+  test('reconnect attempts follow the backoff under fake timers; 1012 retries at once', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    t.mock.method(Math, 'random', () => 1); // the top of each jitter range, so delays are exact
+    const attempts: number[] = [];
+    let nextCloseCode = 1006;
+    /** A WebSocket that never opens: each attempt closes with `nextCloseCode`. */
+    class NeverOpens {
+      readyState = 0;
+      onclose?: (event: { code: number }) => void;
+      constructor() {
+        attempts.push(attempts.length);
+        queueMicrotask(() => this.onclose?.({ code: nextCloseCode }));
+      }
+      send() {}
+      close() {}
+    }
+    const flush = async () => {
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+    };
+    const client = createClient({
+      url: 'http://127.0.0.1:9',
+      token: 'token',
+      transport: 'websocket',
+      WebSocket: NeverOpens as unknown as typeof globalThis.WebSocket,
+    });
+    client.room('r');
+    await flush();
+    assert.equal(attempts.length, 1);
+    for (const delay of [500, 1000, 2000, 4000, 8000, 16_000, 20_000, 20_000]) {
+      t.mock.timers.tick(delay - 1);
+      await flush();
+      const before: number = attempts.length;
+      t.mock.timers.tick(1);
+      await flush();
+      assert.equal(attempts.length, before + 1, `an attempt exactly ${delay} ms later`);
+    }
+    nextCloseCode = 1012; // server restart: reconnect at once
+    t.mock.timers.tick(20_000);
+    await flush();
+    const afterRestart = attempts.length;
+    t.mock.timers.tick(0);
+    await flush();
+    assert.ok(attempts.length > afterRestart, 'a 1012 close is retried without waiting');
+    client.close();
+  });
+
   test('full jitter from 0.5 s, doubling, capped at 20 s', () => {
     assert.equal(
       backoffDelay(0, 500, 20_000, () => 1),
