@@ -19,8 +19,8 @@ export interface OutgoingFrame {
   name: string;
   /** `json` as UTF-8 bytes, made once by the first transport that needs them. */
   bytes?: Buffer;
-  /** The whole SSE message of a single-room stream, made once and shared. */
-  sse?: string;
+  /** The whole SSE message of a single-room stream as UTF-8, made once and shared. */
+  sse?: Buffer;
 }
 
 /** A subscriber connection. */

@@ -40,7 +40,10 @@ class SseConnection implements Connection {
     // browser forget its resume point.
     if (!this.positions) {
       // Every single-room subscriber of a room gets the same bytes: built once per frame.
-      frame.sse ??= `${frame.position ? `id: ${formatPosition(frame.position)}\n` : ''}event: ${frame.name}\ndata: ${frame.json}\n\n`;
+      // Bytes, not a string: encoded once instead of once per subscriber.
+      frame.sse ??= Buffer.from(
+        `${frame.position ? `id: ${formatPosition(frame.position)}\n` : ''}event: ${frame.name}\ndata: ${frame.json}\n\n`,
+      );
       this.response.write(frame.sse);
       return;
     }
