@@ -3,6 +3,7 @@
  * the app, with full-jitter reconnects, per-room resume from `<epoch>:<seq>`, and tokens
  * refreshed over the open connection. Zero runtime dependencies.
  */
+import { EVENT_NAME_LIST, FRAME_EVENT_NAMES } from '@roomcast/shared/event-names';
 import { backoffDelay } from './backoff.ts';
 import { createRoom } from './room.ts';
 import type { Room, RoomFeed } from './room.ts';
@@ -34,21 +35,7 @@ export interface Client {
 }
 
 /** Event names an EventSource must listen to (SSE `event:` is the frame kind or event name). */
-const SSE_NAMES = [
-  'snapshot',
-  'subscribed',
-  'error',
-  'meeting:started',
-  'meeting:ended',
-  'peer:joined',
-  'peer:left',
-  'peer:trackPublished',
-  'peer:trackUnpublished',
-  'recording:started',
-  'recording:ended',
-  'recording:updated',
-  'recording:stopped',
-];
+const SSE_NAMES = [...FRAME_EVENT_NAMES, ...EVENT_NAME_LIST];
 const OPEN = 1;
 const CLOSED = 2;
 

@@ -6,6 +6,7 @@
  * Every object schema is loose: fields Huddle01 adds later are kept, never stripped.
  */
 import { z } from 'zod';
+import type { EVENT_NAME_LIST } from './event-names.ts';
 
 /** Milliseconds since the epoch, as Huddle01 sends them. */
 const timestamp = z.number().finite();
@@ -118,6 +119,11 @@ export type EventName = keyof typeof payloadSchemas;
 
 /** The known event names, in a stable order. */
 export const EVENT_NAMES = Object.keys(payloadSchemas) as EventName[];
+
+// The zod-free list (event-names.ts) must name exactly these events.
+type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const namesAgree: SameNames<(typeof EVENT_NAME_LIST)[number], EventName> = true;
+void namesAgree;
 
 /** Payload type of each event name, e.g. `EventPayloads['peer:joined']`. */
 export type EventPayloads = { [K in EventName]: z.infer<(typeof payloadSchemas)[K]> };

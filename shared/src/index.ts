@@ -3,3 +3,4 @@ export * from './events.ts';
 export * from './codes.ts';
 export * from './frames.ts';
 export * from './room-state.ts';
+export * from './event-names.ts';

@@ -2,6 +2,7 @@
  * A real WHATWG EventSource client (the `eventsource` package) that records messages.
  */
 import { EventSource } from 'eventsource';
+import { EVENT_NAME_LIST, FRAME_EVENT_NAMES } from '../../shared/src/event-names.ts';
 
 /** One received SSE message. */
 export interface SseMessage {
@@ -10,21 +11,7 @@ export interface SseMessage {
   data: Record<string, unknown> & { type: string; seq?: number; room?: string };
 }
 
-const NAMES = [
-  'snapshot',
-  'subscribed',
-  'error',
-  'meeting:started',
-  'meeting:ended',
-  'peer:joined',
-  'peer:left',
-  'peer:trackPublished',
-  'peer:trackUnpublished',
-  'recording:started',
-  'recording:ended',
-  'recording:updated',
-  'recording:stopped',
-];
+const NAMES = [...FRAME_EVENT_NAMES, ...EVENT_NAME_LIST];
 
 /** A recording EventSource. */
 export class TestEventSource {

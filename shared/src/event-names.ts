@@ -1,0 +1,20 @@
+/**
+ * The names of the events roomcast knows, without zod: for the browser client (SSE listeners)
+ * and anything else that must stay small. events.ts checks at compile time that this list and
+ * its schemas name the same events.
+ */
+export const EVENT_NAME_LIST = [
+  'meeting:started',
+  'meeting:ended',
+  'peer:joined',
+  'peer:left',
+  'peer:trackPublished',
+  'peer:trackUnpublished',
+  'recording:started',
+  'recording:ended',
+  'recording:updated',
+  'recording:stopped',
+] as const;
+
+/** Names of the SSE messages that are not webhook events. */
+export const FRAME_EVENT_NAMES = ['snapshot', 'subscribed', 'error'] as const;
