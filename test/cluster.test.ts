@@ -57,7 +57,10 @@ describe('several nodes on Redis', { skip: redis === undefined }, () => {
         postWebhook(nodes[i % 3]!, 'peer:joined', peerJoined('x-order', `p${i}`)),
       ),
     );
-    assert.deepEqual(answers.filter((answer) => answer.status !== 200), []);
+    assert.deepEqual(
+      answers.filter((answer) => answer.status !== 200),
+      [],
+    );
     assert.deepEqual(
       answers.map((answer) => answer.body.seq as number).sort((x, y) => x - y),
       Array.from({ length: 150 }, (_, i) => i + 1),
