@@ -1,0 +1,271 @@
+/**
+ * Scenarios "ws" and "sse": one room, N subscribers, events emitted one at a time.
+ * Per contender and run, in this order:
+ * 1. server process started; memory after forced GC (baseline);
+ * 2. subscriber process opens N connections and waits for every `subscribed`;
+ * 3. memory again: (after − before) ÷ N is the cost of an idle subscribed connection;
+ * 4. warm-up events (not measured), then the server's CPU window around K measured events;
+ *    CPU ÷ deliveries is the cost of one delivery; receive − send gives latency; every
+ *    subscriber must get every event (losses reported).
+ */
+import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BenchOptions } from '../lib/bench-options.ts';
+import { BENCH_ROOM, benchToken } from '../lib/bench-secrets.ts';
+import type { DeliveryReport } from '../lib/delivery-tracker.ts';
+import { rotate, startClient, startServer } from '../lib/processes.ts';
+import { OTHER_LOAD_METRIC, addValue, newResult, noteOtherLoad } from '../lib/results.ts';
+import { otherLoadPercent, readBusy } from '../lib/machine-load.ts';
+import { quietMachine } from './quiet-machine.ts';
+import type { Contender, ScenarioResult, TargetSpec } from '../lib/results.ts';
+import type { CpuWindow, MemorySample } from '../servers/server-process.ts';
+import type { ServerKind } from '../servers/server-kinds.ts';
+import type { ConnectArgs } from '../clients/fanout-subscribers.ts';
+import type { SubscriberTransport } from '../clients/subscriber-transports.ts';
+
+interface FanoutContender extends Contender {
+  server: ServerKind;
+  transport: SubscriberTransport;
+  trigger: 'webhook' | 'publish';
+}
+
+interface FanoutVariant {
+  id: 'ws' | 'sse';
+  title: string;
+  contenders: FanoutContender[];
+  targets: TargetSpec[];
+}
+
+const CPU_TARGETS: TargetSpec[] = [
+  {
+    label: 'CPU per delivery ≤ 1.0× floor',
+    metric: 'cpuUs',
+    against: 'floor',
+    comparison: '<=',
+    limit: 1.0,
+  },
+];
+const P99_TARGET: TargetSpec = {
+  label: 'p99 latency within 1.2× floor',
+  metric: 'p99',
+  against: 'floor',
+  comparison: '<=',
+  limit: 1.2,
+};
+
+/** WebSocket: roomcast GET /ws, the bare `ws` loop, Socket.IO rooms. */
+export const WS_VARIANT: FanoutVariant = {
+  id: 'ws',
+  title: 'Fan-out over WebSocket',
+  contenders: [
+    {
+      id: 'roomcast',
+      label: 'roomcast GET /ws',
+      short: 'roomcast',
+      role: 'subject',
+      server: 'roomcast',
+      transport: 'ws',
+      trigger: 'webhook',
+    },
+    {
+      id: 'bare-ws',
+      label: 'bare ws send loop (floor)',
+      short: 'bare ws',
+      role: 'floor',
+      server: 'bare-ws',
+      transport: 'ws',
+      trigger: 'publish',
+    },
+    {
+      id: 'socketio',
+      label: 'Socket.IO 4 rooms',
+      short: 'Socket.IO',
+      role: 'peer',
+      server: 'socketio',
+      transport: 'socketio',
+      trigger: 'publish',
+    },
+  ],
+  targets: [
+    ...CPU_TARGETS,
+    {
+      label: 'CPU per delivery ≤ 0.7× Socket.IO',
+      metric: 'cpuUs',
+      against: 'peer',
+      comparison: '<=',
+      limit: 0.7,
+    },
+    {
+      label: 'memory ≤ 12 KiB per connection (RSS)',
+      metric: 'rssKiB',
+      against: 'absolute',
+      comparison: '<=',
+      limit: 12,
+      unit: 'KiB',
+    },
+    P99_TARGET,
+  ],
+};
+
+/** SSE: roomcast GET /rooms/:roomId/events against a bare node:http SSE loop. */
+export const SSE_VARIANT: FanoutVariant = {
+  id: 'sse',
+  title: 'Fan-out over Server-Sent Events',
+  contenders: [
+    {
+      id: 'roomcast',
+      label: 'roomcast GET /rooms/:roomId/events',
+      short: 'roomcast',
+      role: 'subject',
+      server: 'roomcast',
+      transport: 'sse',
+      trigger: 'webhook',
+    },
+    {
+      id: 'bare-sse',
+      label: 'bare node:http SSE loop (floor)',
+      short: 'bare SSE',
+      role: 'floor',
+      server: 'bare-sse',
+      transport: 'sse',
+      trigger: 'publish',
+    },
+  ],
+  targets: [...CPU_TARGETS, P99_TARGET],
+};
+
+const KiB = 1024;
+
+/** Runs a fan-out variant. */
+export async function runFanout(
+  variant: FanoutVariant,
+  options: BenchOptions,
+  log: (line: string) => void,
+): Promise<ScenarioResult> {
+  const n = options.subscribers;
+  const totalEvents = options.warmupEvents + options.events;
+  const result = newResult({
+    id: variant.id,
+    title: variant.title,
+    method:
+      `${n} subscribers of one room in one client process (a separate process from the server). ` +
+      `${options.warmupEvents} warm-up events, then ${options.events} measured peer:joined ` +
+      `events emitted one at a time: each waits until every subscriber has the previous one, ` +
+      `then ${options.gapMs} ms. roomcast gets them as signed webhooks on its real route, the ` +
+      `others as POST /publish with the same frame JSON. CPU per delivery = server process ` +
+      `CPU (user + system) over the measured events ÷ deliveries. Latency = receive − send, ` +
+      `both taken in the client process (send = just before the POST), over every delivery. ` +
+      `Memory per connection = ` +
+      `(server RSS or heap after forced GC with all N subscribed − the same before the first ` +
+      `connection) ÷ N.`,
+    params: {
+      subscribers: n,
+      'measured events': options.events,
+      'warm-up events': options.warmupEvents,
+      gap: `${options.gapMs} ms`,
+      runs: options.runs,
+    },
+    metrics: [
+      { key: 'cpuUs', label: 'server CPU per delivery', unit: 'µs', better: 'lower', digits: 2 },
+      { key: 'p50', label: 'latency p50', unit: 'ms', better: 'lower', digits: 1 },
+      { key: 'p99', label: 'latency p99', unit: 'ms', better: 'lower', digits: 1 },
+      { key: 'rssKiB', label: 'RSS per connection', unit: 'KiB', better: 'lower', digits: 1 },
+      { key: 'heapKiB', label: 'heap per connection', unit: 'KiB', better: 'lower', digits: 1 },
+      {
+        key: 'lost',
+        label: 'lost deliveries',
+        unit: '',
+        better: 'lower',
+        digits: 0,
+        noRatio: true,
+      },
+      OTHER_LOAD_METRIC,
+    ],
+    contenders: variant.contenders.map(({ id, label, short, role }) => ({
+      id,
+      label,
+      short,
+      role,
+    })),
+    targets: variant.targets,
+  });
+  const token = benchToken();
+
+  for (let run = 0; run < options.runs; run++) {
+    for (const contender of rotate(variant.contenders, run)) {
+      const tag = `${variant.id}-${contender.id}`;
+      const server = await startServer(contender.server, options, tag);
+      let subscribers: Awaited<ReturnType<typeof startClient>> | undefined;
+      try {
+        const before = await server.request<MemorySample>('memory');
+        if (options.heapSnapshots && run === 0) await snapshot(server, options, `${tag}-before`);
+        subscribers = await startClient('fanout-subscribers');
+        const { connectMs } = await subscribers.request<{ connectMs: number }>('connect', {
+          transport: contender.transport,
+          port: server.info.port,
+          room: BENCH_ROOM,
+          token,
+          subscribers: n,
+          totalEvents,
+          trigger: contender.trigger,
+        } satisfies ConnectArgs);
+        await sleep(500); // let the last handshakes' garbage become collectable
+        const after = await server.request<MemorySample>('memory');
+        if (options.heapSnapshots && run === 0) await snapshot(server, options, `${tag}-after`);
+
+        const batch = { gapMs: options.gapMs, timeoutMs: 10_000 };
+        await subscribers.request('events', { ...batch, from: 0, count: options.warmupEvents });
+        await quietMachine(options, log);
+        const busy = readBusy();
+        await server.request('cpu-start');
+        const report = await subscribers.request<DeliveryReport>('events', {
+          ...batch,
+          from: options.warmupEvents,
+          count: options.events,
+        });
+        const cpu = await server.request<CpuWindow>('cpu-stop');
+        const otherLoad = otherLoadPercent(busy, cpu.cpuUs + report.clientCpuUs);
+
+        const cpuUs = cpu.cpuUs / Math.max(1, report.delivered);
+        const rssKiB = (after.rss - before.rss) / n / KiB;
+        const heapKiB = (after.heapUsed - before.heapUsed) / n / KiB;
+        addValue(result, contender.id, 'cpuUs', cpuUs);
+        addValue(result, contender.id, 'p50', report.p50Ms);
+        addValue(result, contender.id, 'p99', report.p99Ms);
+        addValue(result, contender.id, 'rssKiB', rssKiB);
+        addValue(result, contender.id, 'heapKiB', heapKiB);
+        addValue(result, contender.id, 'lost', report.lost);
+        addValue(result, contender.id, 'otherLoad', otherLoad);
+        log(
+          `  run ${run + 1} ${contender.id.padEnd(9)} ${cpuUs.toFixed(2).padStart(6)} µs CPU/delivery  ` +
+            `p50 ${report.p50Ms.toFixed(1)} ms  p99 ${report.p99Ms.toFixed(1)} ms  ` +
+            `${rssKiB.toFixed(1)} KiB RSS / ${heapKiB.toFixed(1)} KiB heap per connection  ` +
+            `${report.delivered}/${report.expected} delivered  (connect ${(connectMs / 1000).toFixed(1)} s, ` +
+            `other processes ${otherLoad.toFixed(0)}% of a core)`,
+        );
+        if (report.lost > 0 || report.outOfOrder > 0 || report.disconnects > 0) {
+          result.notes.push(
+            `run ${run + 1} ${contender.id}: ${report.lost} deliveries lost, ${report.outOfOrder} ` +
+              `duplicated or out of order, ${report.disconnects} subscribers disconnected, ` +
+              `${report.timeouts} events timed out`,
+          );
+        }
+      } finally {
+        await subscribers?.stop();
+        await server.stop();
+      }
+    }
+  }
+  noteOtherLoad(result);
+  return result;
+}
+
+async function snapshot(
+  server: Awaited<ReturnType<typeof startServer>>,
+  options: BenchOptions,
+  name: string,
+): Promise<void> {
+  mkdirSync(options.profileDir, { recursive: true });
+  const file = await server.request<string>('heap-snapshot', { dir: options.profileDir, name });
+  process.stdout.write(`  heap snapshot ${file}\n`);
+}

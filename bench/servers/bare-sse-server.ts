@@ -1,0 +1,55 @@
+/**
+ * The SSE fan-out floor: node:http, GET /rooms/:room/events answers text/event-stream, writes a
+ * `subscribed` message and keeps the response in a set; a broadcast builds one message string
+ * (`id:` / `event:` / `data:` like roomcast's) and writes that same string to every response.
+ */
+import { createServer } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { publishHandler } from './publish-endpoint.ts';
+import type { RunningServer } from './server-kinds.ts';
+
+const SSE_PATH = /^\/rooms\/[^/?]+\/events(\?|$)/;
+
+/** Starts the floor server. */
+export async function startBareSse(): Promise<RunningServer> {
+  const streams = new Set<ServerResponse>();
+  const server = createServer(
+    publishHandler(
+      (frame) => {
+        const { epoch, seq, event } = JSON.parse(frame) as {
+          epoch: string;
+          seq: number;
+          event: string;
+        };
+        const message = `id: ${epoch}:${seq}\nevent: ${event}\ndata: ${frame}\n\n`;
+        for (const response of streams) response.write(message);
+      },
+      (req, res) => {
+        if (req.method !== 'GET' || !SSE_PATH.test(req.url ?? '')) {
+          res.writeHead(404).end();
+          return;
+        }
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+        });
+        res.write('retry: 2000\n\nevent: subscribed\ndata: {"type":"subscribed"}\n\n');
+        streams.add(res);
+        res.on('close', () => streams.delete(res));
+      },
+    ),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return {
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const response of streams) response.destroy();
+        server.close(() => resolve());
+      }),
+    stats: () => ({ connections: streams.size }),
+  };
+}

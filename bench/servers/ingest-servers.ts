@@ -1,0 +1,57 @@
+/**
+ * The two comparison servers of the ingest scenario, both fastify 5 like roomcast, both on
+ * POST /webhooks/huddle01 so the load generator sends them byte-identical requests:
+ * - `sdk-ingest`: what the Huddle01 docs suggest, `new WebhookReceiver({apiKey}).receive(text,
+ *   header)` on the raw text body, then an answer;
+ * - `bare-ingest`: a route that only answers `{ok:true}` (the floor: fastify's own cost).
+ */
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { WebhookReceiver } from '@huddle01/server-sdk/webhooks';
+import { BENCH_API_KEY } from '../lib/bench-secrets.ts';
+import type { RunningServer } from './server-kinds.ts';
+
+const ROUTE = '/webhooks/huddle01';
+
+async function listen(app: FastifyInstance): Promise<RunningServer> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return { port: address.port, close: () => app.close() };
+}
+
+/** Raw text for any content type: the signature covers the exact text. */
+function rawTextParser(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) =>
+    done(null, body),
+  );
+}
+
+/** Starts the SDK-verifying route. */
+export async function startSdkIngest(): Promise<RunningServer> {
+  const app = Fastify({ logger: false });
+  rawTextParser(app);
+  const receiver = new WebhookReceiver({ apiKey: BENCH_API_KEY });
+  app.post(ROUTE, async (request, reply) => {
+    const header = request.headers['huddle01-signature'];
+    try {
+      const data = await receiver.receive(
+        request.body as string,
+        typeof header === 'string' ? header : undefined,
+      );
+      return { ok: true, id: data.id };
+    } catch {
+      return reply.code(401).send({ ok: false });
+    }
+  });
+  return listen(app);
+}
+
+/** Starts the floor route. */
+export async function startBareIngest(): Promise<RunningServer> {
+  const app = Fastify({ logger: false });
+  rawTextParser(app);
+  app.post(ROUTE, async () => ({ ok: true }));
+  return listen(app);
+}

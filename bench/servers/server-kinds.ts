@@ -1,0 +1,47 @@
+/**
+ * The servers the suite can start, by name. Each is imported lazily so a process loads only the
+ * server it hosts (Socket.IO's modules do not sit in roomcast's heap, and the reverse).
+ */
+
+/** A started server under test. */
+export interface RunningServer {
+  /** TCP port on 127.0.0.1. */
+  port: number;
+  close(): Promise<void>;
+  /** Server-side counters worth a look (e.g. connections); optional. */
+  stats?(): Record<string, number>;
+}
+
+/** What the runner may set on a server kind that supports it. */
+export interface ServerParams {
+  /** roomcast only: use the Redis engine on this URL (as `REDIS_URL` does) instead of memory. */
+  redisUrl?: string;
+}
+
+/** Every server kind, and how to start it. */
+export const SERVER_KINDS = {
+  /**
+   * roomcast itself: `buildApp`, logger off (serves ingest, WS and SSE), on the memory engine or,
+   * with `redisUrl`, on the Redis engine.
+   */
+  roomcast: async (params: ServerParams) =>
+    (await import('./roomcast-server.ts')).startRoomcast(params),
+  /** fastify route verifying with the Huddle01 SDK's `WebhookReceiver.receive()`. */
+  'sdk-ingest': async () => (await import('./ingest-servers.ts')).startSdkIngest(),
+  /** fastify POST route that only answers (the ingest floor). */
+  'bare-ingest': async () => (await import('./ingest-servers.ts')).startBareIngest(),
+  /** `ws` server broadcasting with a plain send loop (the WebSocket fan-out floor). */
+  'bare-ws': async () => (await import('./bare-ws-server.ts')).startBareWs(),
+  /** Socket.IO 4 with rooms (`io.to(room).emit`). */
+  socketio: async () => (await import('./socketio-server.ts')).startSocketIo(),
+  /** node:http SSE server writing one string to every response (the SSE fan-out floor). */
+  'bare-sse': async () => (await import('./bare-sse-server.ts')).startBareSse(),
+} satisfies Record<string, (params: ServerParams) => Promise<RunningServer>>;
+
+/** Name of a server kind. */
+export type ServerKind = keyof typeof SERVER_KINDS;
+
+/** Narrows a string to a server kind. */
+export function isServerKind(name: string): name is ServerKind {
+  return Object.hasOwn(SERVER_KINDS, name);
+}
