@@ -185,6 +185,40 @@ describe('browser client in Chromium', { skip: !chromiumAvailable() }, () => {
     await closePages(/^WebSocket connection to '.*' failed/);
   });
 
+  test('back online: the `online` event reconnects at once instead of waiting out the backoff', async () => {
+    const room = 'br-online';
+    const page = await open('/');
+    await page.evaluate((options) => window.harness.watch(options), {
+      url: proxy.url,
+      token: await testToken([room]),
+      room,
+    });
+    await page.waitForFunction((id) => window.harness.status(id) === 'live', room, WAIT);
+    // The top of every jitter range: attempts 0.5 s, 1 s, 2 s, then 4 s apart.
+    await page.evaluate(() => {
+      Math.random = () => 1;
+    });
+    proxy.cut(60_000);
+    await sleep(3700); // attempts at ~0.5, ~1.5 and ~3.5 s; the next one is due at ~7.5 s
+    proxy.cut(0); // the network is back
+    const backOnline = Date.now();
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await page.waitForFunction(
+      (id) => window.harness.rooms[id]!.statuses.at(-1)?.startsWith('live'),
+      room,
+      { timeout: 2500 },
+    );
+    const tookMs = Date.now() - backOnline;
+    assert.ok(tookMs < 2500, `live again ${tookMs} ms after the online event`);
+    const seq = await send(server, 'peer:joined', peerJoined(room, 'after-online'));
+    await page.waitForFunction(
+      ([id, n]) => window.harness.rooms[id]!.seqs.includes(n),
+      [room, seq] as const,
+      WAIT,
+    );
+    await closePages(/WebSocket connection to .* failed/);
+  });
+
   test('React: useRoom renders the peers and follows a peer:left', async () => {
     const room = 'br-react';
     await send(server, 'meeting:started', meetingStarted(room));
