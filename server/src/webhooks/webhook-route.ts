@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { ErrorCode, isEventName, payloadSchemas } from '@roomcast/shared';
-import type { Engine } from '../engine/engine.ts';
+import type { DeadLetter, Engine } from '../engine/engine.ts';
 import type { Metrics } from '../metrics.ts';
 import { sendError } from '../http-errors.ts';
 import { SIGNATURE_HEADER, checkFreshness, verifySignature } from './verify-signature.ts';
@@ -41,6 +41,28 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
     });
   }
 
+  // Defined once per registration, not per request: the handler is the hot path.
+  function refuse(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    refusal: RefusedWebhook,
+    id?: string,
+  ) {
+    metrics.verificationFailures.inc({ reason: refusal.code });
+    count(undefined, 'refused');
+    request.log.warn({ webhook: { id, outcome: 'refused', code: refusal.code } }, refusal.message);
+    return sendError(reply, refusal.status, refusal.code, refusal.message);
+  }
+
+  async function deadLetter(request: FastifyRequest, reply: FastifyReply, letter: DeadLetter) {
+    const { webhookId: id, event, reason, detail } = letter;
+    const kept = await engine.deadLetter(letter);
+    count(event, kept === 'duplicate' ? 'duplicate' : 'dead-letter');
+    if (kept === 'duplicate') return reply.send({ ok: true, duplicate: true });
+    request.log.warn({ webhook: { id, event, outcome: 'dead-letter', reason } }, detail);
+    return reply.code(202).send({ ok: true, deadLetter: true, reason, message: detail });
+  }
+
   // Huddle01 sends text/plain; the signature covers the exact text, so every content type is
   // taken raw. fastify refuses a body over the limit from Content-Length before reading it.
   app.removeAllContentTypeParsers();
@@ -54,18 +76,9 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
     const raw = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
     const header = request.headers[SIGNATURE_HEADER];
     const verified = verifySignature(raw, typeof header === 'string' ? header : undefined, apiKeys);
-    const refuse = (refusal: RefusedWebhook, id?: string) => {
-      metrics.verificationFailures.inc({ reason: refusal.code });
-      count(undefined, 'refused');
-      request.log.warn(
-        { webhook: { id, outcome: 'refused', code: refusal.code } },
-        refusal.message,
-      );
-      return sendError(reply, refusal.status, refusal.code, refusal.message);
-    };
-    if (!verified.ok) return refuse(verified);
+    if (!verified.ok) return refuse(request, reply, verified);
     const stale = checkFreshness(verified.timestamp, Date.now(), tolerance);
-    if (stale) return refuse(stale, verified.id);
+    if (stale) return refuse(request, reply, stale, verified.id);
     const { body, id } = verified;
     if (typeof body.id !== 'string' && typeof body.id !== 'number') {
       return sendError(reply, 400, ErrorCode.INVALID_BODY, 'id must be a string');
@@ -73,24 +86,30 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
     const receivedAt = Date.now();
     const event = body.event;
 
-    const deadLetter = async (reason: 'UNKNOWN_EVENT' | 'INVALID_PAYLOAD', detail: string) => {
-      const name = typeof event === 'string' ? event : String(event);
-      const letter = { webhookId: id, event: name, reason, detail, receivedAt, body };
-      const kept = await engine.deadLetter(letter);
-      count(event, kept === 'duplicate' ? 'duplicate' : 'dead-letter');
-      if (kept === 'duplicate') return reply.send({ ok: true, duplicate: true });
-      request.log.warn({ webhook: { id, event: name, outcome: 'dead-letter', reason } }, detail);
-      return reply.code(202).send({ ok: true, deadLetter: true, reason, message: detail });
-    };
-
     if (!isEventName(event)) {
-      return deadLetter('UNKNOWN_EVENT', `unknown event ${JSON.stringify(event)}`);
+      const detail = `unknown event ${JSON.stringify(event)}`;
+      return deadLetter(request, reply, {
+        webhookId: id,
+        event: String(event),
+        reason: 'UNKNOWN_EVENT',
+        detail,
+        receivedAt,
+        body,
+      });
     }
     const parsed = payloadSchemas[event].safeParse(body.payload);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? issue.path.join('.') : 'payload';
-      return deadLetter('INVALID_PAYLOAD', `${event} ${where}: ${issue?.message ?? 'invalid'}`);
+      const detail = `${event} ${where}: ${issue?.message ?? 'invalid'}`;
+      return deadLetter(request, reply, {
+        webhookId: id,
+        event,
+        reason: 'INVALID_PAYLOAD',
+        detail,
+        receivedAt,
+        body,
+      });
     }
 
     let result;
