@@ -88,28 +88,21 @@ declare module 'fastify' {
 export function engineFromConfig(config: RoomcastConfig, log?: FastifyBaseLogger): Engine {
   if (!config.redisUrl) return memoryEngineFromConfig(config);
   return createRedisEngine({
+    ...engineOptions(config),
     url: config.redisUrl,
-    historySize: config.historySize,
-    historyTtl: config.historyTtl,
-    roomIdleTtl: config.roomIdleTtl,
-    dedupWindow: config.dedupWindow,
-    trackHold: config.trackHold,
-    deadLetterLimit: config.deadLetterLimit,
     onError: (error) => log?.warn({ err: error }, 'redis engine'),
   });
 }
 
 /** Builds the memory engine from parsed config. */
 export function memoryEngineFromConfig(config: RoomcastConfig): Engine {
-  return createMemoryEngine({
-    historySize: config.historySize,
-    historyTtl: config.historyTtl,
-    roomIdleTtl: config.roomIdleTtl,
-    dedupWindow: config.dedupWindow,
-    dedupMaxIds: config.dedupMaxIds,
-    trackHold: config.trackHold,
-    deadLetterLimit: config.deadLetterLimit,
-  });
+  return createMemoryEngine({ ...engineOptions(config), dedupMaxIds: config.dedupMaxIds });
+}
+
+/** The options every engine takes, from config. */
+function engineOptions(config: RoomcastConfig) {
+  const { historySize, historyTtl, roomIdleTtl, dedupWindow, trackHold, deadLetterLimit } = config;
+  return { historySize, historyTtl, roomIdleTtl, dedupWindow, trackHold, deadLetterLimit };
 }
 
 /** Parses plugin options (aliases folded in) with the one config schema. */
