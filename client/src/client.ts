@@ -37,6 +37,8 @@ export interface Client {
 /** Event names an EventSource must listen to (SSE `event:` is the frame kind or event name). */
 const SSE_NAMES = [...FRAME_EVENT_NAMES, ...EVENT_NAME_LIST];
 const OPEN = 1;
+/** A server frame as parsed JSON. */
+type Frame = Record<string, unknown>;
 const CLOSED = 2;
 
 /** Seconds-since-epoch `exp` of a JWT, if readable. */
@@ -98,7 +100,7 @@ export function createClient(options: ClientOptions): Client {
     else if (source) reopen();
   }
 
-  function dispatch(frame: Record<string, unknown>) {
+  function dispatch(frame: Frame) {
     if (frame.type === 'error' && !frame.room) {
       if (frame.code === 'TOKEN_EXPIRED') void refresh();
       return;
@@ -119,7 +121,8 @@ export function createClient(options: ClientOptions): Client {
     if (closed || socket || source) return;
     if (kind === 'sse') return openEventSource(current);
     const Socket = options.WebSocket ?? globalThis.WebSocket;
-    const ws = new Socket(`${base.replace(/^http/, 'ws')}/ws`);
+    // batch=1: frames of one tick may come as one message, a JSON array (fewer messages to parse).
+    const ws = new Socket(`${base.replace(/^http/, 'ws')}/ws?batch=1`);
     socket = ws;
     ws.onopen = () => {
       if (socket !== ws) return ws.close(); // replaced meanwhile
@@ -128,7 +131,11 @@ export function createClient(options: ClientOptions): Client {
       ws.send(JSON.stringify({ type: 'auth', token: current }));
       for (const room of rooms.values()) ws.send(JSON.stringify(subscribeFrame(room)));
     };
-    ws.onmessage = (message) => dispatch(JSON.parse(String(message.data)));
+    ws.onmessage = (message) => {
+      const data = JSON.parse(String(message.data)) as Frame | Frame[];
+      if (Array.isArray(data)) data.forEach(dispatch);
+      else dispatch(data);
+    };
     ws.onerror = () => undefined; // 'close' follows; Node's `ws` would throw an unheard error
     ws.onclose = (event) => {
       if (socket !== ws) return;

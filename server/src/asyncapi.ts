@@ -159,6 +159,14 @@ const messages = {
   event: message('EventFrame', 'One event of the room log, in seq order.'),
   subscribed: message('SubscribedFrame', 'The subscription is live.'),
   error: message('ErrorFrame', 'A refused frame or a room-level problem.'),
+  batch: {
+    name: 'Batch',
+    summary: 'Frames of one server tick in one message, in order (only with GET /ws?batch=1).',
+    payload: {
+      type: 'array',
+      items: { oneOf: ['SnapshotFrame', 'EventFrame', 'SubscribedFrame', 'ErrorFrame'].map(ref) },
+    },
+  },
   webhook: message('Webhook', 'A Huddle01 webhook (signed: huddle01-signature header).'),
 };
 
@@ -205,6 +213,7 @@ export function asyncApiDocument(): Record<string, unknown> {
           unsubscribe: messageRef('unsubscribe'),
           auth: messageRef('auth'),
           ...serverMessages,
+          batch: messageRef('batch'),
         },
       },
       roomEvents: {
@@ -234,8 +243,8 @@ export function asyncApiDocument(): Record<string, unknown> {
       receiveRoomFrames: operation(
         'receive',
         'websocket',
-        ['snapshot', 'event', 'subscribed', 'error'],
-        'Server frames.',
+        ['snapshot', 'event', 'subscribed', 'error', 'batch'],
+        'Server frames (batches only for clients that connect with ?batch=1).',
       ),
       receiveRoomStream: operation(
         'receive',

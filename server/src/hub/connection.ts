@@ -19,8 +19,12 @@ export interface OutgoingFrame {
   name: string;
   /** `json` as UTF-8 bytes, made once by the first transport that needs them. */
   bytes?: Buffer;
+  /** The whole WebSocket text frame (header + `bytes`), made once and shared. */
+  wire?: Buffer;
   /** The whole SSE message of a single-room stream as UTF-8, made once and shared. */
   sse?: Buffer;
+  /** `sse` as one HTTP/1.1 chunk, made once and shared. */
+  sseChunk?: Buffer;
 }
 
 /** A subscriber connection. */

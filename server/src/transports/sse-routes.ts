@@ -15,6 +15,7 @@ import type { Hub, Subscription } from '../hub/hub.ts';
 import type { Access } from '../auth/access.ts';
 import { sendError } from '../http-errors.ts';
 import { formatMultiRoomId, parseMultiRoomId } from './sse-position.ts';
+import { httpChunk, writeSseMessage } from './sse-wire.ts';
 import type { TransportStats } from '../metrics.ts';
 
 /** A subscriber on an SSE stream (one or several rooms). */
@@ -41,10 +42,10 @@ class SseConnection implements Connection {
     if (!this.positions) {
       // Every single-room subscriber of a room gets the same bytes: built once per frame.
       // Bytes, not a string: encoded once instead of once per subscriber.
-      frame.sse ??= Buffer.from(
+      const message = (frame.sse ??= Buffer.from(
         `${frame.position ? `id: ${formatPosition(frame.position)}\n` : ''}event: ${frame.name}\ndata: ${frame.json}\n\n`,
-      );
-      this.response.write(frame.sse);
+      ));
+      writeSseMessage(this.response, message, () => (frame.sseChunk ??= httpChunk(message)));
       return;
     }
     let id = '';

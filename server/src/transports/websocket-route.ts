@@ -12,20 +12,19 @@ import type { Access } from '../auth/access.ts';
 import { grantsRoom, tokenOf } from '../auth/tokens.ts';
 import type { SubscriberClaims } from '../auth/tokens.ts';
 import type { RoomcastConfig } from '../config.ts';
-import type { Connection, OutgoingFrame } from '../hub/connection.ts';
 import { errorFrame } from '../hub/hub.ts';
-import type { Hub, Subscription } from '../hub/hub.ts';
+import type { Hub } from '../hub/hub.ts';
 import { sendError } from '../http-errors.ts';
 import { parseClientFrame } from './client-frames.ts';
 import type { ParsedClientFrame } from './client-frames.ts';
 import { createHeartbeat } from './heartbeat.ts';
+import { WebSocketConnection } from './websocket-connection.ts';
 import type { TransportStats } from '../metrics.ts';
 
 /** Invalid frames tolerated before the connection is closed with 1008. */
 const MAX_STRIKES = 10;
 /** Frames queued while a token is being verified, before the connection counts as abusive. */
 const MAX_BACKLOG = 100;
-const TEXT = { binary: false } as const;
 const OPEN = 1;
 const MESSAGE_TOO_BIG = 1009;
 
@@ -39,41 +38,6 @@ function releaseUpgradeRequest(request: FastifyRequest, socket: WebSocket): void
     (typeof request.raw.socket & { _httpMessage?: ServerResponse }) | null;
   raw?._httpMessage?.detachSocket(raw);
   socket.removeAllListeners('error');
-}
-
-/** A subscriber on a WebSocket. */
-class WebSocketConnection implements Connection {
-  readonly transport = 'ws' as const;
-  readonly subscriptions = new Map<string, Subscription>();
-  strikes = 0;
-  claims: SubscriberClaims | undefined;
-  /** Without a token yet: the time by which `{type:"auth"}` must arrive. */
-  authDeadline: number | undefined;
-  /** When TOKEN_EXPIRED was sent (the grace runs from here). */
-  expiredAt: number | undefined;
-  /** Frames that arrived while a check was running (token, host authorize), handled after it. */
-  backlog: Array<[Buffer, boolean]> | undefined;
-  /** The host app's `authorize`, bound to the upgrade request (only when used without a token). */
-  hostCheck: ((room: string) => boolean | Promise<boolean>) | undefined;
-
-  constructor(
-    readonly socket: WebSocket,
-    readonly ip: string,
-  ) {}
-
-  send(frame: OutgoingFrame): void {
-    if (this.socket.readyState !== OPEN) return;
-    // Bytes are made once per frame and shared by every subscriber of the room.
-    this.socket.send((frame.bytes ??= Buffer.from(frame.json)), TEXT);
-  }
-
-  bufferedBytes(): number {
-    return this.socket.bufferedAmount;
-  }
-
-  dropSlow(): void {
-    this.socket.close(CloseCode.SLOW_CONSUMER, 'slow consumer: reconnect and resume');
-  }
 }
 
 /** Options of the WebSocket route. */
@@ -264,7 +228,8 @@ export async function websocketRoutes(
   }
 
   app.get('/ws', { websocket: true, preValidation: checkUpgrade }, (socket, request) => {
-    const connection = new WebSocketConnection(socket, request.ip);
+    const batching = (request.query as Record<string, unknown>).batch === '1';
+    const connection = new WebSocketConnection(socket, request.ip, batching);
     connection.claims = upgradeClaims.get(request);
     if (!connection.claims && access.authorize) {
       // Only in this mode is the request kept: the host's check reads its cookies.

@@ -1,0 +1,53 @@
+/**
+ * SSE messages on the wire, built once and written to many streams.
+ *
+ * A single-room stream's messages are the same bytes for every subscriber of the room, and so is
+ * their HTTP/1.1 chunk (`<hex length>\r\n<message>\r\n`). node:http frames each `write` as a chunk
+ * in several parts; here the whole chunk is built once per event and each stream's socket gets
+ * one write of the shared buffer (measured in docs/benchmarks.md). A response that is not
+ * chunked, or still holds output of its own, is written through `response.write` instead.
+ */
+import type { ServerResponse } from 'node:http';
+
+/** `message` as one HTTP/1.1 chunk. */
+export function httpChunk(message: Buffer): Buffer {
+  const head = Buffer.from(`${message.length.toString(16)}\r\n`, 'latin1');
+  const chunk = Buffer.allocUnsafe(head.length + message.length + 2);
+  head.copy(chunk, 0);
+  message.copy(chunk, head.length);
+  chunk[chunk.length - 2] = 0x0d;
+  chunk[chunk.length - 1] = 0x0a;
+  return chunk;
+}
+
+/** node:http internals the direct write checks (Node 20). */
+interface ResponseInternals {
+  chunkedEncoding?: boolean;
+  outputData?: unknown[];
+}
+
+/**
+ * Writes an SSE message to `response`: `chunk` gives the message as a prebuilt chunk, written
+ * straight to the socket when the response streams chunks with nothing of its own pending.
+ * Returns whether it did.
+ */
+export function writeSseMessage(
+  response: ServerResponse,
+  message: Buffer,
+  chunk: () => Buffer,
+): boolean {
+  const internals = response as ServerResponse & ResponseInternals;
+  const socket = response.socket;
+  if (
+    socket !== null &&
+    internals.chunkedEncoding === true &&
+    response.headersSent &&
+    !response.writableEnded &&
+    internals.outputData?.length === 0
+  ) {
+    socket.write(chunk());
+    return true;
+  }
+  response.write(message);
+  return false;
+}
