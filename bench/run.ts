@@ -13,7 +13,8 @@ import { consoleSummary } from './report/console-report.ts';
 import { rewriteReportFromSaved, writeReport } from './report/write-report.ts';
 import { runIngest } from './scenarios/ingest.ts';
 import { runVerify } from './scenarios/verify.ts';
-import { SSE_VARIANT, WS_VARIANT, runFanout } from './scenarios/fanout.ts';
+import { SSE_VARIANT, WS_VARIANT, runBurst, runFanout, runRooms } from './scenarios/fanout.ts';
+import { runBundle } from './scenarios/bundle.ts';
 import { runRedis } from './scenarios/redis.ts';
 import { redisServerProblem } from './lib/redis-server.ts';
 
@@ -45,10 +46,11 @@ if (options.cpuProf) log(`profiling servers into ${options.profileDir}: figures 
 if (options.heapSnapshots)
   log(`heap snapshots into ${options.profileDir}: memory figures are distorted`);
 
-const fanout = options.scenarios.some((name) => name === 'ws' || name === 'sse');
+// ws, sse and rooms cap their subscriber counts to the open files limit (and say so).
+const burst = options.scenarios.includes('burst');
 const redis = options.scenarios.includes('redis');
 const problem =
-  (fanout ? fileLimitProblem(machine, options.subscribers) : undefined) ??
+  (burst ? fileLimitProblem(machine, options.burstSubscribers) : undefined) ??
   (redis ? fileLimitProblem(machine, options.redisSubscribers) : undefined) ??
   (redis ? redisServerProblem() : undefined);
 if (problem) {
@@ -60,8 +62,11 @@ if (problem) {
 const scenarios: Record<ScenarioName, () => Promise<ScenarioResult | ScenarioResult[]>> = {
   ingest: () => runIngest(options, log),
   verify: () => runVerify(options, log),
-  ws: () => runFanout(WS_VARIANT, options, log),
-  sse: () => runFanout(SSE_VARIANT, options, log),
+  ws: () => runFanout(WS_VARIANT, options, log, machine.openFilesLimit),
+  sse: () => runFanout(SSE_VARIANT, options, log, machine.openFilesLimit),
+  rooms: () => runRooms(options, log, machine.openFilesLimit),
+  burst: () => runBurst(options, log),
+  bundle: () => runBundle(options, log),
   redis: () => runRedis(options, log),
 };
 

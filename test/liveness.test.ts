@@ -3,10 +3,17 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
 import { connect } from './helpers/ws-client.ts';
 import { peerJoined } from './helpers/payloads.ts';
+import { parseMetrics } from './helpers/metrics.ts';
 import { postWebhook, startServer } from './helpers/server.ts';
+import type { TestServer } from './helpers/server.ts';
+
+async function metricValue(server: TestServer, key: string): Promise<number | undefined> {
+  return parseMetrics(await (await server.get('/metrics')).text()).get(key);
+}
 
 describe('liveness', () => {
   test('a WebSocket that does not answer pings is terminated; one that does stays', async () => {
@@ -44,10 +51,12 @@ describe('liveness', () => {
     const server = await startServer({ maxBufferedBytes: '64KiB' });
     try {
       const { port } = new URL(server.url);
+      let reader: IncomingMessage | undefined;
       const closed = new Promise<void>((resolve) => {
         const req = request(
           { host: '127.0.0.1', port, path: `/rooms/slow-sse/events?token=${server.token}` },
           (res) => {
+            reader = res;
             res.pause(); // never read
             res.on('close', () => resolve());
             res.on('error', () => resolve());
@@ -66,6 +75,11 @@ describe('liveness', () => {
         );
         assert.equal(answer.status, 200);
       }
+      // The server has cut the stream (a reset); a client that stopped reading learns it as soon
+      // as it reads again, whatever its kernel buffered meanwhile.
+      assert.equal(await metricValue(server, 'roomcast_drops_total{reason="slow_consumer"}'), 1);
+      assert.equal(await metricValue(server, 'roomcast_connections{transport="sse"}'), 0);
+      reader?.resume();
       await closed;
       const health = await fetch(`${server.url}/healthz`);
       assert.equal(health.status, 200);

@@ -7,10 +7,11 @@ import { Agent, request } from 'node:http';
 import { fanoutFrameJson, fanoutWebhook } from '../lib/fanout-events.ts';
 import { nowMs } from '../lib/delivery-tracker.ts';
 
-/** Emits event `index`; resolves when the server answered. */
-export type Trigger = (index: number) => Promise<void>;
+/** Emits event `index` in `room`; resolves when the server answered. */
+export type Trigger = (index: number, room: string) => Promise<void>;
 
-const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+/** One kept-alive connection per event in flight (a burst posts its events at once). */
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 function post(port: number, path: string, headers: Record<string, string>, body: string) {
   return new Promise<void>((resolve, reject) => {
@@ -33,8 +34,8 @@ function post(port: number, path: string, headers: Record<string, string>, body:
 /** The trigger for a server: `webhook` (roomcast) or `publish` (comparison servers). */
 export function createTrigger(kind: 'webhook' | 'publish', port: number): Trigger {
   if (kind === 'webhook') {
-    return (index) => {
-      const { body, signature } = fanoutWebhook(index, nowMs());
+    return (index, room) => {
+      const { body, signature } = fanoutWebhook(index, nowMs(), room);
       return post(
         port,
         '/webhooks/huddle01',
@@ -43,11 +44,16 @@ export function createTrigger(kind: 'webhook' | 'publish', port: number): Trigge
       );
     };
   }
-  return (index) =>
-    post(port, '/publish', { 'content-type': 'application/json' }, fanoutFrameJson(index, nowMs()));
+  return (index, room) =>
+    post(
+      port,
+      '/publish',
+      { 'content-type': 'application/json' },
+      fanoutFrameJson(index, nowMs(), room),
+    );
 }
 
-/** Closes the kept-alive trigger connection. */
+/** Closes the kept-alive trigger connections. */
 export function closeTriggers(): void {
   agent.destroy();
 }

@@ -1,16 +1,18 @@
 /**
- * Child process: N subscribers of one room on one transport, plus the trigger that makes the
- * server emit events. Commands from the runner:
+ * Child process: N subscribers of one room (or spread evenly over many rooms) on one transport,
+ * plus the trigger that makes the server emit events. Commands from the runner:
  * - `connect`: open and subscribe N connections (a bounded number in flight, like a crowd
  *   arriving, not a SYN flood);
- * - `events`: emit events one at a time; after each, wait until every subscriber has it (or a
- *   timeout), then a gap, so events never queue behind each other and latency is one event's;
+ * - `events`: emit events one at a time (or `burst` at once); after each, wait until every
+ *   subscriber due has it (or a timeout), then a gap, so events never queue behind each other and
+ *   latency is one event's (one burst's). Event i goes to room i mod rooms;
  * - `close`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serveRequests } from '../lib/ipc.ts';
 import { DeliveryTracker } from '../lib/delivery-tracker.ts';
 import type { DeliveryReport } from '../lib/delivery-tracker.ts';
+import { benchRoomName, fanoutIndexOf } from '../lib/fanout-events.ts';
 import { closeTriggers, createTrigger } from './event-triggers.ts';
 import type { Trigger } from './event-triggers.ts';
 import { subscribe } from './subscriber-transports.ts';
@@ -29,6 +31,8 @@ export interface ConnectArgs extends SubscribeTarget {
   triggerPort?: number;
   /** Connection attempts in flight. */
   parallel?: number;
+  /** Spread the subscribers evenly over this many rooms (`benchRoomName(i)`), not `room`. */
+  rooms?: number;
 }
 
 /** Arguments of `events`. */
@@ -38,28 +42,37 @@ export interface EventsArgs {
   gapMs: number;
   /** Longest wait for one event to reach everyone. */
   timeoutMs: number;
+  /** Events emitted at once (default 1). */
+  burst?: number;
 }
 
 let subscribers: Subscriber[] = [];
 let tracker: DeliveryTracker | undefined;
 let trigger: Trigger | undefined;
+/** The room of subscriber (or event) `index`. */
+let roomOf: (index: number) => string = () => '';
 
 async function connectAll(args: ConnectArgs) {
-  const { subscribers: n, totalEvents, parallel = 128 } = args;
+  const { subscribers: n, totalEvents, parallel = 128, rooms } = args;
+  if (rooms !== undefined && n % rooms !== 0) throw new Error('subscribers must fill every room');
   const started = performance.now();
-  const current = new DeliveryTracker(n, totalEvents);
+  const current = new DeliveryTracker(n, totalEvents, rooms ? n / rooms : n);
   tracker = current;
   trigger = createTrigger(args.trigger, args.triggerPort ?? args.port);
+  roomOf = rooms ? (index) => benchRoomName(index % rooms) : () => args.room;
   subscribers = new Array<Subscriber>(n);
   let next = 0;
   const worker = async () => {
     while (next < n) {
       const index = next++;
-      subscribers[index] = await subscribe(args, {
-        onEvent: (frame) =>
-          current.record(index, (frame.seq ?? 0) - 1, frame.payload?.joinedAt ?? NaN),
-        onClose: () => current.disconnected(),
-      });
+      subscribers[index] = await subscribe(
+        { ...args, room: roomOf(index) },
+        {
+          onEvent: (frame) =>
+            current.record(index, fanoutIndexOf(frame), frame.payload?.joinedAt ?? NaN),
+          onClose: () => current.disconnected(),
+        },
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, n) }, worker));
@@ -69,23 +82,28 @@ async function connectAll(args: ConnectArgs) {
 /** Consecutive events that did not reach everyone before the batch is given up. */
 const GIVE_UP_AFTER = 3;
 
-async function emitEvents({ from, count, gapMs, timeoutMs }: EventsArgs): Promise<DeliveryReport> {
-  if (!tracker || !trigger) throw new Error('connect first');
-  tracker.beginBatch(from, count);
+async function emitEvents(args: EventsArgs): Promise<DeliveryReport> {
+  const { from, count, gapMs, timeoutMs, burst = 1 } = args;
+  const [current, emit] = [tracker, trigger];
+  if (!current || !emit) throw new Error('connect first');
+  current.beginBatch(from, count);
   let timeouts = 0;
   let consecutive = 0;
-  for (let index = from; index < from + count; index++) {
-    await trigger(index);
-    if (await tracker.waitFor(index, timeoutMs)) consecutive = 0;
-    else {
-      timeouts++;
+  for (let first = from; first < from + count && consecutive < GIVE_UP_AFTER; first += burst) {
+    const indexes = Array.from(
+      { length: Math.min(burst, from + count - first) },
+      (_, i) => first + i,
+    );
+    await Promise.all(indexes.map((index) => emit(index, roomOf(index))));
+    for (const index of indexes) {
+      if (await current.waitFor(index, timeoutMs)) consecutive = 0;
       // A server that stopped delivering would otherwise hold the run for count × timeout;
       // the events not sent are reported as lost.
-      if (++consecutive >= GIVE_UP_AFTER) break;
+      else if ((timeouts++, ++consecutive >= GIVE_UP_AFTER)) break;
     }
     await sleep(gapMs);
   }
-  return tracker.report(from, count, timeouts);
+  return current.report(from, count, timeouts);
 }
 
 serveRequests({

@@ -20,6 +20,8 @@ export interface SubscribeTarget {
   port: number;
   room: string;
   token: string;
+  /** roomcast only: connect with `?batch=1` (frames of one tick may come as one JSON array). */
+  batch?: boolean;
 }
 
 /** Callbacks of one subscriber. */
@@ -38,20 +40,27 @@ function failure(frame: EventFrameView): Error {
 }
 
 function subscribeWs(target: SubscribeTarget, hooks: SubscriberHooks): Promise<Subscriber> {
-  const { port, room, token } = target;
-  const socket = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`, {
-    perMessageDeflate: false,
-  });
+  const { port, room, token, batch } = target;
+  const socket = new WebSocket(
+    `ws://127.0.0.1:${port}/ws?token=${token}${batch ? '&batch=1' : ''}`,
+    {
+      perMessageDeflate: false,
+    },
+  );
   return new Promise((resolve, reject) => {
     let subscribed = false;
     socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', room })));
-    socket.on('message', (data: Buffer) => {
-      const frame = JSON.parse(data.toString()) as EventFrameView;
+    const handle = (frame: EventFrameView) => {
       if (frame.type === 'event') hooks.onEvent(frame);
       else if (frame.type === 'subscribed') {
         subscribed = true;
         resolve({ close: () => socket.terminate() });
       } else if (frame.type === 'error') reject(failure(frame));
+    };
+    socket.on('message', (data: Buffer) => {
+      const parsed = JSON.parse(data.toString()) as EventFrameView | EventFrameView[];
+      if (Array.isArray(parsed)) parsed.forEach(handle);
+      else handle(parsed);
     });
     socket.on('error', reject);
     socket.on('close', () => {

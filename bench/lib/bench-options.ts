@@ -4,7 +4,16 @@
 import { parseArgs } from 'node:util';
 
 /** Scenario names accepted on the command line. */
-export const SCENARIOS = ['ingest', 'verify', 'ws', 'sse', 'redis'] as const;
+export const SCENARIOS = [
+  'ingest',
+  'verify',
+  'ws',
+  'sse',
+  'rooms',
+  'burst',
+  'bundle',
+  'redis',
+] as const;
 /** A scenario name. */
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -22,8 +31,21 @@ export interface BenchOptions {
   ingestWarmupMs: number;
   /** Ingest: requests in flight. Default 32. */
   concurrency: number;
-  /** Fan-out: subscribers of the room. Default 5000 (quick: 500). */
-  subscribers: number;
+  /**
+   * Fan-out: subscriber counts of one room, one measurement each. Default 1000, 5000 and 20000
+   * (quick: 500); capped to what the open files limit allows.
+   */
+  subscribers: number[];
+  /** Scenario "rooms": rooms, each with `roomSubscribers`. Default 1000 (quick: 50). */
+  rooms: number;
+  /** Scenario "rooms": subscribers per room. Default 20. */
+  roomSubscribers: number;
+  /** Scenario "burst": subscribers of the room. Default 5000 (quick: 500). */
+  burstSubscribers: number;
+  /** Scenario "burst": events emitted at once per burst. Default 10. */
+  burstSize: number;
+  /** Scenario "burst": measured bursts. Default 20 (quick: 5). */
+  bursts: number;
   /** Redis scenario: WebSocket subscribers of the latency comparison. Default 1000 (quick: 200). */
   redisSubscribers: number;
   /** Fan-out: measured events. Default 80 (quick: 20). */
@@ -55,13 +77,21 @@ export interface BenchOptions {
 
 const USAGE = `usage: npm run bench -- [scenario ...] [options]
 
-scenarios: ${SCENARIOS.join(', ')} (ingest includes verify; fanout = ws + sse; default: all)
+scenarios: ${SCENARIOS.join(', ')}
+  (ingest includes verify; fanout = ws + sse; default: all)
   redis starts its own redis-server (on the PATH, or REDIS_SERVER_BIN)
 
 options:
   --quick              short smoke run (1 run, 500 subscribers, short phases)
   --runs N             runs per scenario (default: 5 for ingest/verify, 3 for ws/sse/redis)
-  --subscribers N      fan-out subscribers (default 5000)
+  --subscribers N,M    fan-out subscriber counts, one room (default 1000,5000,20000,
+                       capped to the open files limit)
+  --rooms N            rooms of the rooms scenario (default 1000)
+  --room-subscribers N subscribers per room there (default 20)
+  --burst-subscribers N
+                       subscribers of the burst scenario's room (default 5000)
+  --burst-size B       events emitted at once per burst (default 10)
+  --bursts K           measured bursts (default 20)
   --redis-subscribers N
                        WS subscribers of the redis scenario's latency part (default 1000)
   --events K           measured fan-out (and redis latency) events (default 80)
@@ -95,6 +125,11 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       quick: { type: 'boolean', default: false },
       runs: { type: 'string' },
       subscribers: { type: 'string' },
+      rooms: { type: 'string' },
+      'room-subscribers': { type: 'string' },
+      'burst-subscribers': { type: 'string' },
+      'burst-size': { type: 'string' },
+      bursts: { type: 'string' },
       'redis-subscribers': { type: 'string' },
       events: { type: 'string' },
       gap: { type: 'string' },
@@ -138,7 +173,21 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     ingestMs: positive('duration', values.duration, quick ? 1500 : 5000),
     ingestWarmupMs: quick ? 500 : 1500,
     concurrency: positive('concurrency', values.concurrency, 32),
-    subscribers: positive('subscribers', values.subscribers, quick ? 500 : 5000),
+    subscribers:
+      values.subscribers === undefined
+        ? quick
+          ? [500]
+          : [1000, 5000, 20_000]
+        : values.subscribers.split(',').map((size) => positive('subscribers', size, 0)),
+    rooms: positive('rooms', values.rooms, quick ? 50 : 1000),
+    roomSubscribers: positive('room-subscribers', values['room-subscribers'], 20),
+    burstSubscribers: positive(
+      'burst-subscribers',
+      values['burst-subscribers'],
+      quick ? 500 : 5000,
+    ),
+    burstSize: positive('burst-size', values['burst-size'], 10),
+    bursts: positive('bursts', values.bursts, quick ? 5 : 20),
     redisSubscribers: positive(
       'redis-subscribers',
       values['redis-subscribers'],

@@ -33,7 +33,10 @@ export interface DeliveryReport {
   maxMs: number;
 }
 
-/** Tracks events numbered 0…`totalEvents`−1 for `subscribers` subscribers. */
+/**
+ * Tracks events numbered 0…`totalEvents`−1 for `subscribers` subscribers, each event due to
+ * `perEvent` of them (all of them in one room; a room's share with many rooms).
+ */
 export class DeliveryTracker {
   private readonly counts: Uint32Array;
   private readonly lastIndex: Int32Array;
@@ -48,6 +51,7 @@ export class DeliveryTracker {
   constructor(
     readonly subscribers: number,
     readonly totalEvents: number,
+    readonly perEvent: number = subscribers,
   ) {
     this.counts = new Uint32Array(totalEvents);
     this.lastIndex = new Int32Array(subscribers).fill(-1);
@@ -56,7 +60,7 @@ export class DeliveryTracker {
   /** Starts a measured batch: latencies of events from `from` on are kept. */
   beginBatch(from: number, count: number): void {
     this.measureFrom = from;
-    this.latencies = new Float64Array(this.subscribers * count);
+    this.latencies = new Float64Array(this.perEvent * count);
     this.latencyCount = 0;
     this.outOfOrder = 0;
     this.disconnects = 0;
@@ -76,8 +80,7 @@ export class DeliveryTracker {
     if (index >= this.measureFrom && this.latencyCount < this.latencies.length) {
       this.latencies[this.latencyCount++] = receivedAt - sentAt;
     }
-    if (this.waiter && this.waiter.index === index && count >= this.subscribers)
-      this.waiter.resolve();
+    if (this.waiter && this.waiter.index === index && count >= this.perEvent) this.waiter.resolve();
   }
 
   /** Notes a subscriber's connection closing. */
@@ -85,9 +88,9 @@ export class DeliveryTracker {
     this.disconnects++;
   }
 
-  /** Resolves true once every subscriber has event `index`, false after `timeoutMs`. */
+  /** Resolves true once every subscriber due has event `index`, false after `timeoutMs`. */
   waitFor(index: number, timeoutMs: number): Promise<boolean> {
-    if (this.counts[index]! >= this.subscribers) return Promise.resolve(true);
+    if (this.counts[index]! >= this.perEvent) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         this.waiter = undefined;
@@ -109,7 +112,7 @@ export class DeliveryTracker {
     let delivered = 0;
     for (let index = from; index < from + count; index++) delivered += this.counts[index]!;
     const sorted = this.latencies.subarray(0, this.latencyCount).sort();
-    const expected = this.subscribers * count;
+    const expected = this.perEvent * count;
     const cpu = process.cpuUsage(this.cpuStart);
     return {
       subscribers: this.subscribers,

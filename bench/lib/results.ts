@@ -65,6 +65,8 @@ export interface ScenarioResult {
   targets: TargetSpec[];
   /** Warnings noticed while running (losses, errors, client-bound load generator…). */
   notes: string[];
+  /** The chart panels it feeds (svg-chart.ts), when not those of its `id`. */
+  chartKey?: string;
 }
 
 /** CPU of other processes during a measurement window (see machine-load.ts). */

@@ -13,6 +13,8 @@ const CHARTED: Record<string, { name: string; metrics: string[] }> = {
   verify: { name: 'Verification', metrics: ['us'] },
   ws: { name: 'WebSocket', metrics: ['cpuUs', 'p99', 'rssKiB'] },
   sse: { name: 'SSE', metrics: ['cpuUs', 'p99', 'rssKiB'] },
+  burst: { name: 'Bursts', metrics: ['perCpuS', 'p99'] },
+  bundle: { name: 'Client', metrics: ['gzipKiB'] },
   'redis-latency': { name: 'Redis', metrics: ['p50', 'p99'] },
   'redis-throughput': { name: 'Redis', metrics: ['rps', 'cpuUs'] },
 };
@@ -38,7 +40,7 @@ interface Panel {
 function panelsOf(results: readonly ScenarioResult[]): Panel[] {
   const panels: Panel[] = [];
   for (const result of results) {
-    const charted = CHARTED[result.id];
+    const charted = CHARTED[result.chartKey ?? result.id];
     if (!charted) continue;
     for (const key of charted.metrics) {
       const metric = result.metrics.find((candidate) => candidate.key === key);

@@ -1,6 +1,7 @@
 /**
- * Scenarios "ws" and "sse": one room, N subscribers, events emitted one at a time.
- * Per contender and run, in this order:
+ * Fan-out scenarios: "ws" and "sse" (one room, N subscribers, for each N of --subscribers),
+ * "rooms" (many rooms of a few subscribers each) and "burst" (one room, events emitted several
+ * at once). Per setup, contender and run, in this order:
  * 1. server process started; memory after forced GC (baseline);
  * 2. subscriber process opens N connections and waits for every `subscribed`;
  * 3. memory again: (after − before) ÷ N is the cost of an idle subscribed connection;
@@ -20,17 +21,19 @@ import { quietMachine } from './quiet-machine.ts';
 import type { Contender, ScenarioResult, TargetSpec } from '../lib/results.ts';
 import type { CpuWindow, MemorySample } from '../servers/server-process.ts';
 import type { ServerKind } from '../servers/server-kinds.ts';
-import type { ConnectArgs } from '../clients/fanout-subscribers.ts';
+import type { ConnectArgs, EventsArgs } from '../clients/fanout-subscribers.ts';
 import type { SubscriberTransport } from '../clients/subscriber-transports.ts';
 
 interface FanoutContender extends Contender {
   server: ServerKind;
   transport: SubscriberTransport;
   trigger: 'webhook' | 'publish';
+  /** roomcast: subscribers ask for batches (`?batch=1`). */
+  batch?: boolean;
 }
 
 interface FanoutVariant {
-  id: 'ws' | 'sse';
+  id: string;
   title: string;
   contenders: FanoutContender[];
   targets: TargetSpec[];
@@ -134,39 +137,203 @@ export const SSE_VARIANT: FanoutVariant = {
   targets: [...CPU_TARGETS, P99_TARGET],
 };
 
+/** One measured shape of load: who subscribes to what, and how events are emitted. */
+interface FanoutSetup {
+  id: string;
+  title: string;
+  subscribers: number;
+  /** Spread the subscribers over this many rooms (default: one room). */
+  rooms?: number;
+  /** Events emitted at once (default 1). */
+  burst?: number;
+  events: number;
+  warmupEvents: number;
+  gapMs: number;
+  /** The chart panel group this setup feeds (svg-chart.ts), if any. */
+  chartKey?: string;
+  /** Targets on top of the variant's. */
+  targets?: TargetSpec[];
+}
+
+/** Bursts over WebSocket: roomcast with batches, the bare `ws` loop, Socket.IO rooms. */
+export const BURST_VARIANT: FanoutVariant = {
+  id: 'burst',
+  title: 'Fan-out of bursts over WebSocket',
+  contenders: WS_VARIANT.contenders.map((contender) =>
+    contender.id === 'roomcast'
+      ? { ...contender, label: 'roomcast GET /ws?batch=1', batch: true }
+      : contender,
+  ),
+  targets: [
+    {
+      label: 'deliveries per CPU-second ≥ 1.5× floor',
+      metric: 'perCpuS',
+      against: 'floor',
+      comparison: '>=',
+      limit: 1.5,
+    },
+    { ...P99_TARGET, label: 'p99 latency no worse than the floor', limit: 1.0 },
+  ],
+};
+
 const KiB = 1024;
 
-/** Runs a fan-out variant. */
+/** The most subscribers one process can hold here: each is a file descriptor on both sides. */
+export function maxSubscribers(openFilesLimit: number): number {
+  return Number.isFinite(openFilesLimit) ? Math.max(1, openFilesLimit - 128) : 1_000_000;
+}
+
+const BIG_ROOM_P99: TargetSpec = {
+  label: '20,000 subscribers: p99 ≤ 250 ms',
+  metric: 'p99',
+  against: 'absolute',
+  comparison: '<=',
+  limit: 250,
+  unit: 'ms',
+};
+
+/** Scenarios "ws" / "sse": one result per subscriber count of `--subscribers`. */
 export async function runFanout(
   variant: FanoutVariant,
   options: BenchOptions,
   log: (line: string) => void,
+  openFilesLimit: number,
+): Promise<ScenarioResult[]> {
+  const cap = maxSubscribers(openFilesLimit);
+  const sizes = [...new Set(options.subscribers.map((n) => Math.min(n, cap)))];
+  const results: ScenarioResult[] = [];
+  for (const [i, n] of sizes.entries()) {
+    const capped = options.subscribers.some((asked) => asked > cap && n === cap);
+    if (capped) log(`  ${n} subscribers: the open files limit (${openFilesLimit}) caps the run`);
+    const largest = i === sizes.length - 1;
+    results.push(
+      await runSetup(
+        variant,
+        {
+          id: `${variant.id}-${n}`,
+          title: `${variant.title}, ${n.toLocaleString('en-US')} subscribers`,
+          subscribers: n,
+          events: options.events,
+          warmupEvents: options.warmupEvents,
+          gapMs: options.gapMs,
+          chartKey: largest ? variant.id : undefined,
+          // "20,000" on a machine whose file limit allows a few less.
+          targets: n >= 19_000 ? [BIG_ROOM_P99] : [],
+        },
+        options,
+        log,
+      ),
+    );
+  }
+  return results;
+}
+
+/** Scenario "rooms": many rooms, a few WebSocket subscribers each, events round-robin. */
+export function runRooms(
+  options: BenchOptions,
+  log: (line: string) => void,
+  openFilesLimit: number,
+) {
+  const perRoom = options.roomSubscribers;
+  const rooms = Math.min(options.rooms, Math.floor(maxSubscribers(openFilesLimit) / perRoom));
+  if (rooms < options.rooms)
+    log(`  ${rooms} rooms: the open files limit (${openFilesLimit}) caps the run`);
+  return runSetup(
+    { ...WS_VARIANT, id: 'rooms', targets: WS_VARIANT.targets.filter((t) => t.metric === 'cpuUs') },
+    {
+      id: 'rooms',
+      title: `Fan-out over WebSocket, ${rooms.toLocaleString('en-US')} rooms × ${perRoom} subscribers`,
+      subscribers: rooms * perRoom,
+      rooms,
+      events: rooms,
+      warmupEvents: Math.min(rooms, 50),
+      gapMs: 1,
+    },
+    options,
+    log,
+  );
+}
+
+/** Scenario "burst": one room; events emitted `burstSize` at once. */
+export function runBurst(options: BenchOptions, log: (line: string) => void) {
+  const { burstSize, bursts, burstSubscribers } = options;
+  return runSetup(
+    BURST_VARIANT,
+    {
+      id: 'burst',
+      title: `Fan-out of bursts over WebSocket, ${burstSubscribers.toLocaleString('en-US')} subscribers`,
+      subscribers: burstSubscribers,
+      burst: burstSize,
+      events: bursts * burstSize,
+      warmupEvents: 2 * burstSize,
+      gapMs: options.gapMs,
+      chartKey: 'burst',
+    },
+    options,
+    log,
+  );
+}
+
+function describe(setup: FanoutSetup): string {
+  const { subscribers: n, rooms, burst = 1 } = setup;
+  const who = rooms
+    ? `${n} subscribers spread evenly over ${rooms} rooms (${n / rooms} each), event i to room i mod ${rooms},`
+    : `${n} subscribers of one room`;
+  const emitted =
+    burst > 1
+      ? `in bursts of ${burst} posted at once (one kept-alive connection each); each burst waits ` +
+        `until every subscriber has all of the previous one, then ${setup.gapMs} ms`
+      : `one at a time: each waits until every subscriber due has the previous one, then ` +
+        `${setup.gapMs} ms`;
+  return (
+    `${who} in one client process (a separate process from the server). ` +
+    `${setup.warmupEvents} warm-up events, then ${setup.events} measured peer:joined events ` +
+    `emitted ${emitted}. roomcast gets them as signed webhooks on its real route` +
+    `${burst > 1 ? ' and its subscribers connect with ?batch=1' : ''}, the others as POST ` +
+    `/publish with the same frame JSON. CPU per delivery = server process CPU (user + system) ` +
+    `over the measured events ÷ deliveries (it includes each server's handling of the trigger ` +
+    `request, which weighs more when an event has few subscribers). Latency = receive − send, ` +
+    `both taken in the client process (send = just before the POST), over every delivery. ` +
+    `Memory per connection = (server RSS or heap after forced GC with all N subscribed − the ` +
+    `same before the first connection) ÷ N.`
+  );
+}
+
+async function runSetup(
+  variant: FanoutVariant,
+  setup: FanoutSetup,
+  options: BenchOptions,
+  log: (line: string) => void,
 ): Promise<ScenarioResult> {
-  const n = options.subscribers;
-  const totalEvents = options.warmupEvents + options.events;
+  const n = setup.subscribers;
+  const totalEvents = setup.warmupEvents + setup.events;
+  const bursts = (setup.burst ?? 1) > 1;
   const result = newResult({
-    id: variant.id,
-    title: variant.title,
-    method:
-      `${n} subscribers of one room in one client process (a separate process from the server). ` +
-      `${options.warmupEvents} warm-up events, then ${options.events} measured peer:joined ` +
-      `events emitted one at a time: each waits until every subscriber has the previous one, ` +
-      `then ${options.gapMs} ms. roomcast gets them as signed webhooks on its real route, the ` +
-      `others as POST /publish with the same frame JSON. CPU per delivery = server process ` +
-      `CPU (user + system) over the measured events ÷ deliveries. Latency = receive − send, ` +
-      `both taken in the client process (send = just before the POST), over every delivery. ` +
-      `Memory per connection = ` +
-      `(server RSS or heap after forced GC with all N subscribed − the same before the first ` +
-      `connection) ÷ N.`,
+    id: setup.id,
+    title: setup.title,
+    method: describe(setup),
     params: {
       subscribers: n,
-      'measured events': options.events,
-      'warm-up events': options.warmupEvents,
-      gap: `${options.gapMs} ms`,
+      ...(setup.rooms ? { rooms: setup.rooms } : {}),
+      ...(bursts ? { 'events per burst': setup.burst! } : {}),
+      'measured events': setup.events,
+      'warm-up events': setup.warmupEvents,
+      gap: `${setup.gapMs} ms`,
       runs: options.runs,
     },
     metrics: [
       { key: 'cpuUs', label: 'server CPU per delivery', unit: 'µs', better: 'lower', digits: 2 },
+      ...(bursts
+        ? [
+            {
+              key: 'perCpuS',
+              label: 'deliveries per server CPU-second',
+              unit: '',
+              better: 'higher' as const,
+              digits: 0,
+            },
+          ]
+        : []),
       { key: 'p50', label: 'latency p50', unit: 'ms', better: 'lower', digits: 1 },
       { key: 'p99', label: 'latency p99', unit: 'ms', better: 'lower', digits: 1 },
       { key: 'rssKiB', label: 'RSS per connection', unit: 'KiB', better: 'lower', digits: 1 },
@@ -187,13 +354,14 @@ export async function runFanout(
       short,
       role,
     })),
-    targets: variant.targets,
+    targets: [...variant.targets, ...(setup.targets ?? [])],
   });
+  if (setup.chartKey) result.chartKey = setup.chartKey;
   const token = benchToken();
 
   for (let run = 0; run < options.runs; run++) {
     for (const contender of rotate(variant.contenders, run)) {
-      const tag = `${variant.id}-${contender.id}`;
+      const tag = `${setup.id}-${contender.id}`;
       const server = await startServer(contender.server, options, tag);
       let subscribers: Awaited<ReturnType<typeof startClient>> | undefined;
       try {
@@ -208,20 +376,26 @@ export async function runFanout(
           subscribers: n,
           totalEvents,
           trigger: contender.trigger,
+          ...(setup.rooms ? { rooms: setup.rooms } : {}),
+          ...(contender.batch ? { batch: true } : {}),
         } satisfies ConnectArgs);
         await sleep(500); // let the last handshakes' garbage become collectable
         const after = await server.request<MemorySample>('memory');
         if (options.heapSnapshots && run === 0) await snapshot(server, options, `${tag}-after`);
 
-        const batch = { gapMs: options.gapMs, timeoutMs: 10_000 };
-        await subscribers.request('events', { ...batch, from: 0, count: options.warmupEvents });
+        const batch: Omit<EventsArgs, 'from' | 'count'> = {
+          gapMs: setup.gapMs,
+          timeoutMs: 10_000,
+          burst: setup.burst ?? 1,
+        };
+        await subscribers.request('events', { ...batch, from: 0, count: setup.warmupEvents });
         await quietMachine(options, log);
         const busy = readBusy();
         await server.request('cpu-start');
         const report = await subscribers.request<DeliveryReport>('events', {
           ...batch,
-          from: options.warmupEvents,
-          count: options.events,
+          from: setup.warmupEvents,
+          count: setup.events,
         });
         const cpu = await server.request<CpuWindow>('cpu-stop');
         const otherLoad = otherLoadPercent(busy, cpu.cpuUs + report.clientCpuUs);
@@ -230,6 +404,7 @@ export async function runFanout(
         const rssKiB = (after.rss - before.rss) / n / KiB;
         const heapKiB = (after.heapUsed - before.heapUsed) / n / KiB;
         addValue(result, contender.id, 'cpuUs', cpuUs);
+        if (bursts) addValue(result, contender.id, 'perCpuS', 1e6 / cpuUs);
         addValue(result, contender.id, 'p50', report.p50Ms);
         addValue(result, contender.id, 'p99', report.p99Ms);
         addValue(result, contender.id, 'rssKiB', rssKiB);

@@ -61,9 +61,13 @@ class SseConnection implements Connection {
   }
 
   dropSlow(): void {
-    // A stream that is not read cannot be ended politely: cut it; the client resumes by id.
+    // A stream that is not read cannot be ended politely: cut it; the client resumes by id. A
+    // reset, not a FIN: a FIN waits behind the unread bytes (the client never sees it) and the
+    // kernel keeps those bytes meanwhile.
     this.end();
-    this.response.destroy();
+    const socket = this.response.socket;
+    if (socket) socket.resetAndDestroy();
+    else this.response.destroy();
   }
 
   end(): void {
