@@ -331,3 +331,16 @@ addEventListener(
 const token = takeToken();
 if (token) startSession(token);
 else showTokenForm('');
+
+// A console link pasted into an open tab changes only the fragment: no reload, so read it here.
+addEventListener('hashchange', () => {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const room = fragment.get('room');
+  if (fragment.has('token')) {
+    const fresh = takeToken();
+    if (room) selected = room;
+    if (fresh) startSession(fresh);
+  } else if (room && room !== selected) {
+    select(room);
+  }
+});
