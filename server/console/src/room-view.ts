@@ -80,7 +80,11 @@ export function createRoomView(section: HTMLElement, onBack: () => void): RoomVi
       id: 'event-log',
       'aria-label': 'Events, newest first',
     });
-    const noLog = h('p', { class: 'empty' }, 'Events show here as they happen.');
+    const noLog = h(
+      'p',
+      { class: 'empty' },
+      'Events show here as they happen, from when this page began watching the room.',
+    );
 
     replaceChildren(
       section,
