@@ -123,7 +123,7 @@ describe('roomcast send', () => {
 });
 
 describe('roomcast serve', () => {
-  test('dev mode prints a generated key and a send command that works', async () => {
+  test('dev mode prints a generated key, a send command that works and the console URL', async () => {
     const child = spawn(process.execPath, [BIN, 'serve'], {
       env: {
         ...process.env,
@@ -146,6 +146,18 @@ describe('roomcast serve', () => {
       const result = await run(command.trim().split(/\s+/));
       assert.equal(result.code, 0, result.stdout + result.stderr);
       assert.match(result.stdout, /200 OK .*"roomId":"demo","seq":1/);
+
+      // The console link: the page, and a `*` token (in the fragment) that lists the rooms.
+      const link = /moderator console: (http:\/\/\S+)\/#token=(\S+)/.exec(stdout);
+      assert.ok(link, stdout);
+      const [, base, token] = link;
+      assert.match(await (await fetch(`${base}/`)).text(), /<title>roomcast console<\/title>/);
+      const rooms = await fetch(`${base}/rooms`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(rooms.status, 200);
+      assert.equal(
+        ((await rooms.json()) as { rooms: { roomId: string }[] }).rooms[0]?.roomId,
+        'demo',
+      );
     } finally {
       child.kill('SIGTERM');
     }

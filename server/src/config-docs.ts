@@ -159,6 +159,11 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
     unit: 'duration',
     help: 'longest graceful shutdown before exiting anyway',
   },
+  console: {
+    env: 'ROOMCAST_CONSOLE',
+    unit: 'boolean',
+    help: 'serve the moderator console at / (false: no page, no assets)',
+  },
   logLevel: {
     env: 'LOG_LEVEL',
     unit: 'level',

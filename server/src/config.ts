@@ -36,6 +36,13 @@ const size = (fallback: string) =>
 
 const count = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/** A boolean, or its env spelling (`true`/`false`/`1`/`0`). */
+const flag = (fallback: boolean) =>
+  z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+    .default(fallback)
+    .transform((value) => value === true || value === 'true' || value === '1');
+
 /** A comma-separated list, or an array; empty items dropped. */
 const list = z
   .union([z.string(), z.array(z.string())])
@@ -104,10 +111,7 @@ export const optionsSchema = z.object({
   /** Connection attempts per client IP per second. Env `ROOMCAST_CONNECT_RATE`. Default 100. */
   connectRatePerIp: count(100),
   /** Trust X-Forwarded-For for the client IP (behind a proxy). Env `ROOMCAST_TRUST_PROXY`. Default false. */
-  trustProxy: z
-    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
-    .default(false)
-    .transform((value) => value === true || value === 'true' || value === '1'),
+  trustProxy: flag(false),
   /** Time a WS connection without a token has to send `{type:"auth"}`. Env `ROOMCAST_AUTH_TIMEOUT`. Default 10s. */
   authTimeout: duration('10s'),
   /** Time after a WS token expires for a refresh before close 4001. Env `ROOMCAST_TOKEN_GRACE`. Default 30s. */
@@ -116,6 +120,8 @@ export const optionsSchema = z.object({
   webhookRateLimit: z.coerce.number().int().min(0).default(0),
   /** Longest graceful shutdown before the process exits anyway. Env `ROOMCAST_SHUTDOWN_TIMEOUT`. Default 10s. */
   shutdownTimeout: duration('10s'),
+  /** Serve the moderator console at `/` (under the prefix). Env `ROOMCAST_CONSOLE`. Default true. */
+  console: flag(true),
   /** pino log level. Env `LOG_LEVEL`. Default info. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

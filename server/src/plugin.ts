@@ -31,6 +31,7 @@ import { websocketRoutes } from './transports/websocket-route.ts';
 import { webhookRoutes } from './webhooks/webhook-route.ts';
 import { createMetrics } from './metrics.ts';
 import { asyncApiDocument } from './asyncapi.ts';
+import { consoleRoutes } from './console/console-routes.ts';
 import type { Metrics, TransportStats } from './metrics.ts';
 
 /** Options of the roomcast plugin: every config option (see config.ts) plus these. */
@@ -160,6 +161,9 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
       );
     });
   });
+
+  // The moderator console: a same-origin page, so no CORS; its own strict CSP.
+  if (config.console) await app.register(consoleRoutes);
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_request, reply) => {

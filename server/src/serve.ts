@@ -8,6 +8,7 @@ import { ConfigError, withDevSecrets } from './config.ts';
 import { loadDotEnv, loadServeConfig } from './config-sources.ts';
 import type { GeneratedSecrets } from './config.ts';
 import { createSubscriberToken } from './auth/tokens.ts';
+import { consoleAssets } from './console/console-assets.ts';
 
 /**
  * Starts the standalone server from flags, the environment (and `.env`) and an optional config
@@ -49,6 +50,8 @@ export async function serve(
   });
   const address = await app.listen({ port: config.port, host: config.host });
   const base = address.replace('[::1]', 'localhost');
+  // Built now rather than on the first visit: a broken build shows in the startup log.
+  const consoleReady = config.console && (await warmConsole(app));
   if (!config.production) {
     const moderatorToken = await createSubscriberToken({
       secret: config.tokenSecrets[0],
@@ -61,6 +64,7 @@ export async function serve(
       generated,
       moderatorToken,
       config.redisUrl ? 'Redis engine' : 'in-memory engine',
+      consoleReady,
     );
   }
 
@@ -100,14 +104,31 @@ export function installGracefulShutdown(app: FastifyInstance, timeoutMs: number)
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+/** Builds the console's assets; false (logged) when they cannot be built. */
+async function warmConsole(app: FastifyInstance): Promise<boolean> {
+  try {
+    const { buildMs } = await consoleAssets();
+    app.log.debug({ buildMs }, 'console built');
+    return true;
+  } catch (error) {
+    app.log.error({ err: error }, 'console build failed; / answers 503');
+    return false;
+  }
+}
+
 /** What dev mode prints once: generated secrets, a moderator token and commands that work. */
 function printDevBanner(
   base: string,
   generated: GeneratedSecrets,
   moderatorToken: string,
   engine: string,
+  consoleReady: boolean,
 ) {
   const lines = ['', `roomcast is listening on ${base} (${engine}, development mode)`];
+  if (consoleReady) {
+    // The token rides in the fragment, which browsers never send to the server.
+    lines.push(`  moderator console: ${base}/#token=${moderatorToken}`);
+  }
   if (generated.huddle01ApiKey) {
     lines.push(
       `  HUDDLE01_API_KEY was not set; generated for this run: ${generated.huddle01ApiKey}`,

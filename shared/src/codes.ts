@@ -40,6 +40,8 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** The server is shutting down; connect elsewhere. HTTP 503. */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /** The moderator console's assets could not be built (see the server log). HTTP 503. */
+  CONSOLE_UNAVAILABLE: 'CONSOLE_UNAVAILABLE',
   /** Something unexpected failed inside the server. HTTP 500. */
   INTERNAL: 'INTERNAL',
 } as const;

@@ -42,7 +42,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts the real app on port 0. */
+/** Starts the real app on port 0 (or on `options.port`, e.g. to restart on the same one). */
 export async function startServer(
   options: RoomcastOptions = {},
   engine?: Engine,
@@ -54,7 +54,10 @@ export async function startServer(
     ...options,
   });
   const app = await buildApp({ config, engine, logger: false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({
+    port: typeof options.port === 'number' ? options.port : 0,
+    host: '127.0.0.1',
+  });
   const { port } = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
   const token = await testToken();
