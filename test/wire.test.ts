@@ -43,9 +43,9 @@ describe('prebuilt WebSocket frames', () => {
     );
     const direct: boolean[] = [];
     server.on('connection', (socket) => {
-      const write = frameWriter(socket);
-      direct.push(write.direct);
-      for (const payload of payloads) write(payload, () => textFrame(payload));
+      const writer = frameWriter(socket);
+      direct.push(writer.direct);
+      for (const payload of payloads) writer.write(payload, textFrame(payload));
     });
     const { port } = server.address() as AddressInfo;
     const client = new WebSocket(`ws://127.0.0.1:${port}`);
@@ -75,7 +75,7 @@ describe('prebuilt SSE chunks', () => {
       response.write('retry: 1000\n\n'); // sends the headers, as the SSE routes do
       for (const text of messages) {
         const message = Buffer.from(text);
-        direct.push(writeSseMessage(response, message, () => httpChunk(message)));
+        direct.push(writeSseMessage(response, message, httpChunk(message)));
       }
       response.end();
     });

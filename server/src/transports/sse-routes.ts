@@ -45,7 +45,7 @@ class SseConnection implements Connection {
       const message = (frame.sse ??= Buffer.from(
         `${frame.position ? `id: ${formatPosition(frame.position)}\n` : ''}event: ${frame.name}\ndata: ${frame.json}\n\n`,
       ));
-      writeSseMessage(this.response, message, () => (frame.sseChunk ??= httpChunk(message)));
+      writeSseMessage(this.response, message, (frame.sseChunk ??= httpChunk(message)));
       return;
     }
     let id = '';

@@ -27,15 +27,11 @@ interface ResponseInternals {
 }
 
 /**
- * Writes an SSE message to `response`: `chunk` gives the message as a prebuilt chunk, written
- * straight to the socket when the response streams chunks with nothing of its own pending.
- * Returns whether it did.
+ * Writes an SSE message to `response`: `chunk`, the message as a prebuilt chunk, goes straight
+ * to the socket when the response streams chunks with nothing of its own pending. Returns
+ * whether it did.
  */
-export function writeSseMessage(
-  response: ServerResponse,
-  message: Buffer,
-  chunk: () => Buffer,
-): boolean {
+export function writeSseMessage(response: ServerResponse, message: Buffer, chunk: Buffer): boolean {
   const internals = response as ServerResponse & ResponseInternals;
   const socket = response.socket;
   if (
@@ -45,7 +41,7 @@ export function writeSseMessage(
     !response.writableEnded &&
     internals.outputData?.length === 0
   ) {
-    socket.write(chunk());
+    socket.write(chunk);
     return true;
   }
   response.write(message);

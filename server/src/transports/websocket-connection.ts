@@ -59,7 +59,7 @@ export class WebSocketConnection implements Connection, TickFlushable {
   /** The host app's `authorize`, bound to the upgrade request (only when used without a token). */
   hostCheck: ((room: string) => boolean | Promise<boolean>) | undefined;
 
-  private readonly write: FrameWriter;
+  private readonly writer: FrameWriter;
   /** Frames held until the end of this tick (batching connections only). */
   private held: OutgoingFrame[] | undefined;
   private heldBytes = 0;
@@ -72,7 +72,7 @@ export class WebSocketConnection implements Connection, TickFlushable {
     /** Whether the client accepts batch messages (JSON arrays of frames). */
     readonly batching: boolean,
   ) {
-    this.write = frameWriter(socket);
+    this.writer = frameWriter(socket);
   }
 
   send(frame: OutgoingFrame): void {
@@ -96,7 +96,11 @@ export class WebSocketConnection implements Connection, TickFlushable {
 
   /** Bytes and wire frame are made once per event and shared by every subscriber of the room. */
   private writeFrame(frame: OutgoingFrame): void {
-    this.write(payloadOf(frame), () => (frame.wire ??= textFrame(payloadOf(frame))));
+    const payload = payloadOf(frame);
+    this.writer.write(
+      payload,
+      this.writer.direct ? (frame.wire ??= textFrame(payload)) : undefined,
+    );
   }
 
   flushTick(shared: Map<unknown, unknown>): void {
@@ -106,7 +110,8 @@ export class WebSocketConnection implements Connection, TickFlushable {
     if (!frames || this.socket.readyState !== OPEN) return;
     if (frames.length === 1) return this.writeFrame(frames[0]!);
     const batch = batchOf(frames, shared);
-    this.write(batch.payload, () => (batch.wire ??= textFrame(batch.payload)));
+    const wire = this.writer.direct ? (batch.wire ??= textFrame(batch.payload)) : undefined;
+    this.writer.write(batch.payload, wire);
   }
 
   bufferedBytes(): number {

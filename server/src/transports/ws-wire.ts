@@ -43,11 +43,12 @@ interface WebSocketInternals {
 const SENDER_IDLE = 0;
 const TEXT = { binary: false } as const;
 
-/** Writes a text message to one socket: `frame` gives its prebuilt wire bytes when needed. */
+/** Writes text messages to one socket. */
 export interface FrameWriter {
-  (payload: Buffer, frame: () => Buffer): void;
   /** Whether this socket takes prebuilt frames (false: every message goes through `ws`). */
   readonly direct: boolean;
+  /** Writes `payload`, as the prebuilt `frame` (its wire bytes) when `direct`. */
+  write(payload: Buffer, frame: Buffer | undefined): void;
 }
 
 /**
@@ -65,12 +66,12 @@ export function frameWriter(socket: WebSocket): FrameWriter {
     Array.isArray(sender._queue) &&
     typeof sender._state === 'number' &&
     Object.keys(internals._extensions ?? {}).length === 0;
-  if (!direct) {
-    return Object.assign((payload: Buffer) => socket.send(payload, TEXT), { direct: false });
-  }
-  const write = (payload: Buffer, frame: () => Buffer) => {
-    if (sender._state === SENDER_IDLE && sender._queue!.length === 0) raw.write(frame());
-    else socket.send(payload, TEXT);
+  if (!direct) return { direct, write: (payload) => socket.send(payload, TEXT) };
+  return {
+    direct,
+    write(payload, frame) {
+      if (frame && sender._state === SENDER_IDLE && sender._queue!.length === 0) raw.write(frame);
+      else socket.send(payload, TEXT);
+    },
   };
-  return Object.assign(write, { direct: true });
 }
