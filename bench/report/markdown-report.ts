@@ -3,6 +3,7 @@
  * the medians with ratios, the targets and whether they are met, notes, and every run's figures.
  * Nothing in it is typed by hand.
  */
+import { readFileSync } from 'node:fs';
 import type { MachineInfo } from '../lib/machine-info.ts';
 import { checkTargets } from '../lib/results.ts';
 import type { ScenarioResult } from '../lib/results.ts';
@@ -77,6 +78,14 @@ function summary(results: readonly ScenarioResult[]): string {
   );
 }
 
+/**
+ * bench/optimizations.md, verbatim: each optimization and the figure that earned it its place
+ * (measured before and after, with the commands), kept by hand because it spans several runs.
+ */
+function optimizations(): string {
+  return readFileSync(new URL('../optimizations.md', import.meta.url), 'utf8').trim();
+}
+
 /** The markdown text. */
 export function renderMarkdown(input: ReportInput): string {
   const { machine } = input;
@@ -116,6 +125,8 @@ upper bound that compresses differences between servers; CPU per delivery is the
 ${summary(input.results)}
 
 ${input.results.map(scenarioSection).join('\n\n')}
+
+${optimizations()}
 
 ## Digging deeper
 

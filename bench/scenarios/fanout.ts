@@ -159,11 +159,21 @@ interface FanoutSetup {
 export const BURST_VARIANT: FanoutVariant = {
   id: 'burst',
   title: 'Fan-out of bursts over WebSocket',
-  contenders: WS_VARIANT.contenders.map((contender) =>
-    contender.id === 'roomcast'
-      ? { ...contender, label: 'roomcast GET /ws?batch=1', batch: true }
-      : contender,
-  ),
+  contenders: [
+    ...WS_VARIANT.contenders.map((contender) =>
+      contender.id === 'roomcast'
+        ? { ...contender, label: 'roomcast GET /ws?batch=1', batch: true }
+        : contender,
+    ),
+    // The same server, subscribers without ?batch=1: what the batches themselves buy.
+    {
+      ...WS_VARIANT.contenders[0]!,
+      id: 'roomcast-unbatched',
+      label: 'roomcast GET /ws (no batches)',
+      short: 'no batches',
+      role: 'peer',
+    },
+  ],
   targets: [
     {
       label: 'deliveries per CPU-second ≥ 1.5× floor',
