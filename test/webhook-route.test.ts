@@ -164,6 +164,25 @@ describe('webhook route', () => {
     assert.equal(noId.body.error?.code, 'INVALID_BODY');
   });
 
+  test('a body nested thousands of levels deep: 400 INVALID_BODY, not a 500', async () => {
+    const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    // Too deep to be signed at all (re-serializing it overflows the stack): refused as invalid.
+    const hostile = await postWebhook(server, '', null, {
+      raw: `{"id":"deep","event":"peer:joined","payload":${deep(200_000)}}`,
+      header: `t=${Date.now()},sha256=${'0'.repeat(64)}`,
+    });
+    assert.equal(hostile.status, 400);
+    assert.equal(hostile.body.error?.code, 'INVALID_BODY');
+    // Signed correctly but past the depth limit: refused the same way.
+    const id = webhookId();
+    const signedDeep = await postWebhook(server, '', null, {
+      id,
+      raw: `{"id":"${id}","event":"peer:joined","payload":{"x":${deep(64)}}}`,
+    });
+    assert.equal(signedDeep.status, 400);
+    assert.match(signedDeep.body.error?.message ?? '', /nested deeper than 64/);
+  });
+
   test('a 2 MiB body: 413 BODY_TOO_LARGE, and the server keeps serving', async () => {
     const raw = JSON.stringify({
       id: 'big',

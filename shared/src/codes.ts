@@ -4,7 +4,7 @@
 
 /** Error codes: in HTTP error bodies `{error:{code,message}}` and in WS `error` frames. */
 export const ErrorCode = {
-  /** The webhook body is not JSON, or has no `id`. HTTP 400. */
+  /** The webhook body is not JSON, has no `id`, or nests deeper than 64 levels. HTTP 400. */
   INVALID_BODY: 'INVALID_BODY',
   /** The webhook body is larger than the limit (1 MiB by default). HTTP 413. */
   BODY_TOO_LARGE: 'BODY_TOO_LARGE',
