@@ -111,6 +111,8 @@ export function errorFrame(code: string, message: string, room?: string): Outgoi
 export function createHub(options: HubOptions): Hub {
   const { engine, log, maxBufferedBytes, onFanout, onEngineError } = options;
   const channels = new Map<string, Channel>();
+  /** Connections already dropped as slow: counted and logged once, however many frames follow. */
+  const dropped = new WeakSet<Connection>();
   const stats: HubStats = {
     subscriptions: 0,
     deliveries: 0,
@@ -124,8 +126,13 @@ export function createHub(options: HubOptions): Hub {
     connection.send(frame);
     if (frame.position) subscription.position = frame.position;
     if (frame.kind === 'event') stats.deliveries++;
-    if (connection.bufferedBytes() > maxBufferedBytes) {
+    if (connection.bufferedBytes() > maxBufferedBytes && !dropped.has(connection)) {
+      dropped.add(connection);
       stats.slowConsumerDrops++;
+      log.warn(
+        { reason: 'slow_consumer', transport: connection.transport, roomId: subscription.roomId },
+        'subscriber dropped: slow consumer',
+      );
       connection.dropSlow();
     }
   }
