@@ -90,7 +90,11 @@ export async function websocketRoutes(
   app: FastifyInstance,
   { hub, config, access, stats }: WebSocketRouteOptions,
 ) {
-  const heartbeat = createHeartbeat(config.pingInterval, config.pongTimeout);
+  // A dead network path (no FIN, no RST) is only found here: counted and logged.
+  const heartbeat = createHeartbeat(config.pingInterval, config.pongTimeout, () => {
+    stats.heartbeatTimeouts++;
+    app.log.warn({ reason: 'heartbeat_timeout' }, 'subscriber dropped: no pong in time');
+  });
   const connections = new Set<WebSocketConnection>();
   /** Claims verified at the upgrade, handed to the socket handler. */
   const upgradeClaims = new WeakMap<FastifyRequest, SubscriberClaims>();
