@@ -27,7 +27,6 @@ const MAX_STRIKES = 10;
 const MAX_BACKLOG = 100;
 const TEXT = { binary: false } as const;
 const OPEN = 1;
-const MESSAGE_TOO_BIG = 1009;
 
 /**
  * Lets the upgrade's request, reply and response be collected: @fastify/websocket leaves the
@@ -175,7 +174,7 @@ export async function websocketRoutes(
     }
     // ws enforces maxPayload when roomcast registered it; a host's own registration may not.
     if (data.length > config.maxFrameBytes) {
-      return connection.socket.close(MESSAGE_TOO_BIG, 'frame too large');
+      return connection.socket.close(CloseCode.MESSAGE_TOO_BIG, 'frame too large');
     }
     const frame = parseClientFrame(data.toString('utf8'));
     if ('error' in frame) {
