@@ -28,8 +28,13 @@ describe('webhook route', () => {
     assert.deepEqual(second.body, { ok: true, roomId: 'r-ok', seq: 2 });
   });
 
-  test('text/plain, application/json and no content type are all taken raw', async () => {
-    for (const contentType of ['text/plain', 'application/json', 'application/octet-stream']) {
+  test('text/plain, application/json, a malformed type and none are all taken raw', async () => {
+    for (const contentType of [
+      'text/plain',
+      'application/json',
+      'application/octet-stream',
+      ';;;',
+    ]) {
       const answer = await postWebhook(server, 'meeting:started', meetingStarted('r-ct'), {
         contentType,
       });
