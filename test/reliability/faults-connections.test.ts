@@ -14,8 +14,9 @@ import { createInvariantChecker } from './invariant-checker.ts';
 import { createLoadDriver } from './load-driver.ts';
 import { startProbeServer } from './probe-client.ts';
 import type { ProbeServer } from './probe-client.ts';
-import { fetchHeads, headPositions } from './room-heads.ts';
+import { settleAndVerify } from './room-heads.ts';
 import { createWebhookPoster } from './webhook-poster.ts';
+import type { WebhookPoster } from './webhook-poster.ts';
 
 const MiB = 2 ** 20;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -28,15 +29,31 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
   }
 }
 
+/** Posts a peer:joined to `room` every ~15 ms until the returned stop is awaited. */
+function liveTraffic(poster: WebhookPoster, room: string, prefix: string): () => Promise<void> {
+  let posting = true;
+  const loop = (async () => {
+    for (let i = 0; posting; i++) {
+      await poster.post('peer:joined', peerJoined(room, `${prefix}${i}`, 1_790_000_100_000 + i));
+      await sleep(15);
+    }
+  })();
+  return async () => {
+    posting = false;
+    await loop;
+  };
+}
+
 async function drops(server: ProbeServer, reason: string): Promise<number> {
   return sample(await server.metrics(), 'roomcast_drops_total', { reason });
 }
 
 describe('slow consumers and clients that never read', () => {
   test('closed with 4008 / stream cut, others unaffected, memory bounded, then resumed with no gap', async () => {
-    const server = await startProbeServer({ ROOMCAST_MAX_BUFFERED: '256KiB' });
+    const server = await startProbeServer(); // ROOMCAST_MAX_BUFFERED: the default 1 MiB
     const checker = createInvariantChecker();
     const token = await testToken();
+    let stopLive = async () => {};
     const driver = createLoadDriver({
       checker,
       urls: [server.url],
@@ -77,26 +94,24 @@ describe('slow consumers and clients that never read', () => {
         `socket buffers grew by ${((during.external - before.external) / MiB).toFixed(1)} MiB`,
       );
       assert.equal(await drops(server, 'slow_consumer'), 2, 'each slow subscriber counted once');
-      assert.match(server.output(), /slow consumer/);
+      // Logs arrive on the child's stdout a little after the metric moved.
+      await waitFor('the log line', async () => /slow consumer/.test(server.output()));
 
-      // They read again, are told (4008 / end of stream), and resume: a replay of ~26 MB, far
+      // They read again, are told (4008 / end of stream), and resume: a replay of over 20 MB, far
       // over the limit, while live events keep coming. That burst is not slowness.
       slowWs.resume();
       slowSse.resume();
-      let posting = true;
-      const live = (async () => {
-        for (let i = 0; posting; i++) {
-          await poster.post('peer:joined', peerJoined('slow', `late${i}`, 1_790_000_100_000 + i));
-          await sleep(20);
-        }
-      })();
+      stopLive = liveTraffic(poster, 'slow', 'late');
       await waitFor('both resumed', async () => driver.subscribers.every((s) => s.connected));
       await sleep(1000);
-      posting = false;
-      await live;
-      const heads = await fetchHeads(server.url, token, ['slow']);
-      await driver.settle(headPositions(heads), 60_000);
-      const summary = checker.verify(heads);
+      await stopLive();
+      const summary = await settleAndVerify({
+        url: server.url,
+        token,
+        rooms: ['slow'],
+        driver,
+        checker,
+      });
       assert.deepEqual(summary.violations, []);
       assert.equal(driver.stats.serverCloses['4008'], 1);
       assert.equal(driver.stats.serverCloses['sse-end'], 1);
@@ -104,6 +119,7 @@ describe('slow consumers and clients that never read', () => {
       assert.ok(summary.recovered >= 2, 'both resumed from where they stopped');
       assert.equal(summary.resyncs, 0);
     } finally {
+      await stopLive(); // a failed assertion must not leave the traffic running
       await driver.close();
       await server.kill();
     }
@@ -113,8 +129,8 @@ describe('slow consumers and clients that never read', () => {
 describe('a TCP connection cut silently by the network', () => {
   test('the server drops the dead WebSocket by ping/pong; every subscriber resumes with no gap', async () => {
     const server = await startProbeServer({
-      ROOMCAST_PING_INTERVAL: '500ms',
-      ROOMCAST_PONG_TIMEOUT: '500ms',
+      ROOMCAST_PING_INTERVAL: '1s',
+      ROOMCAST_PONG_TIMEOUT: '2s',
     });
     const proxy = await startTcpProxy(server.url);
     const checker = createInvariantChecker();
@@ -129,37 +145,37 @@ describe('a TCP connection cut silently by the network', () => {
       sse: 2,
       multiRoomShare: 0,
     });
+    let stopTraffic = async () => {};
     const poster = createWebhookPoster({ checker, urls: [server.url] });
     try {
       await driver.open();
-      let posting = true;
-      const traffic = (async () => {
-        for (let i = 0; posting; i++) {
-          await poster.post('peer:joined', peerJoined('cut', `p${i}`, 1_790_000_000_000 + i));
-          await sleep(10);
-        }
-      })();
+      stopTraffic = liveTraffic(poster, 'cut', 'p');
       await sleep(300);
       proxy.blackhole();
       const proxiedWs = driver.subscribers.filter((s, i) => i % 2 === 0 && s.transport === 'ws');
       await waitFor('the server to drop the dead sockets', async () => {
         return (await drops(server, 'heartbeat_timeout')) >= proxiedWs.length;
       });
-      assert.equal(await drops(server, 'heartbeat_timeout'), proxiedWs.length);
-      assert.match(server.output(), /no pong/);
+      // At least those (a starved test process may miss a pong on a direct connection too).
+      assert.ok((await drops(server, 'heartbeat_timeout')) >= proxiedWs.length);
+      await waitFor('the log line', async () => /no pong/.test(server.output()));
       // The clients notice too (their own liveness checks) and reconnect, straight this time.
       for (const [i, subscriber] of driver.subscribers.entries())
         if (i % 2 === 0) subscriber.drop();
       await sleep(300);
-      posting = false;
-      await traffic;
-      const heads = await fetchHeads(server.url, token, ['cut']);
-      await driver.settle(headPositions(heads), 60_000);
-      const summary = checker.verify(heads);
+      await stopTraffic();
+      const summary = await settleAndVerify({
+        url: server.url,
+        token,
+        rooms: ['cut'],
+        driver,
+        checker,
+      });
       assert.deepEqual(summary.violations, []);
       assert.equal(summary.resyncs, 0);
       assert.ok(summary.recovered >= 3);
     } finally {
+      await stopTraffic();
       await driver.close();
       await proxy.close();
       await server.kill();

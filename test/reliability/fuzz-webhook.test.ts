@@ -19,7 +19,7 @@ import { startProbeServer } from './probe-client.ts';
 import type { ProbeServer } from './probe-client.ts';
 import { closeRawPool, rawRequest } from './raw-http.ts';
 import type { RawAnswer } from './raw-http.ts';
-import { fetchHeads, headPositions } from './room-heads.ts';
+import { settleAndVerify } from './room-heads.ts';
 
 /** Error answers of the webhook route: status → the codes it may carry. */
 const DOCUMENTED_ERRORS: Record<number, string[]> = {
@@ -334,9 +334,13 @@ describe('fuzz: the webhook route', () => {
     const probe = await server.probe();
     assert.equal(probe.polluted, false, `Object.prototype gained ${probe.extraPrototypeKeys}`);
     // Every hostile room holds exactly the fold of what its subscriber received.
-    const heads = await fetchHeads(server.url, token, HOSTILE_ROOMS);
-    await driver.settle(headPositions(heads), 30_000);
-    const summary = checker.verify(heads);
+    const summary = await settleAndVerify({
+      url: server.url,
+      token,
+      rooms: HOSTILE_ROOMS,
+      driver,
+      checker,
+    });
     t.diagnostic(`acknowledged ${summary.acknowledged}, events checked ${summary.eventsDelivered}`);
     assert.deepEqual(summary.violations, []);
     assert.equal((await rawRequest(server.url, { path: '/healthz' })).status, 200);

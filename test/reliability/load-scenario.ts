@@ -17,7 +17,7 @@ import type { CheckSummary } from './invariant-checker.ts';
 import { createLoadDriver } from './load-driver.ts';
 import type { LoadStats } from './load-driver.ts';
 import { startProbeServer } from './probe-client.ts';
-import { fetchHeads, headPositions } from './room-heads.ts';
+import { settleAndVerify } from './room-heads.ts';
 
 const BIN = fileURLToPath(new URL('../../server/bin/roomcast.js', import.meta.url));
 
@@ -141,9 +141,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     if (code !== 0)
       throw new Error(`roomcast simulate exited ${code}: some webhooks were not accepted`);
     progress(`simulate done: ${lines.length} webhooks; waiting for every subscriber to catch up`);
-    const heads = await fetchHeads(server.url, token, rooms);
-    await driver.settle(headPositions(heads), 120_000);
-    const check = checker.verify(heads);
+    const check = await settleAndVerify({
+      url: server.url,
+      token,
+      rooms,
+      driver,
+      checker,
+      timeoutMs: 120_000,
+    });
     const metrics = await server.metrics();
     return {
       options: {

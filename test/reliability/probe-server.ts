@@ -77,5 +77,9 @@ function probe(): ProbeReport {
 }
 
 process.on('message', (message: { type?: string; id?: number }) => {
-  if (message?.type === 'probe') process.send?.({ type: 'probe', id: message.id, report: probe() });
+  if (message?.type !== 'probe') return;
+  // Idle keep-alive connections of the test's own HTTP clients come and go with its pool:
+  // closed first, so that what is counted is what roomcast holds.
+  app.server.closeIdleConnections();
+  setTimeout(() => process.send?.({ type: 'probe', id: message.id, report: probe() }), 50);
 });

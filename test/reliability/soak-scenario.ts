@@ -16,7 +16,7 @@ import type { Violation } from './invariant-checker.ts';
 import { createLoadDriver } from './load-driver.ts';
 import { startProbeServer } from './probe-client.ts';
 import type { ProbeReport, ProbeServer } from './probe-client.ts';
-import { fetchHeads, headPositions } from './room-heads.ts';
+import { settleAndVerify } from './room-heads.ts';
 import { createWebhookPoster, playScript } from './webhook-poster.ts';
 
 /** Size and length of a soak. */
@@ -101,8 +101,7 @@ export function drifts(samples: SoakSample[]): Drift[] {
     figure('heapUsed', (base) => Math.max(base * 0.1, 4 * MiB)),
     figure('rss', (base) => Math.max(base * 0.15, 24 * MiB)),
     figure('timers', () => 2),
-    // The test's own keep-alive HTTP connections (webhooks, snapshots, metrics) come and go.
-    figure('sockets', () => 8),
+    figure('sockets', () => 0),
     figure('listeners', () => 0),
   ];
 }
@@ -202,9 +201,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       });
       await playScript(poster, script);
       stopChurn();
-      const heads = await fetchHeads(server.url, token, roomIds);
-      await driver.settle(headPositions(heads), 60_000);
-      const check = checker.verify(heads);
+      const check = await settleAndVerify({
+        url: server.url,
+        token,
+        rooms: roomIds,
+        driver,
+        checker,
+      });
       await driver.close();
       violations.push(
         ...check.violations.map((v) => ({ ...v, detail: `wave ${wave}: ${v.detail}` })),

@@ -14,7 +14,8 @@ test(
     const report = await runSoak({ durationMs: 90_000 });
     t.diagnostic(
       `${report.waves} waves, ${report.webhooks} webhooks, ${report.eventsDelivered} events, ` +
-        `${report.connectionsOpened} connections, ${report.drops} drops; drifts ${JSON.stringify(report.flat.drifts)}`,
+        `${report.connectionsOpened} connections, ${report.drops} drops, ${report.resyncs} resyncs; ` +
+        `drifts ${JSON.stringify(report.flat.drifts)}`,
     );
     assert.deepEqual(report.violations, []);
     assert.ok(report.waves >= 5, `only ${report.waves} waves`);
