@@ -7,11 +7,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runLoad } from './load-scenario.ts';
+import { requireOpenFiles } from './open-files.ts';
 
 test(
   '2,000 WS + 200 SSE over 200 rooms, churning: nothing lost',
   { timeout: 170_000 },
   async (t) => {
+    requireOpenFiles(2500);
     const report = await runLoad({
       ws: 2000,
       sse: 200,

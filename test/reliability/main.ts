@@ -8,33 +8,22 @@
  * Options: `load --ws 10000 --sse 1000 --rooms 200 --peers 20 --duration 60s --drops 50`,
  * `soak --duration 10m`. Exits 1 when an invariant broke.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../server/src/units.ts';
 import { runLoad } from './load-scenario.ts';
 import { runSoak } from './soak-scenario.ts';
+import { openFileLimit, requireOpenFiles } from './open-files.ts';
 
 const [command, ...rest] = process.argv.slice(2);
 const log = (line: string) =>
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
-/** The soft limit of open files of this process (Linux), or undefined elsewhere. */
-function openFileLimit(): number | undefined {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8')
-      .split('\n')
-      .find((text) => text.startsWith('Max open files'));
-    return line ? Number(line.split(/\s{2,}/)[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function requireFiles(needed: number): void {
-  const limit = openFileLimit();
-  log(`open-file limit ${limit ?? 'unknown'} (need about ${needed})`);
-  if (limit !== undefined && limit < needed) {
-    log(`raise it first: ulimit -n ${needed} (the npm scripts raise it to the hard limit)`);
+  log(`open-file limit ${openFileLimit() ?? 'unknown'} (need about ${needed})`);
+  try {
+    requireOpenFiles(needed);
+  } catch (error) {
+    log((error as Error).message);
     process.exit(2);
   }
 }
