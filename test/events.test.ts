@@ -89,4 +89,13 @@ describe('event schemas', () => {
     assert.equal(payloadSchemas['peer:trackPublished'].safeParse({ id: 'p' }).success, false);
     assert.equal(webhookSchema.safeParse({ id: 'w', event: 'nope', payload: {} }).success, false);
   });
+
+  test('a roomId no subscriber could name (whitespace, control characters, over 200) is refused', () => {
+    for (const roomId of ['with space', 'tab\there', '', 'x'.repeat(201)]) {
+      const payload = { sessionId: 's', roomId, createdAt: 1 };
+      assert.equal(payloadSchemas['meeting:started'].safeParse(payload).success, false, roomId);
+    }
+    const odd = { sessionId: 's', roomId: '__proto__', createdAt: 1 };
+    assert.equal(payloadSchemas['meeting:started'].safeParse(odd).success, true);
+  });
 });

@@ -24,9 +24,17 @@ if (files.length === 0) {
   console.error('no test files matched', only);
   process.exit(1);
 }
+// Through sh so that the soft limit of open files can be raised to the hard one first: the
+// load tests hold thousands of sockets, and many systems start processes at 1024.
 const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=180000', ...files],
+  '/bin/sh',
+  [
+    '-c',
+    'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"',
+    'sh',
+    process.execPath,
+    ...['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=180000', ...files],
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 process.exit(result.status ?? 1);

@@ -28,8 +28,13 @@ describe('webhook route', () => {
     assert.deepEqual(second.body, { ok: true, roomId: 'r-ok', seq: 2 });
   });
 
-  test('text/plain, application/json and no content type are all taken raw', async () => {
-    for (const contentType of ['text/plain', 'application/json', 'application/octet-stream']) {
+  test('text/plain, application/json, a malformed type and none are all taken raw', async () => {
+    for (const contentType of [
+      'text/plain',
+      'application/json',
+      'application/octet-stream',
+      ';;;',
+    ]) {
       const answer = await postWebhook(server, 'meeting:started', meetingStarted('r-ct'), {
         contentType,
       });
@@ -162,6 +167,25 @@ describe('webhook route', () => {
     });
     assert.equal(noId.status, 400);
     assert.equal(noId.body.error?.code, 'INVALID_BODY');
+  });
+
+  test('a body nested thousands of levels deep: 400 INVALID_BODY, not a 500', async () => {
+    const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    // Too deep to be signed at all (re-serializing it overflows the stack): refused as invalid.
+    const hostile = await postWebhook(server, '', null, {
+      raw: `{"id":"deep","event":"peer:joined","payload":${deep(200_000)}}`,
+      header: `t=${Date.now()},sha256=${'0'.repeat(64)}`,
+    });
+    assert.equal(hostile.status, 400);
+    assert.equal(hostile.body.error?.code, 'INVALID_BODY');
+    // Signed correctly but past the depth limit: refused the same way.
+    const id = webhookId();
+    const signedDeep = await postWebhook(server, '', null, {
+      id,
+      raw: `{"id":"${id}","event":"peer:joined","payload":{"x":${deep(64)}}}`,
+    });
+    assert.equal(signedDeep.status, 400);
+    assert.match(signedDeep.body.error?.message ?? '', /nested deeper than 64/);
   });
 
   test('a 2 MiB body: 413 BODY_TOO_LARGE, and the server keeps serving', async () => {

@@ -10,6 +10,8 @@ import type { HubStats } from './hub/hub.ts';
 export interface TransportStats {
   ws: number;
   sse: number;
+  /** WebSockets terminated because no pong came back in time (a dead network path). */
+  heartbeatTimeouts: number;
 }
 
 /** The metrics of one roomcast instance. */
@@ -19,7 +21,7 @@ export interface Metrics {
   readonly webhooks: Counter<'event' | 'outcome'>;
   /** Webhooks refused by verification, by reason (the error code). */
   readonly verificationFailures: Counter<'reason'>;
-  /** Subscribers dropped or refused, by reason (slow_consumer, limit_ip, limit_process, limit_rate). */
+  /** Subscribers dropped or refused, by reason (slow_consumer, heartbeat_timeout, limit_ip, limit_process, limit_rate). */
   readonly drops: Counter<'reason'>;
   /** Engine operations that failed (append, snapshot, read). */
   readonly engineErrors: Counter;
@@ -89,9 +91,10 @@ export function createMetrics({ hub: hubStats, transports, activeRooms }: Metric
       this.inc({ outcome: 'snapshot' }, hubStats().resumesSnapshot);
     },
   });
-  // Slow-consumer drops are counted by the hub and folded in at scrape time; limit refusals
-  // are counted where they happen.
+  // Slow-consumer drops and heartbeat timeouts are counted by the hub and the WS route and
+  // folded in at scrape time; limit refusals are counted where they happen.
   let slowSeen = 0;
+  let heartbeatSeen = 0;
   const drops = new Counter({
     name: 'roomcast_drops_total',
     help: 'Subscribers dropped or refused, by reason.',
@@ -100,6 +103,8 @@ export function createMetrics({ hub: hubStats, transports, activeRooms }: Metric
     collect() {
       this.inc({ reason: 'slow_consumer' }, hubStats().slowConsumerDrops - slowSeen);
       slowSeen = hubStats().slowConsumerDrops;
+      this.inc({ reason: 'heartbeat_timeout' }, transports.heartbeatTimeouts - heartbeatSeen);
+      heartbeatSeen = transports.heartbeatTimeouts;
     },
   });
 

@@ -203,7 +203,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
   }
   const engine = givenEngine ?? engineFromConfig(config, app.log);
   let draining = false;
-  const transports: TransportStats = { ws: 0, sse: 0 };
+  const transports: TransportStats = { ws: 0, sse: 0, heartbeatTimeouts: 0 };
   // The metrics read the hub's counters only at scrape time, after the hub exists.
   const metrics = createMetrics({
     hub: () => hub.stats,

@@ -4,7 +4,7 @@
 
 /** Error codes: in HTTP error bodies `{error:{code,message}}` and in WS `error` frames. */
 export const ErrorCode = {
-  /** The webhook body is not JSON, or has no `id`. HTTP 400. */
+  /** The webhook body is not JSON, has no `id`, or nests deeper than 64 levels. HTTP 400. */
   INVALID_BODY: 'INVALID_BODY',
   /** The webhook body is larger than the limit (1 MiB by default). HTTP 413. */
   BODY_TOO_LARGE: 'BODY_TOO_LARGE',
@@ -52,8 +52,14 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const CloseCode = {
   /** Normal closure. */
   NORMAL: 1000,
+  /** The client broke the WebSocket protocol (reserved bits or opcodes, unmasked or bad fragments). Sent by the ws library. */
+  PROTOCOL_ERROR: 1002,
+  /** A text frame that is not valid UTF-8. Sent by the ws library. */
+  INVALID_PAYLOAD: 1007,
   /** Policy violation: bad auth, bad origin or repeated protocol abuse. Do not retry as is. */
   POLICY: 1008,
+  /** A client frame over `ROOMCAST_MAX_FRAME_BYTES`. */
+  MESSAGE_TOO_BIG: 1009,
   /** The server is restarting or shutting down: reconnect (elsewhere) and resume. */
   SERVICE_RESTART: 1012,
   /** Try again later (too many connections). */

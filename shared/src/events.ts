@@ -11,6 +11,19 @@ import type { EVENT_NAME_LIST } from './event-names.ts';
 /** Milliseconds since the epoch, as Huddle01 sends them. */
 const timestamp = z.number().finite();
 const nonEmpty = z.string().min(1);
+/**
+ * A room id subscribers can name (as `isValidRoomId`: 1–200 characters, no whitespace or control
+ * characters): an event for any other room would be accepted into a log nobody can read.
+ */
+const roomId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+    /^[^\s\u0000-\u001f\u007f]*$/,
+    'room id must not contain whitespace or control characters',
+  );
 
 const browser = z.looseObject({ name: z.string().optional(), version: z.string().optional() });
 const device = z.looseObject({
@@ -22,13 +35,13 @@ const geoData = z.looseObject({ region: z.string(), country: z.string() });
 
 export const meetingStartedPayload = z.looseObject({
   sessionId: nonEmpty,
-  roomId: nonEmpty,
+  roomId,
   createdAt: timestamp,
 });
 
 export const meetingEndedPayload = z.looseObject({
   sessionId: nonEmpty,
-  roomId: nonEmpty,
+  roomId,
   createdAt: timestamp,
   endedAt: timestamp,
   duration: z.number(),
@@ -41,7 +54,7 @@ export const meetingEndedPayload = z.looseObject({
 export const peerJoinedPayload = z.looseObject({
   id: nonEmpty,
   sessionId: nonEmpty,
-  roomId: nonEmpty,
+  roomId,
   joinedAt: timestamp,
   metadata: z.string().optional(),
   role: z.string().optional(),
@@ -54,7 +67,7 @@ export const peerJoinedPayload = z.looseObject({
 export const peerLeftPayload = z.looseObject({
   id: nonEmpty,
   sessionId: nonEmpty,
-  roomId: nonEmpty,
+  roomId,
   leftAt: timestamp,
   duration: z.number(),
   metadata: z.string().optional(),
@@ -81,7 +94,7 @@ export const recordingStream = z.looseObject({
 
 export const recordingPayload = z.looseObject({
   id: nonEmpty,
-  roomId: nonEmpty,
+  roomId,
   sessionId: nonEmpty,
   files: z.array(recordingFile),
   streams: z.array(recordingStream),
@@ -92,7 +105,7 @@ export const recordingPayload = z.looseObject({
 /** The public docs' variant: only `{id, roomId}` is promised. */
 export const recordingStoppedPayload = z.looseObject({
   id: nonEmpty,
-  roomId: nonEmpty,
+  roomId,
   sessionId: z.string().optional(),
   files: z.array(recordingFile).optional(),
   streams: z.array(recordingStream).optional(),

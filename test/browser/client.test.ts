@@ -13,8 +13,8 @@ import { chromiumAvailable, launchChromium } from './helpers/chromium.ts';
 import type { TestBrowser } from './helpers/chromium.ts';
 import { bundleScript, page as htmlPage, startStaticServer } from './helpers/static-server.ts';
 import type { StaticServer } from './helpers/static-server.ts';
-import { startTcpProxy } from './helpers/tcp-proxy.ts';
-import type { TcpProxy } from './helpers/tcp-proxy.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import type { TcpProxy } from '../helpers/tcp-proxy.ts';
 
 const fixtures = new URL('./fixtures/', import.meta.url).pathname;
 const WAIT = { timeout: 15_000 };

@@ -22,6 +22,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Kills it (SIGKILL) and waits for the exit. */
   kill(): Promise<void>;
+  /** Freezes it (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void;
+  /** Lets a frozen server go on (SIGCONT). */
+  resume(): void;
   /** Starts it again on the same port, empty; resolves once it answers PING. */
   start(): Promise<void>;
   /** Stops it and removes its directory. */
@@ -144,8 +148,11 @@ export async function startRedisServer(
     url: `redis://127.0.0.1:${port}`,
     stop: () => signal('SIGTERM'),
     kill: () => signal('SIGKILL'),
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     start,
     async close() {
+      child?.kill('SIGCONT'); // a frozen server would not act on SIGTERM
       await signal('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },

@@ -2,6 +2,8 @@
  * `roomcast simulate --rooms 3 --peers 20 --duration 60s`: plays realistic meetings as signed
  * webhooks against a server, on the script's clock, with a live progress line.
  */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { signRawWebhook } from '../webhooks/sign-webhook.ts';
 import { parseDuration } from '../units.ts';
@@ -23,6 +25,8 @@ Options:
   --concurrency <n>  webhooks in flight at most (default 8)
   --url <url>        server base URL (default: $ROOMCAST_URL or http://127.0.0.1:$PORT, port 3000)
   --key <key>        API key that signs (default: first of $HUDDLE01_API_KEY)
+  --record <file>    write each webhook and its answer as a JSON line
+                     ({id, event, payload, status, answer}; status 0 = unreachable), for audits
   -h, --help         this text`;
 
 /** Runs `simulate`; resolves to the exit code (1 when any webhook was not answered 2xx). */
@@ -38,6 +42,7 @@ export async function simulateCommand(argv: string[], env: NodeJS.ProcessEnv): P
       concurrency: { type: 'string', default: '8' },
       url: { type: 'string' },
       key: { type: 'string' },
+      record: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -76,6 +81,7 @@ export async function simulateCommand(argv: string[], env: NodeJS.ProcessEnv): P
     seed,
     prefix: values.prefix,
   });
+  const record = values.record === undefined ? undefined : createWriteStream(values.record);
   const progress = createProgressLine();
   const answers = new Map<number, number>();
   let sent = 0;
@@ -100,12 +106,16 @@ export async function simulateCommand(argv: string[], env: NodeJS.ProcessEnv): P
         },
         body: text,
       });
-      await response.arrayBuffer();
+      const answer = await response.text();
       answers.set(response.status, (answers.get(response.status) ?? 0) + 1);
       if (response.status >= 300) failed++;
+      record?.write(
+        `${JSON.stringify({ id, event, payload, status: response.status, answer: parseAnswer(answer) })}\n`,
+      );
     } catch {
       answers.set(0, (answers.get(0) ?? 0) + 1);
       failed++;
+      record?.write(`${JSON.stringify({ id, event, payload, status: 0, answer: null })}\n`);
     }
     sent++;
     progress.update(status());
@@ -126,8 +136,21 @@ export async function simulateCommand(argv: string[], env: NodeJS.ProcessEnv): P
   }
   await Promise.all(pending);
   clearInterval(ticker);
+  if (record) {
+    record.end();
+    await once(record, 'close');
+  }
   progress.done(status());
   if (failed > 0)
     console.error(`roomcast simulate: ${failed} webhook(s) not answered 2xx (0 = unreachable)`);
   return failed > 0 ? 1 : 0;
+}
+
+/** The answer body as JSON when it is JSON, else the text. */
+function parseAnswer(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }

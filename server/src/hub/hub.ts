@@ -111,6 +111,10 @@ export function errorFrame(code: string, message: string, room?: string): Outgoi
 export function createHub(options: HubOptions): Hub {
   const { engine, log, maxBufferedBytes, onFanout, onEngineError } = options;
   const channels = new Map<string, Channel>();
+  /** Connections already dropped as slow: counted and logged once, however many frames follow. */
+  const dropped = new WeakSet<Connection>();
+  /** Bytes of snapshots and replays still allowed in a connection's backlog (see `send`). */
+  const bursts = new WeakMap<Connection, number>();
   const stats: HubStats = {
     subscriptions: 0,
     deliveries: 0,
@@ -119,13 +123,34 @@ export function createHub(options: HubOptions): Hub {
     resumesSnapshot: 0,
   };
 
-  function send(subscription: Subscription, frame: OutgoingFrame): void {
+  /**
+   * Sends a frame; drops the connection when its backlog passes the limit. A snapshot or replay
+   * (`burst`) is not slowness: the bytes it queued are allowed on top of the limit, per
+   * connection, and the allowance shrinks as the client drains them (what is still queued
+   * bounds what is left of them). Without it a resume whose replay exceeds the limit would be
+   * dropped, resume, and be dropped again, forever.
+   */
+  function send(subscription: Subscription, frame: OutgoingFrame, burst = false): void {
     const { connection } = subscription;
+    const held = bursts.get(connection);
+    const before = held === undefined && !burst ? 0 : connection.bufferedBytes();
     connection.send(frame);
     if (frame.position) subscription.position = frame.position;
     if (frame.kind === 'event') stats.deliveries++;
-    if (connection.bufferedBytes() > maxBufferedBytes) {
+    const buffered = connection.bufferedBytes();
+    let allowance = 0;
+    if (held !== undefined || burst) {
+      allowance = Math.min(held ?? 0, before) + (burst ? buffered - before : 0);
+      if (allowance > 0) bursts.set(connection, allowance);
+      else bursts.delete(connection);
+    }
+    if (buffered > maxBufferedBytes + allowance && !dropped.has(connection)) {
+      dropped.add(connection);
       stats.slowConsumerDrops++;
+      log.warn(
+        { reason: 'slow_consumer', transport: connection.transport, roomId: subscription.roomId },
+        'subscriber dropped: slow consumer',
+      );
       connection.dropSlow();
     }
   }
@@ -178,13 +203,17 @@ export function createHub(options: HubOptions): Hub {
         subscription.position = since;
         for (const entry of result.entries) {
           if (subscription.closed) return;
-          send(subscription, eventFrame(entry));
+          send(subscription, eventFrame(entry), true);
         }
-        send(subscription, subscribedFrame(roomId, subscription.position ?? result.head, true));
+        send(
+          subscription,
+          subscribedFrame(roomId, subscription.position ?? result.head, true),
+          true,
+        );
       } else {
         if (since) stats.resumesSnapshot++;
-        send(subscription, snapshotFrame(result.snapshot));
-        send(subscription, subscribedFrame(roomId, subscription.position!, false));
+        send(subscription, snapshotFrame(result.snapshot), true);
+        send(subscription, subscribedFrame(roomId, subscription.position!, false), true);
       }
       const pending = subscription.pending;
       subscription.pending = undefined;

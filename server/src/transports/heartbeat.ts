@@ -12,8 +12,12 @@ export interface Heartbeat {
   stop(): void;
 }
 
-/** Starts the ping rounds. */
-export function createHeartbeat(interval: number, timeout: number): Heartbeat {
+/** Starts the ping rounds; `onTimeout` is told of each socket terminated for want of a pong. */
+export function createHeartbeat(
+  interval: number,
+  timeout: number,
+  onTimeout?: (socket: WebSocket) => void,
+): Heartbeat {
   const awaitingPong = new Map<WebSocket, boolean>();
   const markAlive = function (this: WebSocket) {
     awaitingPong.set(this, false);
@@ -26,7 +30,11 @@ export function createHeartbeat(interval: number, timeout: number): Heartbeat {
       socket.ping();
     }
     check = setTimeout(() => {
-      for (const [socket, waiting] of awaitingPong) if (waiting) socket.terminate();
+      for (const [socket, waiting] of awaitingPong) {
+        if (!waiting) continue;
+        onTimeout?.(socket);
+        socket.terminate();
+      }
     }, timeout);
     check.unref();
   }, interval);

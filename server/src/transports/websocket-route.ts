@@ -26,7 +26,6 @@ const MAX_STRIKES = 10;
 /** Frames queued while a token is being verified, before the connection counts as abusive. */
 const MAX_BACKLOG = 100;
 const OPEN = 1;
-const MESSAGE_TOO_BIG = 1009;
 
 /**
  * Lets the upgrade's request, reply and response be collected: @fastify/websocket leaves the
@@ -54,7 +53,11 @@ export async function websocketRoutes(
   app: FastifyInstance,
   { hub, config, access, stats }: WebSocketRouteOptions,
 ) {
-  const heartbeat = createHeartbeat(config.pingInterval, config.pongTimeout);
+  // A dead network path (no FIN, no RST) is only found here: counted and logged.
+  const heartbeat = createHeartbeat(config.pingInterval, config.pongTimeout, () => {
+    stats.heartbeatTimeouts++;
+    app.log.warn({ reason: 'heartbeat_timeout' }, 'subscriber dropped: no pong in time');
+  });
   const connections = new Set<WebSocketConnection>();
   /** Claims verified at the upgrade, handed to the socket handler. */
   const upgradeClaims = new WeakMap<FastifyRequest, SubscriberClaims>();
@@ -135,7 +138,7 @@ export async function websocketRoutes(
     }
     // ws enforces maxPayload when roomcast registered it; a host's own registration may not.
     if (data.length > config.maxFrameBytes) {
-      return connection.socket.close(MESSAGE_TOO_BIG, 'frame too large');
+      return connection.socket.close(CloseCode.MESSAGE_TOO_BIG, 'frame too large');
     }
     const frame = parseClientFrame(data.toString('utf8'));
     if ('error' in frame) {

@@ -4,7 +4,9 @@
  * Accepts and rejects exactly what `WebhookReceiver.receive()` of @huddle01/server-sdk accepts
  * (proved by a differential property test), about 30× cheaper: the SDK imports a WebCrypto key
  * and generates another one for every comparison. Freshness of `t` is a separate check
- * (`checkFreshness`) because the SDK does not make it.
+ * (`checkFreshness`) because the SDK does not make it. One deliberate difference: a body nested
+ * deeper than `MAX_BODY_DEPTH` is refused as invalid (the SDK would overflow its stack a few
+ * thousand levels down; Huddle01 never nests past 3).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ErrorCode } from '@roomcast/shared';
@@ -32,6 +34,12 @@ export interface RefusedWebhook {
 }
 
 const ALGORITHMS = new Set(['sha256', 'sha512']);
+/**
+ * Deepest nesting of objects and arrays accepted in a body. Huddle01's payloads are 3 levels
+ * deep; a hostile body of `[[[[…` a few thousand deep would overflow the stack in the
+ * re-serialization below (a 500), or later wherever the payload is serialized again.
+ */
+export const MAX_BODY_DEPTH = 64;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const SHA512_HEX = /^[0-9a-f]{128}$/;
 
@@ -69,6 +77,13 @@ export function verifySignature(
   if (body === null || typeof body !== 'object' || !(body as { id?: unknown }).id) {
     return refuse(ErrorCode.INVALID_BODY, 400, 'body has no id');
   }
+  if (nestedDeeperThan(body, MAX_BODY_DEPTH)) {
+    return refuse(
+      ErrorCode.INVALID_BODY,
+      400,
+      `body is nested deeper than ${MAX_BODY_DEPTH} levels`,
+    );
+  }
   const algorithm = signature.split('=')[0]!;
   if (!ALGORITHMS.has(algorithm)) {
     return refuse(ErrorCode.SIGNATURE_INVALID, 401, 'signature algorithm must be sha256 or sha512');
@@ -96,6 +111,19 @@ export function verifySignature(
     }
   }
   return refuse(ErrorCode.SIGNATURE_INVALID, 401, 'signature does not match');
+}
+
+/** True when `value` nests objects or arrays more than `limit` levels deep (no recursion). */
+function nestedDeeperThan(value: object, limit: number): boolean {
+  const stack: Array<[object, number]> = [[value, 1]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [node, depth] = item;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 /** Timestamps below this are taken as seconds (1e11 ms is 1973; 1e11 s is the year 5138). */

@@ -65,6 +65,12 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
 
   // Huddle01 sends text/plain; the signature covers the exact text, so every content type is
   // taken raw. fastify refuses a body over the limit from Content-Length before reading it.
+  // The Content-Type header plays no part (the signature covers the body alone), but fastify
+  // refuses a malformed one (`;;;`) with 415 before the route runs: it is set to one it knows.
+  app.addHook('onRequest', (request, _reply, done) => {
+    request.headers['content-type'] = 'application/octet-stream';
+    done();
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     '*',
