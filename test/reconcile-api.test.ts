@@ -152,10 +152,13 @@ describe('huddle01 api client (SDK API class) against a local fake', () => {
 
 describe('call gate', () => {
   test('the budget spaces calls: no window holds more than its share', async () => {
-    const gate = createCallGate({ perWindow: 10, windowMs: 200, concurrency: 4 });
+    // The gate's own reading of the clock at each start (a later Date.now() may be 1 ms on).
+    let clock = 0;
+    const now = () => (clock = Date.now());
+    const gate = createCallGate({ perWindow: 10, windowMs: 200, concurrency: 4, now });
     const starts: number[] = [];
     await Promise.all(
-      Array.from({ length: 25 }, () => gate.run(async () => void starts.push(Date.now()))),
+      Array.from({ length: 25 }, () => gate.run(async () => void starts.push(clock))),
     );
     for (let i = 1; i < starts.length; i++) assert.ok(starts[i]! - starts[i - 1]! >= 20);
     for (const from of starts) {

@@ -150,9 +150,6 @@ export type PeerTrackPayload = EventPayloads['peer:trackPublished'];
 export type RecordingPayload = EventPayloads['recording:started'];
 export type RecordingStoppedPayload = EventPayloads['recording:stopped'];
 
-/** The `source` value of events roomcast synthesised from Huddle01's live API. */
-export const RECONCILE_SOURCE = 'reconcile';
-
 const envelope = <K extends EventName>(name: K) =>
   z.looseObject({ id: nonEmpty, event: z.literal(name), payload: payloadSchemas[name] });
 

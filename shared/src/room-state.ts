@@ -21,7 +21,7 @@ import type {
   RecordingStoppedPayload,
   RoomEvent,
 } from './events.ts';
-import { RECONCILE_SOURCE } from './events.ts';
+import { RECONCILE_SOURCE } from './event-names.ts';
 
 /** One recorded file, as Huddle01 lists it in recording events. */
 export type RecordingFile = EventPayloads['recording:started']['files'][number];
