@@ -50,6 +50,8 @@ export interface Huddle01Api {
   liveParticipants(roomId: string): Promise<LiveParticipant[] | null>;
   /** The room's sessions (one page), to learn the live session's id. */
   roomSessions(roomId: string): Promise<RoomSession[]>;
+  /** Aborts every call in flight (shutdown): they fail as timeouts. */
+  abortAll(): void;
 }
 
 /** Options of the API client. */
@@ -87,6 +89,7 @@ const SESSIONS_PAGE = 20;
 export function createHuddle01Api(options: Huddle01ApiOptions): Huddle01Api {
   const { timeoutMs, onCall } = options;
   const sdk = new API({ apiKey: options.apiKey });
+  const inFlight = new Set<AbortController>();
   const rewrite =
     options.baseUrl === undefined
       ? undefined
@@ -103,13 +106,16 @@ export function createHuddle01Api(options: Huddle01ApiOptions): Huddle01Api {
     absent: T,
   ): Promise<T> {
     const controller = new AbortController();
+    inFlight.add(controller);
     const scope: FetchScope = { signal: controller.signal, rewrite, handled: false };
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
+      const expire = (why: string) => {
         controller.abort();
-        reject(new Huddle01ApiError('timeout', `${call}: no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
+        reject(new Huddle01ApiError('timeout', `${call}: ${why}`));
+      };
+      timer = setTimeout(() => expire(`no answer within ${timeoutMs} ms`), timeoutMs);
+      controller.signal.addEventListener('abort', () => expire('aborted'), { once: true });
     });
     const running = runInFetchScope(scope, run);
     running.catch(() => undefined); // it may settle after the deadline, with nobody waiting
@@ -129,11 +135,16 @@ export function createHuddle01Api(options: Huddle01ApiOptions): Huddle01Api {
       throw failure;
     } finally {
       clearTimeout(timer);
+      inFlight.delete(controller);
       onCall?.(call, result);
     }
   }
 
   return {
+    abortAll() {
+      for (const controller of inFlight) controller.abort();
+    },
+
     liveSession(roomId) {
       return read(
         'live_session',

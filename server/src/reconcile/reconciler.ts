@@ -54,7 +54,7 @@ export interface Reconciler {
    * `beforeSnapshot`). Never rejects; resolves within `bootstrapWaitMs`.
    */
   bootstrap(roomId: string): Promise<void>;
-  /** Stops the passes and refuses waiting API calls. */
+  /** Stops the passes, refuses waiting API calls and aborts those in flight. */
   close(): Promise<void>;
 }
 
@@ -134,12 +134,18 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   /** One comparison of a room with the API, and its corrections. */
   async function pass(roomId: string, trigger: Trigger): Promise<PassOutcome> {
     const urgent = trigger === 'bootstrap';
-    const observedAt = now();
+    // When the deciding question was asked (the gate may have kept the pass waiting): the date
+    // of synthesised leaves and ends, and what "too young to judge" is measured against.
+    let observedAt = now();
+    const asked = <T>(read: () => Promise<T>) => {
+      observedAt = now();
+      return read();
+    };
     let live: LiveView | null = null;
     try {
-      const session = await call(() => api.liveSession(roomId), urgent);
+      const session = await call(() => asked(() => api.liveSession(roomId)), urgent);
       if (session !== null) {
-        const participants = await call(() => api.liveParticipants(roomId), urgent);
+        const participants = await call(() => asked(() => api.liveParticipants(roomId)), urgent);
         // The session ended between the two calls: the next pass sees it settled.
         if (participants === null) return 'skipped';
         const sessionId = await liveSessionId(roomId, session.startTime, urgent);
@@ -297,6 +303,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       clearTimeout(timer);
       queue.clear();
       gate.close();
+      api.abortAll();
       await Promise.allSettled([...passes.values()]);
     },
   };
