@@ -164,17 +164,20 @@ describe('reconcile: periodic passes', () => {
   test('a missed peer:left is healed within one interval; subscribers get it in seq order, once', async () => {
     const room = freshRoom();
     const startTime = Date.now() - 600_000;
-    const target = await server({ reconcileInterval: '250ms' });
-    await postWebhook(target, 'meeting:started', meetingStarted(room, 'sess-1', startTime));
-    await postWebhook(target, 'peer:joined', peerJoined(room, 'stays', startTime + 1000, 'sess-1'));
-    await postWebhook(target, 'peer:joined', peerJoined(room, 'ghost', startTime + 2000, 'sess-1'));
     fake.rooms.set(room, {
       live: { sessionId: 'sess-1', startTime },
       participants: [{ peerId: 'stays', joinTime: startTime + 1000 }],
     });
+    const target = await server({ reconcileInterval: '250ms' });
+    await postWebhook(target, 'meeting:started', meetingStarted(room, 'sess-1', startTime));
+    await postWebhook(target, 'peer:joined', peerJoined(room, 'stays', startTime + 1000, 'sess-1'));
+    await postWebhook(target, 'peer:joined', peerJoined(room, 'ghost', startTime + 2000, 'sess-1'));
+    const passesBefore = fake.callsOf(room, 'live_session').length;
     const socket = await subscribe(target, room);
     assert.equal(socket.of(room, 'snapshot')[0]!.seq, 3);
     const frames = await socket.until((all) => all.some(isEvent('peer:left', 'ghost')), 10_000);
+    // Healed by the first pass that looked at the room after the ghost's join.
+    assert.ok(fake.callsOf(room, 'live_session').length - passesBefore <= 1);
     const healed = frames.find(isEvent('peer:left', 'ghost'))!;
     assert.equal(healed.seq, 4);
     assert.equal(healed.id, `reconcile:${room}:peer:left:ghost:sess-1:${startTime + 2000}`);

@@ -93,7 +93,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   let timer: NodeJS.Timeout | undefined;
 
   /** One API call through the gate; the outcome feeds the backoff. */
-  async function call<T>(read: () => Promise<T>, urgent: boolean): Promise<T> {
+  async function call<T>(roomId: string, read: () => Promise<T>, urgent: boolean): Promise<T> {
     try {
       const value = await gate.run(read, urgent);
       gate.succeeded();
@@ -103,7 +103,12 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         const pause = gate.failed(error.retryAfterMs);
         log.warn(
           {
-            reconcile: { result: error.result, status: error.status, backoffMs: Math.round(pause) },
+            reconcile: {
+              roomId,
+              result: error.result,
+              status: error.status,
+              backoffMs: Math.round(pause),
+            },
           },
           `huddle01 api: ${error.message}`,
         );
@@ -122,7 +127,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     if (sameLiveSession(meeting, startTime)) return meeting.sessionId;
     const learned = sessionIds.get(roomId);
     if (learned?.startTime === startTime) return learned.sessionId;
-    const sessions = await call(() => api.roomSessions(roomId), urgent);
+    const sessions = await call(roomId, () => api.roomSessions(roomId), urgent);
     const live = pickLiveSession(sessions, startTime);
     if (live === undefined) return undefined;
     sessionIds.delete(roomId);
@@ -143,9 +148,13 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     };
     let live: LiveView | null = null;
     try {
-      const session = await call(() => asked(() => api.liveSession(roomId)), urgent);
+      const session = await call(roomId, () => asked(() => api.liveSession(roomId)), urgent);
       if (session !== null) {
-        const participants = await call(() => asked(() => api.liveParticipants(roomId)), urgent);
+        const participants = await call(
+          roomId,
+          () => asked(() => api.liveParticipants(roomId)),
+          urgent,
+        );
         // The session ended between the two calls: the next pass sees it settled.
         if (participants === null) return 'skipped';
         const sessionId = await liveSessionId(roomId, session.startTime, urgent);
