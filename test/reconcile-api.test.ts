@@ -21,11 +21,11 @@ const T0 = 1_790_000_000_000;
 describe('huddle01 api client (SDK API class) against a local fake', () => {
   let fake: FakeHuddle01;
   const seen: [ApiCall, CallResult][] = [];
-  const api = () =>
+  const api = (timeoutMs = 5000) =>
     createHuddle01Api({
       apiKey: KEY,
       baseUrl: fake.url,
-      timeoutMs: 300,
+      timeoutMs,
       onCall: (call, result) => seen.push([call, result]),
     });
 
@@ -97,7 +97,7 @@ describe('huddle01 api client (SDK API class) against a local fake', () => {
     assert.ok(down instanceof Huddle01ApiError);
     assert.equal(down.result, 'error');
     assert.equal(down.status, 503);
-    const wrongKey = createHuddle01Api({ apiKey: 'nope', baseUrl: fake.url, timeoutMs: 300 });
+    const wrongKey = createHuddle01Api({ apiKey: 'nope', baseUrl: fake.url, timeoutMs: 5000 });
     const refused = await wrongKey.liveSession('abc-defg-hij').catch((error: unknown) => error);
     assert.ok(refused instanceof Huddle01ApiError);
     assert.equal(refused.status, 401);
@@ -107,11 +107,12 @@ describe('huddle01 api client (SDK API class) against a local fake', () => {
     fake.delayMs = 2000;
     try {
       const started = Date.now();
-      const slow = await api()
+      const slow = await api(300)
         .liveSession('abc-defg-hij')
         .catch((error: unknown) => error);
       assert.ok(slow instanceof Huddle01ApiError);
       assert.equal(slow.result, 'timeout');
+      assert.match(slow.message, /no answer within 300 ms/);
       assert.ok(Date.now() - started < 1900, 'gave up before the answer came');
       await fake.until(() => fake.aborted >= 1, 1500);
     } finally {

@@ -81,7 +81,7 @@ describe('reconcile on Redis: several nodes', { skip: redis === undefined }, () 
   });
 
   test('two nodes reconcile each room once per interval between them', async () => {
-    const [a] = await twoNodes('300ms');
+    const [a] = await twoNodes('1s');
     const startTime = Date.now() - 600_000;
     const rooms = ['lease-1-room', 'lease-2-room', 'lease-3-room'];
     for (const room of rooms) {
@@ -89,15 +89,16 @@ describe('reconcile on Redis: several nodes', { skip: redis === undefined }, () 
       await postWebhook(a, 'meeting:started', meetingStarted(room, `s-${room}`, startTime));
     }
     await fake.until(
-      () => rooms.every((room) => fake.callsOf(room, 'live_session').length >= 4),
+      () => rooms.every((room) => fake.callsOf(room, 'live_session').length >= 3),
       20_000,
     );
     for (const room of rooms) {
       const times = fake.callsOf(room, 'live_session').map((call) => call.at);
       for (let i = 1; i < times.length; i++) {
-        // Without the lease both nodes would call within milliseconds of each other.
+        // Without the lease both nodes would call within milliseconds of each other; with it a
+        // room's calls are an interval apart (half of it allowed for a loaded machine's jitter).
         assert.ok(
-          times[i]! - times[i - 1]! >= 200,
+          times[i]! - times[i - 1]! >= 500,
           `${room}: calls ${times[i]! - times[i - 1]!} ms apart`,
         );
       }

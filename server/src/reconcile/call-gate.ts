@@ -77,7 +77,8 @@ export function createCallGate(options: CallGateOptions): CallGate {
       const at = now();
       const earliest = Math.max(pausedUntil, lastStart + gap);
       if (at < earliest) {
-        // One timer for the whole queue; it re-checks the clock when it fires.
+        // One timer for the whole queue; it re-checks the clock when it fires. Not unref'd:
+        // waiting calls are work in progress, and close() clears it.
         timer = setTimeout(
           () => {
             timer = undefined;
@@ -85,7 +86,6 @@ export function createCallGate(options: CallGateOptions): CallGate {
           },
           Math.ceil(earliest - at),
         );
-        timer.unref();
         return;
       }
       lastStart = at;

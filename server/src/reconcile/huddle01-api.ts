@@ -111,8 +111,8 @@ export function createHuddle01Api(options: Huddle01ApiOptions): Huddle01Api {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       const expire = (why: string) => {
+        reject(new Huddle01ApiError('timeout', `${call}: ${why}`)); // the first reason wins
         controller.abort();
-        reject(new Huddle01ApiError('timeout', `${call}: ${why}`));
       };
       timer = setTimeout(() => expire(`no answer within ${timeoutMs} ms`), timeoutMs);
       controller.signal.addEventListener('abort', () => expire('aborted'), { once: true });
