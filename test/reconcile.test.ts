@@ -166,6 +166,27 @@ describe('reconcile: bootstrap', () => {
     );
   });
 
+  test('a slow API does not hold the first snapshot: it comes as it is, the seed follows as events', async () => {
+    const room = freshRoom();
+    const startTime = Date.now() - 600_000;
+    fake.rooms.set(room, {
+      live: { sessionId: 'slow-s', startTime },
+      participants: [{ peerId: 'p1', joinTime: startTime + 1 }],
+    });
+    fake.delayMs = 4000; // the first answer only: the bootstrap gives up waiting after 1.5 s
+    const target = await server();
+    const socket = await connect(target.wsUrl);
+    sockets.push(socket);
+    socket.send({ type: 'subscribe', room });
+    await fake.until((calls) => calls.some((call) => call.roomId === room));
+    fake.delayMs = 0;
+    await socket.subscribed(room);
+    assert.equal(socket.of(room, 'snapshot')[0]!.seq, 0);
+    await socket.until((frames) => frames.some(isEvent('peer:joined', 'p1')), 15_000);
+    assert.deepEqual(eventSeqs(socket.frames, room), [1, 2]);
+    assert.deepEqual(peersSeen(socket, room), ['p1']);
+  });
+
   test('a room that is not live, or an id the API must not see, costs at most one call and no event', async () => {
     const target = await server();
     const room = freshRoom();
