@@ -39,6 +39,7 @@ afterEach(async () => {
   await Promise.all(engines.splice(0).map((engine) => engine.close()));
   fake.rooms.clear();
   fake.delayMs = 0;
+  fake.calls.length = 0; // each test counts its own calls
 });
 
 /**
