@@ -3,7 +3,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, configFromEnv, parseOptions, withDevSecrets } from '../server/src/config.ts';
+import {
+  ConfigError,
+  configFromEnv,
+  parseOptions,
+  reconcileIntervalOf,
+  withDevSecrets,
+} from '../server/src/config.ts';
 
 describe('config', () => {
   test('defaults follow DESIGN.md', () => {
@@ -80,5 +86,57 @@ describe('config', () => {
     assert.equal(config.huddle01ApiKeys[0], generated.huddle01ApiKey);
     assert.ok((generated.huddle01ApiKey?.length ?? 0) > 20);
     assert.equal(config.tokenSecrets[0], generated.tokenSecret);
+  });
+});
+
+describe('config: reconcile', () => {
+  const production = { NODE_ENV: 'production', ROOMCAST_TOKEN_SECRET: 'x'.repeat(32) };
+
+  test('on by default in production (60s), off in development; 0 or off turns it off', () => {
+    assert.equal(
+      reconcileIntervalOf(configFromEnv({ ...production, HUDDLE01_API_KEY: 'k' })),
+      60_000,
+    );
+    assert.equal(reconcileIntervalOf(configFromEnv({ HUDDLE01_API_KEY: 'k' })), 0);
+    assert.equal(
+      reconcileIntervalOf(
+        configFromEnv({ HUDDLE01_API_KEY: 'k', ROOMCAST_RECONCILE_INTERVAL: '30s' }),
+      ),
+      30_000,
+    );
+    for (const off of ['0', 'off', 'OFF']) {
+      const config = configFromEnv({
+        ...production,
+        HUDDLE01_API_KEY: 'k',
+        ROOMCAST_RECONCILE_INTERVAL: off,
+      });
+      assert.equal(reconcileIntervalOf(config), 0, off);
+    }
+    const tuned = configFromEnv({
+      ROOMCAST_RECONCILE_BUDGET: '120',
+      ROOMCAST_RECONCILE_CONCURRENCY: '2',
+      ROOMCAST_RECONCILE_TIMEOUT: '2s',
+      HUDDLE01_API_URL: 'http://egress.internal:8080',
+    });
+    assert.equal(tuned.reconcileBudget, 120);
+    assert.equal(tuned.reconcileConcurrency, 2);
+    assert.equal(tuned.reconcileTimeout, 2000);
+    assert.equal(tuned.huddle01ApiUrl, 'http://egress.internal:8080');
+    assert.throws(
+      () => configFromEnv({ ROOMCAST_RECONCILE_INTERVAL: 'soon' }),
+      /ROOMCAST_RECONCILE_INTERVAL/,
+    );
+    assert.throws(
+      () => configFromEnv({ ROOMCAST_RECONCILE_BUDGET: '0' }),
+      /ROOMCAST_RECONCILE_BUDGET/,
+    );
+  });
+
+  test('a generated development key never reaches Huddle01: reconcile stays off and says so', () => {
+    const asked = withDevSecrets(configFromEnv({ ROOMCAST_RECONCILE_INTERVAL: '30s' }));
+    assert.equal(reconcileIntervalOf(asked.config), 0);
+    assert.equal(asked.generated.reconcileOff, true);
+    const quiet = withDevSecrets(configFromEnv({}));
+    assert.equal(quiet.generated.reconcileOff, undefined);
   });
 });

@@ -211,6 +211,50 @@ export function engineContract(
       );
     });
 
+    test('a real webhook after the synthetic one reconcile appended is redundant, not appended', async () => {
+      const engine = await make();
+      await engine.append(input('meeting:started', meetingStarted('cx')));
+      await engine.append(input('peer:joined', peerJoined('cx', 'ghost')));
+      const healed = await engine.append(
+        input('peer:left', { ...peerLeft('cx', 'ghost', 1_790_000_900_000), source: 'reconcile' }),
+      );
+      assert.equal(healed.status, 'appended');
+      const lateId = webhookId();
+      // Huddle01's own peer:left, older than the moment reconcile saw the peer gone.
+      const late = await engine.append(input('peer:left', peerLeft('cx', 'ghost'), lateId));
+      assert.deepEqual(late, { status: 'redundant', roomId: 'cx' });
+      assert.equal((await engine.snapshot('cx')).seq, 3);
+      assert.equal(await engine.seen(lateId), true);
+      assert.deepEqual(await engine.append(input('peer:left', peerLeft('cx', 'ghost'), lateId)), {
+        status: 'duplicate',
+      });
+    });
+
+    test('a synthetic correction a real webhook already made is redundant; a seeded peer is not joined twice', async () => {
+      const engine = await make();
+      await engine.append(input('meeting:started', meetingStarted('cy')));
+      await engine.append(input('peer:joined', peerJoined('cy', 'p1')));
+      await engine.append(input('peer:left', peerLeft('cy', 'p1')));
+      const moot = await engine.append(
+        input('peer:left', { ...peerLeft('cy', 'p1', 1_790_000_900_000), source: 'reconcile' }),
+      );
+      assert.deepEqual(moot, { status: 'redundant', roomId: 'cy' });
+      const seeded = await engine.append(
+        input('peer:joined', { ...peerJoined('cy', 'p2'), browser: {}, source: 'reconcile' }),
+      );
+      assert.equal(seeded.status, 'appended');
+      const real = await engine.append(input('peer:joined', peerJoined('cy', 'p2')));
+      assert.deepEqual(real, { status: 'redundant', roomId: 'cy' });
+      const snapshot = await engine.snapshot('cy');
+      assert.equal(snapshot.seq, 4);
+      assert.equal(snapshot.state.peers.p2?.source, 'reconcile');
+    });
+
+    test('lease: a fresh room lease is granted', async () => {
+      const engine = await make();
+      assert.equal(await engine.lease?.('cz', 5000), true);
+    });
+
     test('ping resolves while the engine is up', async () => {
       const engine = await make();
       await engine.ping();

@@ -44,6 +44,10 @@ const peerState: JsonSchema = {
     device: { type: 'object' },
     geoData: { type: 'object' },
     tracks: { type: 'array', items: { type: 'string' } },
+    source: {
+      const: 'reconcile',
+      description: "known from Huddle01's live API (a synthesised peer:joined), not its webhook",
+    },
   },
 };
 
@@ -60,6 +64,10 @@ const roomState: JsonSchema = {
         sessionId: { type: 'string' },
         startedAt: { type: 'number' },
         endedAt: { type: 'number' },
+        source: {
+          const: 'reconcile',
+          description: 'the last meeting:started / meeting:ended applied was synthesised',
+        },
       },
     },
     peers: {
@@ -71,6 +79,11 @@ const roomState: JsonSchema = {
       type: 'object',
       additionalProperties: { type: 'number' },
       description: 'tombstones: peer id → leftAt',
+    },
+    departedBy: {
+      type: 'object',
+      additionalProperties: { const: 'reconcile' },
+      description: 'tombstones written by a synthesised peer:left (absent when none)',
     },
     recording: {
       type: 'object',

@@ -164,6 +164,31 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
     unit: 'boolean',
     help: 'serve the moderator console at / (false: no page, no assets)',
   },
+  reconcileInterval: {
+    env: 'ROOMCAST_RECONCILE_INTERVAL',
+    unit: 'duration',
+    help: "heal presence from Huddle01's live API every so often; 0/off: never (unset: 60s in production, off in dev)",
+  },
+  reconcileBudget: {
+    env: 'ROOMCAST_RECONCILE_BUDGET',
+    unit: 'number',
+    help: 'Huddle01 API calls per minute reconcile may make, per node',
+  },
+  reconcileConcurrency: {
+    env: 'ROOMCAST_RECONCILE_CONCURRENCY',
+    unit: 'number',
+    help: 'Huddle01 API calls in flight at once',
+  },
+  reconcileTimeout: {
+    env: 'ROOMCAST_RECONCILE_TIMEOUT',
+    unit: 'duration',
+    help: 'timeout of one Huddle01 API call',
+  },
+  huddle01ApiUrl: {
+    env: 'HUDDLE01_API_URL',
+    unit: 'string',
+    help: "base URL of Huddle01's API, e.g. an egress proxy (unset: the SDK's own)",
+  },
   logLevel: {
     env: 'LOG_LEVEL',
     unit: 'level',

@@ -21,6 +21,21 @@ const duration = (fallback: string) =>
       return ms;
     });
 
+/** A duration that may be switched off (`0` or `off`); undefined when not given. */
+const optionalDuration = z
+  .union([z.number(), z.string()])
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    if (typeof value === 'string' && value.trim().toLowerCase() === 'off') return 0;
+    const ms = parseDuration(value);
+    if (ms === undefined || ms < 0) {
+      ctx.addIssue({ code: 'custom', message: 'expected a duration like 30s, 1m, or 0 / off' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
 const size = (fallback: string) =>
   z
     .union([z.number(), z.string()])
@@ -122,6 +137,20 @@ export const optionsSchema = z.object({
   shutdownTimeout: duration('10s'),
   /** Serve the moderator console at `/` (under the prefix). Env `ROOMCAST_CONSOLE`. Default true. */
   console: flag(true),
+  /**
+   * Time between reconcile passes over active rooms (docs/reconcile.md); `0` or `off` turns
+   * reconcile (and bootstrap) off. Env `ROOMCAST_RECONCILE_INTERVAL`. Default unset: 60s in
+   * production, off otherwise.
+   */
+  reconcileInterval: optionalDuration,
+  /** Huddle01 API calls per minute reconcile may make (per node). Env `ROOMCAST_RECONCILE_BUDGET`. Default 600. */
+  reconcileBudget: count(600),
+  /** Huddle01 API calls in flight at once. Env `ROOMCAST_RECONCILE_CONCURRENCY`. Default 4. */
+  reconcileConcurrency: count(4),
+  /** Timeout of one Huddle01 API call. Env `ROOMCAST_RECONCILE_TIMEOUT`. Default 5s. */
+  reconcileTimeout: duration('5s'),
+  /** Base URL of Huddle01's API (an egress proxy). Env `HUDDLE01_API_URL`. Default: the SDK's own. */
+  huddle01ApiUrl: z.string().url().optional(),
   /** pino log level. Env `LOG_LEVEL`. Default info. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -135,6 +164,18 @@ export type RoomcastConfig = Readonly<z.output<typeof optionsSchema>>;
 export const ENV_NAMES = Object.fromEntries(
   Object.entries(OPTION_DOCS).map(([key, doc]) => [key, doc.env]),
 ) as Record<keyof z.output<typeof optionsSchema>, string>;
+
+/** Reconcile interval when `reconcileInterval` is not set and NODE_ENV=production, ms. */
+export const PRODUCTION_RECONCILE_INTERVAL = 60_000;
+
+/**
+ * The reconcile interval in effect, ms; 0 = off. Unset means on (60 s) in production, where a
+ * real HUDDLE01_API_KEY is required, and off in development, where the key may be made up.
+ */
+export function reconcileIntervalOf(config: RoomcastConfig): number {
+  if (config.huddle01ApiKeys.length === 0) return 0;
+  return config.reconcileInterval ?? (config.production ? PRODUCTION_RECONCILE_INTERVAL : 0);
+}
 
 /** Shortest token secret accepted in production (HS256 wants at least 256 bits). */
 export const MIN_SECRET_BYTES = 32;
@@ -184,6 +225,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): RoomcastConfig {
 export interface GeneratedSecrets {
   huddle01ApiKey?: string;
   tokenSecret?: string;
+  /** Reconcile was asked for but turned off: Huddle01's API would refuse a generated key. */
+  reconcileOff?: boolean;
 }
 
 /**
@@ -211,13 +254,19 @@ export function withDevSecrets(config: RoomcastConfig): {
   }
   const huddle01ApiKeys = [...config.huddle01ApiKeys];
   const tokenSecrets = [...config.tokenSecrets];
+  let { reconcileInterval } = config;
   if (huddle01ApiKeys.length === 0) {
     generated.huddle01ApiKey = `dev_${randomBytes(18).toString('base64url')}`;
     huddle01ApiKeys.push(generated.huddle01ApiKey);
+    if (reconcileInterval !== undefined && reconcileInterval > 0) generated.reconcileOff = true;
+    reconcileInterval = 0;
   }
   if (tokenSecrets.length === 0) {
     generated.tokenSecret = randomBytes(32).toString('base64url');
     tokenSecrets.push(generated.tokenSecret);
   }
-  return { config: Object.freeze({ ...config, huddle01ApiKeys, tokenSecrets }), generated };
+  return {
+    config: Object.freeze({ ...config, huddle01ApiKeys, tokenSecrets, reconcileInterval }),
+    generated,
+  };
 }

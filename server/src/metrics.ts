@@ -14,6 +14,18 @@ export interface TransportStats {
   heartbeatTimeouts: number;
 }
 
+/** What the reconciler counts (docs/reconcile.md). */
+export interface ReconcileMetrics {
+  /** Huddle01 API calls by call (live_session, participants, sessions) and result. */
+  readonly calls: Counter<'call' | 'result'>;
+  /** Synthetic events appended, by kind (peer_joined, peer_left, meeting_started, meeting_ended). */
+  readonly corrections: Counter<'kind'>;
+  /** Reconcile failures by stage (api, engine). */
+  readonly errors: Counter<'stage'>;
+  /** Room passes by trigger (bootstrap, interval) and outcome. */
+  readonly passes: Counter<'trigger' | 'outcome'>;
+}
+
 /** The metrics of one roomcast instance. */
 export interface Metrics {
   readonly registry: Registry;
@@ -27,6 +39,8 @@ export interface Metrics {
   readonly engineErrors: Counter;
   /** Time from a webhook's acceptance to the end of its fan-out on this node. */
   readonly fanoutLatency: Histogram;
+  /** The reconciler's counters (stay at zero while reconcile is off). */
+  readonly reconcile: ReconcileMetrics;
   /** Prometheus text. */
   render(): Promise<string>;
 }
@@ -134,6 +148,32 @@ export function createMetrics({ hub: hubStats, transports, activeRooms }: Metric
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
+    reconcile: {
+      calls: new Counter({
+        name: 'roomcast_reconcile_api_calls_total',
+        help: "Calls to Huddle01's live API by call and result (ok, not_found, rate_limited, timeout, error).",
+        labelNames: ['call', 'result'],
+        registers,
+      }),
+      corrections: new Counter({
+        name: 'roomcast_reconcile_corrections_total',
+        help: 'Synthetic events appended by reconcile, by kind.',
+        labelNames: ['kind'],
+        registers,
+      }),
+      errors: new Counter({
+        name: 'roomcast_reconcile_errors_total',
+        help: 'Reconcile failures by stage (api, engine).',
+        labelNames: ['stage'],
+        registers,
+      }),
+      passes: new Counter({
+        name: 'roomcast_reconcile_passes_total',
+        help: 'Rooms compared with the live API, by trigger (bootstrap, interval) and outcome.',
+        labelNames: ['trigger', 'outcome'],
+        registers,
+      }),
+    },
     render: () => registry.metrics(),
   };
 }

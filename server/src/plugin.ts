@@ -15,7 +15,7 @@ import type { Access, Authorize } from './auth/access.ts';
 import { createCorsOriginCheck } from './auth/origins.ts';
 import { createSubscriberToken } from './auth/tokens.ts';
 import type { CreateTokenOptions } from './auth/tokens.ts';
-import { parseOptions } from './config.ts';
+import { parseOptions, reconcileIntervalOf } from './config.ts';
 import type { RoomcastConfig, RoomcastOptions } from './config.ts';
 import type { Engine, RoomSnapshot, RoomSummary } from './engine/engine.ts';
 import { createMemoryEngine } from './engine/memory-engine.ts';
@@ -33,6 +33,9 @@ import { createMetrics } from './metrics.ts';
 import { asyncApiDocument } from './asyncapi.ts';
 import { consoleRoutes } from './console/console-routes.ts';
 import type { Metrics, TransportStats } from './metrics.ts';
+import { createHuddle01Api } from './reconcile/huddle01-api.ts';
+import { createReconciler } from './reconcile/reconciler.ts';
+import type { Reconciler } from './reconcile/reconciler.ts';
 
 /** Options of the roomcast plugin: every config option (see config.ts) plus these. */
 export interface RoomcastPluginOptions extends RoomcastOptions {
@@ -104,6 +107,37 @@ export function memoryEngineFromConfig(config: RoomcastConfig): Engine {
 function engineOptions(config: RoomcastConfig) {
   const { historySize, historyTtl, roomIdleTtl, dedupWindow, trackHold, deadLetterLimit } = config;
   return { historySize, historyTtl, roomIdleTtl, dedupWindow, trackHold, deadLetterLimit };
+}
+
+/** The reconciler the config asks for (docs/reconcile.md), or undefined when it is off. */
+function reconcilerFromConfig(
+  config: RoomcastConfig,
+  engine: Engine,
+  metrics: Metrics,
+  log: FastifyBaseLogger,
+): Reconciler | undefined {
+  const intervalMs = reconcileIntervalOf(config);
+  if (intervalMs === 0) return undefined;
+  const api = createHuddle01Api({
+    // The key that signs webhooks is the project's API key, which the live API takes too.
+    apiKey: config.huddle01ApiKeys[0]!,
+    baseUrl: config.huddle01ApiUrl,
+    timeoutMs: config.reconcileTimeout,
+    onCall: (call, result) => metrics.reconcile.calls.inc({ call, result }),
+  });
+  log.info(
+    { reconcile: { intervalMs, budgetPerMinute: config.reconcileBudget } },
+    "reconcile with Huddle01's live API is on",
+  );
+  return createReconciler({
+    engine,
+    api,
+    log,
+    intervalMs,
+    budget: config.reconcileBudget,
+    concurrency: config.reconcileConcurrency,
+    metrics: metrics.reconcile,
+  });
 }
 
 /** Parses plugin options (aliases folded in) with the one config schema. */
@@ -210,12 +244,14 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
     transports,
     activeRooms: () => hub.roomCount,
   });
+  const reconciler = reconcilerFromConfig(config, engine, metrics, app.log);
   const hub = createHub({
     engine,
     log: app.log,
     maxBufferedBytes: config.maxBufferedBytes,
     onFanout: (ms) => metrics.fanoutLatency.observe(ms / 1000),
     onEngineError: () => metrics.engineErrors.inc(),
+    beforeSnapshot: reconciler?.bootstrap,
   });
   const access = createAccess(config, authorize, {
     onRefused: (reason) => metrics.drops.inc({ reason }),
@@ -255,6 +291,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
   }
 
   app.addHook('onClose', async () => {
+    await reconciler?.close();
     eventHook.close();
     await hub.close();
     // Close only what the plugin opened; a handed-in engine belongs to the caller.

@@ -139,6 +139,11 @@ function printDevBanner(
       `  ROOMCAST_TOKEN_SECRET was not set; generated for this run: ${generated.tokenSecret}`,
     );
   }
+  if (generated.reconcileOff) {
+    lines.push(
+      "  ROOMCAST_RECONCILE_INTERVAL ignored: Huddle01's API needs your real HUDDLE01_API_KEY",
+    );
+  }
   const key = generated.huddle01ApiKey ? ` --key ${generated.huddle01ApiKey}` : '';
   lines.push(
     `  moderator token (every room, 24 h): ${moderatorToken}`,

@@ -18,3 +18,9 @@ export const EVENT_NAME_LIST = [
 
 /** Names of the SSE messages that are not webhook events. */
 export const FRAME_EVENT_NAMES = ['snapshot', 'subscribed', 'error'] as const;
+
+/**
+ * The `source` of events roomcast synthesised from Huddle01's live API (docs/reconcile.md);
+ * Huddle01's own webhooks carry none. Here, zod-free, because the client's reducer reads it.
+ */
+export const RECONCILE_SOURCE = 'reconcile';

@@ -33,10 +33,21 @@ const device = z.looseObject({
 });
 const geoData = z.looseObject({ region: z.string(), country: z.string() });
 
+/**
+ * `"reconcile"` on an event roomcast synthesised from Huddle01's live API (see docs/reconcile.md)
+ * instead of receiving it as a webhook. Huddle01's own webhooks carry no such field. A plain
+ * optional string, not a literal: a field Huddle01 might add one day must not fail validation.
+ */
+const source = z
+  .string()
+  .optional()
+  .describe('"reconcile" when roomcast synthesised the event from Huddle01\'s live API');
+
 export const meetingStartedPayload = z.looseObject({
   sessionId: nonEmpty,
   roomId,
   createdAt: timestamp,
+  source,
 });
 
 export const meetingEndedPayload = z.looseObject({
@@ -49,6 +60,7 @@ export const meetingEndedPayload = z.looseObject({
   maxParticipants: z.number(),
   audioMinutes: z.number(),
   videoMinutes: z.number(),
+  source,
 });
 
 export const peerJoinedPayload = z.looseObject({
@@ -62,6 +74,7 @@ export const peerJoinedPayload = z.looseObject({
   browser,
   geoData: geoData.optional(),
   device,
+  source,
 });
 
 export const peerLeftPayload = z.looseObject({
@@ -72,6 +85,7 @@ export const peerLeftPayload = z.looseObject({
   duration: z.number(),
   metadata: z.string().optional(),
   role: z.string().optional(),
+  source,
 });
 
 /** Track events carry the peer id only: roomcast routes them through its peer→room index. */

@@ -21,6 +21,7 @@ import type {
   RecordingStoppedPayload,
   RoomEvent,
 } from './events.ts';
+import { RECONCILE_SOURCE } from './event-names.ts';
 
 /** One recorded file, as Huddle01 lists it in recording events. */
 export type RecordingFile = EventPayloads['recording:started']['files'][number];
@@ -41,6 +42,11 @@ export interface PeerState {
   geoData?: { region: string; country: string };
   /** published track labels, sorted, unique (audio, video, screen-share-video, ...) */
   tracks: string[];
+  /**
+   * `"reconcile"` when the peer is known from Huddle01's live API (a synthesised peer:joined)
+   * rather than from its webhook: such a record carries only id, joinedAt and metadata.
+   */
+  source?: 'reconcile';
 }
 
 /** The current (or last) session of the room. */
@@ -56,6 +62,8 @@ export interface MeetingState {
    * from `startedAt` so that `startedAt` is always the real `createdAt`, whatever arrives first.
    */
   earliestAt?: number;
+  /** `"reconcile"` when the last meeting:started / meeting:ended applied was synthesised. */
+  source?: 'reconcile';
 }
 
 /** The current (or last) recording of the current session. */
@@ -78,6 +86,11 @@ export interface RoomState {
   peers: Record<string, PeerState>;
   /** tombstones: departed peer id -> leftAt (ms), kept so a late peer:joined older than its peer:left adds no ghost */
   departed: Record<string, number>;
+  /**
+   * Tombstones written by a synthesised peer:left (peer id -> "reconcile"); absent when none.
+   * Lets the server recognise the real peer:left arriving later as already applied.
+   */
+  departedBy?: Record<string, 'reconcile'>;
   recording: RecordingState;
   /** sessions of this room that are over or were replaced; their late events are ignored (keep at most the 16 most recent) */
   pastSessions: string[];
@@ -199,8 +212,9 @@ function inSession(
   }
   const meeting: MeetingState = { active: true, sessionId };
   if (at !== undefined) meeting.earliestAt = at;
+  const { departedBy: _previous, ...rest } = state;
   return handle({
-    ...state,
+    ...rest,
     meeting,
     peers: {},
     departed: {},
@@ -218,8 +232,11 @@ function over(state: RoomState): boolean {
 function meetingStarted(state: RoomState, p: MeetingStartedPayload): RoomState {
   // meeting:ended already set startedAt from its own createdAt; a late start must not reopen.
   if (over(state)) return state;
-  if (state.meeting.active && state.meeting.startedAt === p.createdAt) return state;
-  return { ...state, meeting: { ...state.meeting, active: true, startedAt: p.createdAt } };
+  const { meeting } = state;
+  if (meeting.active && meeting.startedAt === p.createdAt && meeting.source === sourceOf(p)) {
+    return state;
+  }
+  return { ...state, meeting: withSource({ ...meeting, active: true, startedAt: p.createdAt }, p) };
 }
 
 function meetingEnded(state: RoomState, p: MeetingEndedPayload): RoomState {
@@ -235,7 +252,10 @@ function meetingEnded(state: RoomState, p: MeetingEndedPayload): RoomState {
   );
   return {
     ...state,
-    meeting: { ...state.meeting, active: false, startedAt: p.createdAt, endedAt: p.endedAt },
+    meeting: withSource(
+      { ...state.meeting, active: false, startedAt: p.createdAt, endedAt: p.endedAt },
+      p,
+    ),
     peers: {},
     departed,
     recording: stopRecording(state.recording),
@@ -254,12 +274,16 @@ function peerJoined(state: RoomState, p: PeerJoinedPayload): RoomState {
   if (present !== undefined && present.joinedAt > p.joinedAt) return state;
   // The same join twice keeps the tracks published since; a newer join is a fresh stay.
   const tracks = present !== undefined && present.joinedAt === p.joinedAt ? present.tracks : [];
-  return {
-    ...state,
-    peers: withEntries(state.peers, [[p.id, toPeer(p, tracks)]]),
-    // The present record's joinedAt now outranks the old tombstone, which would only be noise.
-    departed: withoutEntry(state.departed, p.id),
-  };
+  return withDepartedBy(
+    {
+      ...state,
+      peers: withEntries(state.peers, [[p.id, toPeer(p, tracks)]]),
+      // The present record's joinedAt now outranks the old tombstone, which would only be noise.
+      departed: withoutEntry(state.departed, p.id),
+    },
+    p.id,
+    undefined,
+  );
 }
 
 function peerLeft(state: RoomState, p: PeerLeftPayload): RoomState {
@@ -267,19 +291,28 @@ function peerLeft(state: RoomState, p: PeerLeftPayload): RoomState {
   const present = own(state.peers, p.id);
   if (present !== undefined) {
     if (present.joinedAt > p.leftAt) return state; // the end of an older stay
-    return {
-      ...state,
-      peers: withoutEntry(state.peers, p.id),
-      departed: withEntries(state.departed, [[p.id, p.leftAt]]),
-    };
+    return withDepartedBy(
+      {
+        ...state,
+        peers: withoutEntry(state.peers, p.id),
+        departed: withEntries(state.departed, [[p.id, p.leftAt]]),
+      },
+      p.id,
+      sourceOf(p),
+    );
   }
   const leftAt = own(state.departed, p.id);
   if (leftAt !== undefined && leftAt >= p.leftAt) return state;
-  return { ...state, departed: withEntries(state.departed, [[p.id, p.leftAt]]) };
+  return withDepartedBy(
+    { ...state, departed: withEntries(state.departed, [[p.id, p.leftAt]]) },
+    p.id,
+    sourceOf(p),
+  );
 }
 
 function toPeer(p: PeerJoinedPayload, tracks: string[]): PeerState {
   const peer: PeerState = { id: p.id, sessionId: p.sessionId, joinedAt: p.joinedAt, tracks };
+  if (sourceOf(p) !== undefined) peer.source = RECONCILE_SOURCE;
   if (typeof p.role === 'string') peer.role = p.role;
   if (typeof p.metadata === 'string') peer.metadata = parseMetadata(p.metadata);
   const browser = pickStrings(p.browser, ['name', 'version']);
@@ -419,6 +452,41 @@ function streamsStart(streams: readonly RecordingStream[] | undefined): number |
     }
   }
   return earliest;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reconcile marks: which facts came from synthesised events (see docs/reconcile.md)
+
+/** `"reconcile"` when the payload was synthesised from Huddle01's live API, else undefined. */
+function sourceOf(payload: object): 'reconcile' | undefined {
+  return (payload as { source?: unknown }).source === RECONCILE_SOURCE
+    ? RECONCILE_SOURCE
+    : undefined;
+}
+
+/** The meeting marked with the payload's source (the mark removed for a real event). */
+function withSource(meeting: MeetingState, payload: object): MeetingState {
+  const source = sourceOf(payload);
+  if (source !== undefined) return { ...meeting, source };
+  if (meeting.source === undefined) return meeting;
+  const { source: _dropped, ...rest } = meeting;
+  return rest;
+}
+
+/** The state with `peerId`'s tombstone marked as synthesised, or unmarked (`undefined`). */
+function withDepartedBy(
+  state: RoomState,
+  peerId: string,
+  source: 'reconcile' | undefined,
+): RoomState {
+  if (state.departedBy === undefined && source === undefined) return state;
+  const marks = state.departedBy ?? {};
+  const next =
+    source === undefined ? withoutEntry(marks, peerId) : withEntries(marks, [[peerId, source]]);
+  if (next === state.departedBy) return state;
+  const { departedBy: _previous, ...rest } = state;
+  // An empty record is left out, so a state without reconcile marks looks as it always did.
+  return Object.keys(next).length === 0 ? rest : { ...rest, departedBy: next };
 }
 
 // ---------------------------------------------------------------------------------------------

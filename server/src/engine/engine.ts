@@ -4,7 +4,7 @@
  * dead letters. `MemoryEngine` is the embedded default; every engine passes one contract suite
  * (test/engine-contract.ts).
  */
-import type { EventName, EventPayloads, Position, RoomState } from '@roomcast/shared';
+import type { EventName, EventPayloads, Position, RoomEvent, RoomState } from '@roomcast/shared';
 
 /** One accepted event of a room's log. */
 export interface LogEntry<K extends EventName = EventName> extends Position {
@@ -25,12 +25,23 @@ export interface AppendInput<K extends EventName = EventName> {
   receivedAt: number;
 }
 
+/** The `{event, payload}` pair of an append, as the reducer takes it. */
+export function asEvent(input: AppendInput): RoomEvent {
+  // AppendInput keeps name and payload apart; they always belong together.
+  return { event: input.event, payload: input.payload } as RoomEvent;
+}
+
 /** The outcome of `append`. */
 export type AppendResult =
   /** In the room's log at `seq`. */
   | { status: 'appended'; roomId: string; epoch: string; seq: number }
   /** The webhook id was seen within the dedup window; nothing changed. */
   | { status: 'duplicate' }
+  /**
+   * Reconcile already made this change (or a real webhook made the synthesised one moot): the
+   * id enters the dedup window, nothing is appended or broadcast (see reconcile/redundancy.ts).
+   */
+  | { status: 'redundant'; roomId: string }
   /** A track event whose peer is not known yet; it waits for the peer's peer:joined. */
   | { status: 'held'; peerId: string };
 
@@ -97,6 +108,12 @@ export interface Engine {
   watch(listener: EntryListener): () => void;
   /** Resolves when the engine can append (readiness). */
   ping(): Promise<void>;
+  /**
+   * Tries to take the room's reconcile lease for `ms`: true when this node holds it now. Engines
+   * shared by several nodes grant it to one node at a time (it is never released early: it
+   * lapses); a single-node engine always grants it. Optional: without it, always granted.
+   */
+  lease?(roomId: string, ms: number): Promise<boolean>;
   /** Releases timers and connections. */
   close(): Promise<void>;
 }

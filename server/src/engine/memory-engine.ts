@@ -8,6 +8,8 @@ import { emptyRoomState, isTrackEvent, peerCount, reduceRoom } from '@roomcast/s
 import type { Position, RoomState } from '@roomcast/shared';
 import { createDedupWindow } from './dedup-window.ts';
 import { notifySafely, unroutableLetter } from './entry-delivery.ts';
+import { isRedundantAfterReconcile } from '../reconcile/redundancy.ts';
+import { asEvent } from './engine.ts';
 import type {
   AppendInput,
   AppendResult,
@@ -133,11 +135,7 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
     const at = now();
     room.seq += 1;
     room.lastActivity = at;
-    room.state = reduceRoom(
-      room.state,
-      { event: input.event, payload: input.payload } as never,
-      input.receivedAt,
-    );
+    room.state = reduceRoom(room.state, asEvent(input), input.receivedAt);
     const entry: LogEntry = {
       roomId: room.roomId,
       epoch: room.epoch,
@@ -183,6 +181,9 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
       roomId = (input.payload as { roomId: string }).roomId;
     }
     const room = roomOf(roomId);
+    if (isRedundantAfterReconcile(room.state, asEvent(input))) {
+      return { status: 'redundant', roomId: room.roomId };
+    }
     const entry = commit(room, input);
     if (input.event === 'peer:joined') {
       const peerId = (input.payload as { id: string }).id;
@@ -280,6 +281,10 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
 
     async ping() {
       if (closed) throw new Error('engine closed');
+    },
+
+    async lease() {
+      return true; // one process: nobody to share the room with
     },
 
     async close() {

@@ -132,6 +132,8 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     startHeartbeat(connection, HEARTBEAT_MS, commandTimeout),
   );
   const watchers = new Set<EntryListener>();
+  /** Names this node in the leases it holds (for whoever inspects Redis). */
+  const nodeId = newEpoch();
   let closed = false;
   let connectedOnce = redis.status === 'ready';
 
@@ -157,6 +159,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     const outcome = await writer.append(roomId, input);
     markSeen(input.webhookId, roomId);
     if (outcome.kind === 'duplicate') return { status: 'duplicate' };
+    if (outcome.kind === 'redundant') return { status: 'redundant', roomId };
     const { entry } = outcome;
     redis.zadd(keys.rooms, now(), roomId).catch(onError);
     for (const watcher of watchers) notifySafely(watcher, entry);
@@ -318,6 +321,12 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     async ping() {
       await open();
       await redis.ping();
+    },
+
+    async lease(roomId, ms) {
+      await open();
+      const taken = await redis.set(keys.room(roomId).lease, nodeId, 'PX', ms, 'NX');
+      return taken === 'OK';
     },
 
     async close() {

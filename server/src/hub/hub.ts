@@ -46,6 +46,11 @@ export interface HubOptions {
   onFanout?: (latencyMs: number) => void;
   /** Called when the engine fails a snapshot or read. */
   onEngineError?: () => void;
+  /**
+   * Awaited before a subscription's snapshot or replay is read, once the room's channel
+   * listens (so what it appends reaches the subscriber): reconcile's bootstrap. Must not reject.
+   */
+  beforeSnapshot?: (roomId: string) => Promise<void>;
 }
 
 /** The hub's API for transports. */
@@ -109,7 +114,7 @@ export function errorFrame(code: string, message: string, room?: string): Outgoi
 
 /** Creates the hub. */
 export function createHub(options: HubOptions): Hub {
-  const { engine, log, maxBufferedBytes, onFanout, onEngineError } = options;
+  const { engine, log, maxBufferedBytes, onFanout, onEngineError, beforeSnapshot } = options;
   const channels = new Map<string, Channel>();
   /** Connections already dropped as slow: counted and logged once, however many frames follow. */
   const dropped = new WeakSet<Connection>();
@@ -194,6 +199,7 @@ export function createHub(options: HubOptions): Hub {
     subscription.pending = [];
     try {
       await channelOf(roomId).listening;
+      if (beforeSnapshot) await beforeSnapshot(roomId);
       const result = since
         ? await engine.read(roomId, since)
         : { recovered: false as const, snapshot: await engine.snapshot(roomId) };

@@ -140,11 +140,17 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
     const line =
       result.status === 'appended'
         ? { id, event, outcome: result.status, roomId: result.roomId, seq: result.seq }
-        : { id, event, outcome: result.status };
+        : result.status === 'redundant'
+          ? { id, event, outcome: result.status, roomId: result.roomId }
+          : { id, event, outcome: result.status };
     request.log.info({ webhook: line }, `webhook ${result.status}`);
     if (result.status === 'appended')
       return reply.send({ ok: true, roomId: result.roomId, seq: result.seq });
     if (result.status === 'duplicate') return reply.send({ ok: true, duplicate: true });
+    // Reconcile already made this change: to Huddle01 (and any retry) it is a handled duplicate.
+    if (result.status === 'redundant') {
+      return reply.send({ ok: true, duplicate: true, reconciled: true, roomId: result.roomId });
+    }
     return reply.code(202).send({ ok: true, held: true });
   });
 }

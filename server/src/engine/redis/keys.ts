@@ -14,6 +14,8 @@ export interface RoomKeys {
   channel: string;
   /** String: the webhook id marker inside the room's slot (the atomic dedup check). */
   dedup(webhookId: string): string;
+  /** String: the reconcile lease (value: the holding node), with a TTL. */
+  lease: string;
 }
 
 /** The keys of one peer (one slot). */
@@ -57,6 +59,7 @@ export function createKeyLayout(prefix: string): KeyLayout {
         meta: `${base}:meta`,
         log: `${base}:log`,
         channel: `${base}:entries`,
+        lease: `${base}:reconcile`,
         dedup: (webhookId) => `${base}:id:${webhookId}`,
       };
     },

@@ -7,7 +7,8 @@
  */
 import { emptyRoomState, peerCount, reduceRoom } from '@roomcast/shared';
 import type { RoomState } from '@roomcast/shared';
-import { EngineUnavailableError } from '../engine.ts';
+import { EngineUnavailableError, asEvent } from '../engine.ts';
+import { isRedundantAfterReconcile } from '../../reconcile/redundancy.ts';
 import type { AppendInput, LogEntry } from '../engine.ts';
 import { encodeBody } from './codec.ts';
 import type { KeyLayout } from './keys.ts';
@@ -33,7 +34,11 @@ export interface RoomWriterOptions {
 }
 
 /** The outcome of one room append. */
-export type WriteOutcome = { kind: 'appended'; entry: LogEntry } | { kind: 'duplicate' };
+export type WriteOutcome =
+  | { kind: 'appended'; entry: LogEntry }
+  | { kind: 'duplicate' }
+  /** Reconcile already made this change: acknowledged (dedup marker set), nothing appended. */
+  | { kind: 'redundant' };
 
 /** Appends to rooms (see the module comment). */
 export interface RoomWriter {
@@ -80,29 +85,31 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
     const room = keys.room(roomId);
     const dedupKey = room.dedup(input.webhookId);
     const body = encodeBody(input);
+    const event = asEvent(input);
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const base = known.get(roomId);
-      const state = reduceRoom(
-        base?.state ?? emptyRoomState(roomId),
-        { event: input.event, payload: input.payload } as never,
-        input.receivedAt,
-      );
+      const current = base?.state ?? emptyRoomState(roomId);
+      // Judged on the state the compare-and-set below validates, so never on a stale one.
+      const redundant = isRedundantAfterReconcile(current, event);
+      const state = redundant ? current : reduceRoom(current, event, input.receivedAt);
       let reply;
       try {
-        reply = await scripts.append(room, dedupKey, {
-          expectedEpoch: base?.epoch ?? '',
-          expectedSeq: base?.seq ?? 0,
-          newEpoch: newEpoch(),
-          body,
-          state: JSON.stringify(state),
-          peers: peerCount(state),
-          meetingActive: state.meeting.active,
-          recordingActive: state.recording.active,
-          at: now(),
-          dedupWindow,
-          historySize,
-          roomIdleTtl,
-        });
+        reply = redundant
+          ? await scripts.skip(room, dedupKey, base?.epoch ?? '', base?.seq ?? 0, dedupWindow)
+          : await scripts.append(room, dedupKey, {
+              expectedEpoch: base?.epoch ?? '',
+              expectedSeq: base?.seq ?? 0,
+              newEpoch: newEpoch(),
+              body,
+              state: JSON.stringify(state),
+              peers: peerCount(state),
+              meetingActive: state.meeting.active,
+              recordingActive: state.recording.active,
+              at: now(),
+              dedupWindow,
+              historySize,
+              roomIdleTtl,
+            });
       } catch (error) {
         known.delete(roomId); // the script may or may not have run
         throw error;
@@ -124,6 +131,8 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
           };
         case 'dup':
           return { kind: 'duplicate' };
+        case 'skip':
+          return { kind: 'redundant' };
         case 'gone':
           known.delete(roomId);
           break;

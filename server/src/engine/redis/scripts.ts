@@ -48,6 +48,29 @@ return {'ok', epoch, seq}
 `;
 
 /**
+ * Acknowledges a webhook without appending it (reconcile already made its change, see
+ * reconcile/redundancy.ts), atomically with the position it was judged at: the dedup marker is
+ * set only if the room is still where the caller saw it, else the current position and state
+ * come back, as for an append.
+ *
+ * KEYS: meta, dedup. ARGV: 1 expected epoch ('' = the caller knows no room), 2 expected seq,
+ * 3 dedup window (ms).
+ */
+const SKIP = `
+local meta, dedup = KEYS[1], KEYS[2]
+if redis.call('EXISTS', dedup) == 1 then return {'dup'} end
+local m = redis.call('HMGET', meta, 'epoch', 'seq')
+local epoch, seq = m[1], tonumber(m[2] or '0')
+if not epoch then
+  if ARGV[1] ~= '' then return {'gone'} end
+elseif epoch ~= ARGV[1] or seq ~= tonumber(ARGV[2]) then
+  return {'conflict', epoch, seq, redis.call('HGET', meta, 'state') or ''}
+end
+redis.call('SET', dedup, '1', 'PX', ARGV[3])
+return {'skip'}
+`;
+
+/**
  * The head of a room, optionally its state and a range of its history, in one consistent read.
  * With a new epoch given it may write: it creates a missing room (so a room has its epoch from
  * its first snapshot), and gives a room whose history was lost a new epoch.
@@ -151,7 +174,9 @@ export type AppendReply =
   /** The room moved on: here is its current position and state ('' = empty). */
   | { kind: 'conflict'; epoch: string; seq: number; state: string }
   /** The room the caller expected is gone (expired, Redis lost it). */
-  | { kind: 'gone' };
+  | { kind: 'gone' }
+  /** (skip script only) Acknowledged without an append. */
+  | { kind: 'skip' };
 
 /** A raw stream entry: [id, [field, value, …]]. */
 export type RawStreamEntry = [string, string[]];
@@ -180,6 +205,13 @@ export interface ReadArgs {
 /** The scripts, typed. */
 export interface Scripts {
   append(keys: RoomKeys, dedupKey: string, args: AppendArgs): Promise<AppendReply>;
+  skip(
+    keys: RoomKeys,
+    dedupKey: string,
+    expectedEpoch: string,
+    expectedSeq: number,
+    dedupWindow: number,
+  ): Promise<AppendReply>;
   read(keys: RoomKeys, args: ReadArgs): Promise<ReadReply | undefined>;
   bumpEpoch(keys: RoomKeys, expected: string, next: string): Promise<string | undefined>;
   routeOrHold(keys: PeerKeys, item: string, ttl: number): Promise<string | undefined>;
@@ -198,6 +230,7 @@ type Call = (...args: (string | number)[]) => Promise<unknown>;
 
 const DEFINITIONS = {
   roomcastAppend: [3, APPEND],
+  roomcastSkip: [2, SKIP],
   roomcastRead: [2, READ],
   roomcastBumpEpoch: [1, BUMP_EPOCH],
   roomcastRouteOrHold: [2, ROUTE_OR_HOLD],
@@ -216,6 +249,7 @@ export function defineScripts(redis: Redis): Scripts {
     return (...args) => fn.apply(redis, args);
   };
   const append = command('roomcastAppend');
+  const skip = command('roomcastSkip');
   const read = command('roomcastRead');
   const bumpEpoch = command('roomcastBumpEpoch');
   const routeOrHold = command('roomcastRouteOrHold');
@@ -244,6 +278,12 @@ export function defineScripts(redis: Redis): Scripts {
         keys.channel,
       );
       return parseAppendReply(reply);
+    },
+
+    async skip(keys, dedupKey, expectedEpoch, expectedSeq, dedupWindow) {
+      return parseAppendReply(
+        await skip(keys.meta, dedupKey, expectedEpoch, expectedSeq, dedupWindow),
+      );
     },
 
     async read(keys, a) {
@@ -296,6 +336,7 @@ function parseAppendReply(reply: unknown): AppendReply {
   const [kind, epoch, seq, state] = reply as unknown[];
   if (kind === 'dup') return { kind };
   if (kind === 'gone') return { kind };
+  if (kind === 'skip') return { kind };
   if (typeof epoch === 'string' && typeof seq === 'number') {
     if (kind === 'ok') return { kind, epoch, seq };
     if (kind === 'conflict' && typeof state === 'string') return { kind, epoch, seq, state };
