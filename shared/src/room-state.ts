@@ -118,11 +118,8 @@ export function reduceRoom(state: RoomState, event: RoomEvent, receivedAt?: numb
   if (roomId !== undefined && roomId !== state.roomId) return state;
 
   const next = apply(state, event);
-  let updatedAt = next.updatedAt;
-  for (const time of [...eventTimes(event), receivedAt]) {
-    // NaN would poison every later max(), so only finite numbers count.
-    if (time !== undefined && Number.isFinite(time) && time > updatedAt) updatedAt = time;
-  }
+  let updatedAt = later(next.updatedAt, receivedAt);
+  for (const time of eventTimes(event)) updatedAt = later(updatedAt, time);
   return updatedAt === next.updatedAt ? next : { ...next, updatedAt };
 }
 
@@ -446,38 +443,61 @@ function eventTimes(event: RoomEvent): number[] {
   }
 }
 
+/** `time` when it is a finite number after `current`, else `current`. */
+function later(current: number, time: number | undefined): number {
+  // NaN would poison every later max(), so only finite numbers count.
+  return time !== undefined && Number.isFinite(time) && time > current ? time : current;
+}
+
 /** `record[key]` when it is the record's own property (never something from a prototype). */
 function own<V>(record: Record<string, V>, key: string): V | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 /**
- * A copy of `record` with `key` set. Spread and a computed key create data properties, so
- * `__proto__` is stored as a key instead of replacing the prototype (a plain `copy[key] = value`
- * would). It runs for most events: about 50× cheaper than `Object.fromEntries` over the entries.
+ * The records keyed by peer id (`peers`, `departed`) are copied on every peer event. V8 gives an
+ * ordinary object a hidden class per set of keys, and peer ids are new all the time, so a spread
+ * copy adding a new id builds new hidden classes: on a server that sees many peers this was the
+ * largest cost of the reducer (docs/optimizations-ingest.md). A null-prototype object is a plain
+ * hash table in V8 from the start, so the copy is made as one and gets `Object.prototype` back
+ * when finished: the state stays an ordinary JSON object. Writing `__proto__` into it while the
+ * prototype is null creates an ordinary key (on an ordinary object it would set the prototype).
  */
-function withEntry<V>(record: Record<string, V>, key: string, value: V): Record<string, V> {
-  return { ...record, [key]: value };
+function draftOf<V>(record: Record<string, V>): Record<string, V> {
+  const draft: Record<string, V> = Object.create(null);
+  for (const key of Object.keys(record)) draft[key] = record[key]!;
+  return draft;
 }
 
-/** A copy of `record` with `entries` set (later entries win), data properties as above. */
+/** A draft made an ordinary object again: the finished record. */
+function finished<V>(draft: Record<string, V>): Record<string, V> {
+  return Object.setPrototypeOf(draft, Object.prototype);
+}
+
+/** A copy of `record` with `key` set. */
+function withEntry<V>(record: Record<string, V>, key: string, value: V): Record<string, V> {
+  const draft = draftOf(record);
+  draft[key] = value;
+  return finished(draft);
+}
+
+/** A copy of `record` with `entries` set (later entries win). */
 function withEntries<V>(
   record: Record<string, V>,
   entries: readonly (readonly [string, V])[],
 ): Record<string, V> {
   if (entries.length === 0) return record;
-  return Object.fromEntries([...Object.entries(record), ...entries]);
+  const draft = draftOf(record);
+  for (const [key, value] of entries) draft[key] = value;
+  return finished(draft);
 }
 
-/**
- * A copy of `record` without `key` (the same record when the key is absent). Rest destructuring,
- * not `delete`: a deleted property turns the copy into a slow dictionary-mode object, and every
- * later copy of it pays for that.
- */
+/** A copy of `record` without `key` (the same record when the key is absent). */
 function withoutEntry<V>(record: Record<string, V>, key: string): Record<string, V> {
   if (!Object.hasOwn(record, key)) return record;
-  const { [key]: _removed, ...rest } = record;
-  return rest;
+  const draft = draftOf(record);
+  delete draft[key];
+  return finished(draft);
 }
 
 /** Appends `item` once, keeping the MEMORY most recent; the same array when already there. */
