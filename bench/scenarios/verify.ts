@@ -1,5 +1,6 @@
 /**
- * Scenario "verify": the signature check alone, roomcast's `verifySignature` (node:crypto)
+ * Scenario "verify": the signature check alone, roomcast's verifier (node:crypto, made once by
+ * `createSignatureVerifier`)
  * against the SDK's `WebhookReceiver.receive()` (WebCrypto), sequential calls in one process.
  */
 import type { BenchOptions } from '../lib/bench-options.ts';
@@ -17,8 +18,9 @@ export async function runVerify(
     title: 'Signature verification alone',
     method:
       `One realistic signed peer:joined verified ${options.verifyOurs} times by roomcast's ` +
-      `verifySignature and ${options.verifySdk} times by the SDK's receive() (awaited one by ` +
-      `one), after a warm-up of a tenth of that, in a fresh process per run.`,
+      `verifier and ${options.verifySdk} times by the SDK's receive() (awaited one by ` +
+      `one), after a warm-up of a tenth of that, in a fresh process per run; the calls run in ` +
+      `10 alternating slices, so that load from other processes lands on both alike.`,
     params: {
       'calls (roomcast)': options.verifyOurs,
       'calls (SDK)': options.verifySdk,
@@ -28,7 +30,7 @@ export async function runVerify(
       { key: 'us', label: 'time per verification', unit: 'µs', better: 'lower', digits: 1 },
     ],
     contenders: [
-      { id: 'ours', label: 'roomcast verifySignature', short: 'roomcast', role: 'subject' },
+      { id: 'ours', label: 'roomcast signature verifier', short: 'roomcast', role: 'subject' },
       { id: 'sdk', label: 'SDK WebhookReceiver.receive()', short: 'SDK receive()', role: 'peer' },
     ],
     targets: [
@@ -52,7 +54,7 @@ export async function runVerify(
       addValue(result, 'ours', 'us', round.oursUs);
       addValue(result, 'sdk', 'us', round.sdkUs);
       log(
-        `  run ${run + 1} verifySignature ${round.oursUs.toFixed(1)} µs  SDK receive() ` +
+        `  run ${run + 1} roomcast verifier ${round.oursUs.toFixed(1)} µs  SDK receive() ` +
           `${round.sdkUs.toFixed(1)} µs  (${(round.sdkUs / round.oursUs).toFixed(1)}×)`,
       );
     } finally {

@@ -24,7 +24,13 @@ export type { RedisEngineOptions } from './engine/redis-engine.ts';
 export type { MemoryEngineOptions } from './engine/memory-engine.ts';
 export type * from './engine/engine.ts';
 export { EngineUnavailableError } from './engine/engine.ts';
-export { verifySignature, checkFreshness, SIGNATURE_HEADER } from './webhooks/verify-signature.ts';
+export {
+  createSignatureVerifier,
+  verifySignature,
+  checkFreshness,
+  SIGNATURE_HEADER,
+} from './webhooks/verify-signature.ts';
+export type { SignatureVerifier } from './webhooks/verify-signature.ts';
 export { signWebhook, signRawWebhook } from './webhooks/sign-webhook.ts';
 export {
   createSubscriberToken,

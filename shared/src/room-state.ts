@@ -131,11 +131,8 @@ export function reduceRoom(state: RoomState, event: RoomEvent, receivedAt?: numb
   if (roomId !== undefined && roomId !== state.roomId) return state;
 
   const next = apply(state, event);
-  let updatedAt = next.updatedAt;
-  for (const time of [...eventTimes(event), receivedAt]) {
-    // NaN would poison every later max(), so only finite numbers count.
-    if (time !== undefined && Number.isFinite(time) && time > updatedAt) updatedAt = time;
-  }
+  let updatedAt = later(next.updatedAt, receivedAt);
+  for (const time of eventTimes(event)) updatedAt = later(updatedAt, time);
   return updatedAt === next.updatedAt ? next : { ...next, updatedAt };
 }
 
@@ -277,7 +274,7 @@ function peerJoined(state: RoomState, p: PeerJoinedPayload): RoomState {
   return withDepartedBy(
     {
       ...state,
-      peers: withEntries(state.peers, [[p.id, toPeer(p, tracks)]]),
+      peers: withEntry(state.peers, p.id, toPeer(p, tracks)),
       // The present record's joinedAt now outranks the old tombstone, which would only be noise.
       departed: withoutEntry(state.departed, p.id),
     },
@@ -295,7 +292,7 @@ function peerLeft(state: RoomState, p: PeerLeftPayload): RoomState {
       {
         ...state,
         peers: withoutEntry(state.peers, p.id),
-        departed: withEntries(state.departed, [[p.id, p.leftAt]]),
+        departed: withEntry(state.departed, p.id, p.leftAt),
       },
       p.id,
       sourceOf(p),
@@ -304,7 +301,7 @@ function peerLeft(state: RoomState, p: PeerLeftPayload): RoomState {
   const leftAt = own(state.departed, p.id);
   if (leftAt !== undefined && leftAt >= p.leftAt) return state;
   return withDepartedBy(
-    { ...state, departed: withEntries(state.departed, [[p.id, p.leftAt]]) },
+    { ...state, departed: withEntry(state.departed, p.id, p.leftAt) },
     p.id,
     sourceOf(p),
   );
@@ -364,7 +361,7 @@ function track(
   const tracks = publish
     ? [...present.tracks, label].toSorted()
     : present.tracks.filter((t) => t !== label);
-  return { ...state, peers: withEntries(state.peers, [[id, { ...present, tracks }]]) };
+  return { ...state, peers: withEntry(state.peers, id, { ...present, tracks }) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -482,7 +479,7 @@ function withDepartedBy(
   if (state.departedBy === undefined && source === undefined) return state;
   const marks = state.departedBy ?? {};
   const next =
-    source === undefined ? withoutEntry(marks, peerId) : withEntries(marks, [[peerId, source]]);
+    source === undefined ? withoutEntry(marks, peerId) : withEntry(marks, peerId, source);
   if (next === state.departedBy) return state;
   const { departedBy: _previous, ...rest } = state;
   // An empty record is left out, so a state without reconcile marks looks as it always did.
@@ -514,30 +511,61 @@ function eventTimes(event: RoomEvent): number[] {
   }
 }
 
+/** `time` when it is a finite number after `current`, else `current`. */
+function later(current: number, time: number | undefined): number {
+  // NaN would poison every later max(), so only finite numbers count.
+  return time !== undefined && Number.isFinite(time) && time > current ? time : current;
+}
+
 /** `record[key]` when it is the record's own property (never something from a prototype). */
 function own<V>(record: Record<string, V>, key: string): V | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 /**
- * A copy of `record` with `entries` set (later entries win). `Object.fromEntries` and spread
- * create data properties, so `__proto__` is stored as a key instead of replacing the prototype
- * (a plain `copy[key] = value` would).
+ * The records keyed by peer id (`peers`, `departed`) are copied on every peer event. V8 gives an
+ * ordinary object a hidden class per set of keys, and peer ids are new all the time, so a spread
+ * copy adding a new id builds new hidden classes: on a server that sees many peers this was the
+ * largest cost of the reducer (docs/optimizations-ingest.md). A null-prototype object is a plain
+ * hash table in V8 from the start, so the copy is made as one and gets `Object.prototype` back
+ * when finished: the state stays an ordinary JSON object. Writing `__proto__` into it while the
+ * prototype is null creates an ordinary key (on an ordinary object it would set the prototype).
  */
+function draftOf<V>(record: Record<string, V>): Record<string, V> {
+  const draft: Record<string, V> = Object.create(null);
+  for (const key of Object.keys(record)) draft[key] = record[key]!;
+  return draft;
+}
+
+/** A draft made an ordinary object again: the finished record. */
+function finished<V>(draft: Record<string, V>): Record<string, V> {
+  return Object.setPrototypeOf(draft, Object.prototype);
+}
+
+/** A copy of `record` with `key` set. */
+function withEntry<V>(record: Record<string, V>, key: string, value: V): Record<string, V> {
+  const draft = draftOf(record);
+  draft[key] = value;
+  return finished(draft);
+}
+
+/** A copy of `record` with `entries` set (later entries win). */
 function withEntries<V>(
   record: Record<string, V>,
   entries: readonly (readonly [string, V])[],
 ): Record<string, V> {
   if (entries.length === 0) return record;
-  return Object.fromEntries([...Object.entries(record), ...entries]);
+  const draft = draftOf(record);
+  for (const [key, value] of entries) draft[key] = value;
+  return finished(draft);
 }
 
 /** A copy of `record` without `key` (the same record when the key is absent). */
 function withoutEntry<V>(record: Record<string, V>, key: string): Record<string, V> {
   if (!Object.hasOwn(record, key)) return record;
-  const copy = { ...record };
-  delete copy[key];
-  return copy;
+  const draft = draftOf(record);
+  delete draft[key];
+  return finished(draft);
 }
 
 /** Appends `item` once, keeping the MEMORY most recent; the same array when already there. */

