@@ -7,12 +7,10 @@
 import type { BenchOptions } from '../lib/bench-options.ts';
 import { rotate, startClient, startServer } from '../lib/processes.ts';
 import { OTHER_LOAD_METRIC, addValue, newResult, noteOtherLoad } from '../lib/results.ts';
-import { otherLoadPercent, readBusy } from '../lib/machine-load.ts';
+import { measureIngestPhase } from '../lib/ingest-phase.ts';
 import { quietMachine } from './quiet-machine.ts';
 import type { Contender, ScenarioResult } from '../lib/results.ts';
-import type { CpuWindow } from '../servers/server-process.ts';
 import type { ServerKind } from '../servers/server-kinds.ts';
-import type { IngestPhaseResult } from '../clients/ingest-load.ts';
 
 /** Load-generator CPU above this share of its wall time: it, not the server, may be the limit. */
 const CLIENT_BOUND = 0.9;
@@ -87,19 +85,17 @@ export async function runIngest(
           log(`  signed ${signed.size} webhooks in ${(signed.ms / 1000).toFixed(1)} s`);
         const server = await startServer(contender.id, options, `ingest-${contender.id}`);
         try {
-          const phase = { port: server.info.port, concurrency: options.concurrency };
-          await load.request('run', { ...phase, durationMs: options.ingestWarmupMs });
-          await quietMachine(options, log);
-          const busy = readBusy();
-          await server.request('cpu-start');
-          const measured = await load.request<IngestPhaseResult>('run', {
-            ...phase,
+          const {
+            load: measured,
+            rps,
+            cpuUs,
+            otherLoad,
+          } = await measureIngestPhase(load, server, {
+            concurrency: options.concurrency,
+            warmupMs: options.ingestWarmupMs,
             durationMs: options.ingestMs,
+            quiet: () => quietMachine(options, log),
           });
-          const cpu = await server.request<CpuWindow>('cpu-stop');
-          const otherLoad = otherLoadPercent(busy, cpu.cpuUs + measured.clientCpuUs);
-          const rps = measured.completed / (measured.wallMs / 1000);
-          const cpuUs = cpu.cpuUs / measured.completed;
           const clientCpu = measured.clientCpuUs / 1000 / measured.wallMs;
           addValue(result, contender.id, 'rps', rps);
           addValue(result, contender.id, 'cpuUs', cpuUs);

@@ -29,13 +29,13 @@ import type { RoomState } from '@roomcast/shared';
 import { createSignatureVerifier } from '../../server/src/webhooks/verify-signature.ts';
 import { BENCH_API_KEY } from '../lib/bench-secrets.ts';
 import { startChild } from '../lib/ipc.ts';
-import { otherLoadPercent, readBusy, waitForQuiet } from '../lib/machine-load.ts';
+import { measureIngestPhase } from '../lib/ingest-phase.ts';
+import { waitForQuiet } from '../lib/machine-load.ts';
 import { rotate } from '../lib/processes.ts';
 import { median } from '../lib/stats.ts';
 import { treeAtRef } from '../lib/tree-at-ref.ts';
 import { mixWebhook } from '../lib/webhook-mix.ts';
-import type { IngestPhaseResult } from '../clients/ingest-load.ts';
-import type { CpuWindow } from '../servers/server-process.ts';
+import type { ServerInfo } from '../servers/server-process.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -153,7 +153,8 @@ compare('append to a full 1000-entry history', 20000, {
 });
 
 /** The ingest scenario's phases, as in bench/scenarios/ingest.ts. */
-const PHASE = { concurrency: 32, warmupMs: 1500, durationMs: 5000, poolRate: 45_000 };
+const PHASE = { concurrency: 32, warmupMs: 1500, durationMs: 5000 };
+const POOL_RATE = 45_000;
 
 /** Roomcast of <ref>, of the working tree, and the floor, over real HTTP (see the header). */
 async function compareRoutes(runs: number): Promise<void> {
@@ -174,29 +175,22 @@ async function compareRoutes(runs: number): Promise<void> {
   });
   process.stdout.write(`\nroute over HTTP (${runs} runs)\n`);
   try {
-    const size = Math.ceil(((PHASE.durationMs + PHASE.warmupMs) / 1000) * PHASE.poolRate);
+    const size = Math.ceil(((PHASE.durationMs + PHASE.warmupMs) / 1000) * POOL_RATE);
     for (let run = 0; run < runs; run++) {
       for (const { name, script, kind } of rotate(servers, run)) {
         await load.request('prepare', { size });
-        const server = await startChild<{ port: number }>(script, { args: [kind], label: name });
+        const server = await startChild<ServerInfo>(script, { args: [kind], label: name });
         try {
-          const phase = { port: server.info.port, concurrency: PHASE.concurrency };
-          await load.request('run', { ...phase, durationMs: PHASE.warmupMs });
-          await waitForQuiet(25, 15_000);
-          const busy = readBusy();
-          await server.request('cpu-start');
-          const measured = await load.request<IngestPhaseResult>('run', {
-            ...phase,
-            durationMs: PHASE.durationMs,
+          const measured = await measureIngestPhase(load, server, {
+            ...PHASE,
+            quiet: () => waitForQuiet(25, 15_000),
           });
-          const window = await server.request<CpuWindow>('cpu-stop');
-          const other = otherLoadPercent(busy, window.cpuUs + measured.clientCpuUs);
-          cpu.get(name)!.push(window.cpuUs / measured.completed);
-          rps.get(name)!.push(measured.completed / (measured.wallMs / 1000));
+          cpu.get(name)!.push(measured.cpuUs);
+          rps.get(name)!.push(measured.rps);
           process.stdout.write(
             `  run ${run + 1} ${name.padEnd(18)} ${rps.get(name)!.at(-1)!.toFixed(0).padStart(6)} webhooks/s ` +
               `${cpu.get(name)!.at(-1)!.toFixed(1).padStart(6)} µs CPU/webhook  other processes ` +
-              `${other.toFixed(0)}% of a core  statuses ${JSON.stringify(measured.statuses)}\n`,
+              `${measured.otherLoad.toFixed(0)}% of a core  statuses ${JSON.stringify(measured.load.statuses)}\n`,
           );
         } finally {
           await server.stop();
