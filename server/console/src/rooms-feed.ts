@@ -4,16 +4,10 @@
  * a refused token (401 / 403) apart from a server that cannot be reached.
  */
 
-/** One line of `GET /rooms`. */
-export interface RoomSummary {
-  roomId: string;
-  epoch: string;
-  seq: number;
-  peers: number;
-  meetingActive: boolean;
-  recordingActive: boolean;
-  updatedAt: number;
-}
+// The server's own type of a `GET /rooms` line (type-only: nothing of the server is bundled).
+import type { RoomSummary } from '../../src/engine/engine.ts';
+
+export type { RoomSummary };
 
 /** The outcome of one poll. */
 export type PollResult =
