@@ -3,6 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { createMemoryEngine } from '../server/src/engine/memory-engine.ts';
 import { createDedupWindow } from '../server/src/engine/dedup-window.ts';
 import { engineContract } from './engine-contract.ts';
@@ -57,5 +58,34 @@ describe('memory engine specifics', () => {
     for (const id of ['b', 'c', 'd', 'e']) window.add(id, 2000);
     assert.equal(window.size, 3);
     assert.equal(window.has('e', 2000), true);
+  });
+
+  test('the dedup window answers like a plain model of it on any sequence of adds', () => {
+    // Model: every id with its expiry in insertion order, expired ones dropped before each add,
+    // the oldest dropped past the cap. The window only sweeps when its oldest entry is due.
+    const step = fc.record({ id: fc.constantFrom('a', 'b', 'c', 'd', 'e'), advance: fc.nat(700) });
+    fc.assert(
+      fc.property(fc.nat({ max: 4 }), fc.array(step, { maxLength: 60 }), (extra, steps) => {
+        const [windowMs, maxIds] = [1000, 1 + extra];
+        const window = createDedupWindow(windowMs, maxIds);
+        let model: Array<[string, number]> = [];
+        let now = 0;
+        for (const { id, advance } of steps) {
+          now += advance;
+          model = model.filter(([, expiresAt]) => expiresAt > now);
+          const fresh = !model.some(([known]) => known === id);
+          if (fresh) model.push([id, now + windowMs]);
+          if (model.length > maxIds) model.shift();
+          assert.equal(window.add(id, now), fresh);
+          for (const probe of ['a', 'b', 'c', 'd', 'e']) {
+            assert.equal(
+              window.has(probe, now),
+              model.some(([known]) => known === probe),
+            );
+          }
+          assert.equal(window.size, model.length);
+        }
+      }),
+    );
   });
 });

@@ -8,7 +8,10 @@ import { createHmac } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { WebhookReceiver } from '@huddle01/server-sdk/webhooks';
+import { createHmacOf } from '../server/src/webhooks/hmac.ts';
+import { signWebhook } from '../server/src/webhooks/sign-webhook.ts';
 import {
+  MAX_BODY_DEPTH,
   checkFreshness,
   createSignatureVerifier,
   verifySignature,
@@ -196,6 +199,47 @@ describe('verifySignature', () => {
     assert.equal(verifySignature(raw, header, ['new', 'old']).ok, true);
     assert.equal(verifySignature(raw, header, ['new']).ok, false);
     assert.equal(createSignatureVerifier(['new', 'old'])(raw, header).ok, true);
+  });
+
+  test(`bodies nest at most ${MAX_BODY_DEPTH} levels, the body itself being the first`, () => {
+    // `{"n":{"n":…{}}}` with `levels` objects in all, signed correctly.
+    const nested = (levels: number): Record<string, unknown> =>
+      levels === 1 ? {} : { n: nested(levels - 1) };
+    const signed = (levels: number) =>
+      signWebhook({ id: 'deep', ...nested(levels) }, KEY, { timestamp: 1 });
+    const atLimit = signed(MAX_BODY_DEPTH);
+    assert.equal(verifyWithKey(atLimit.body, atLimit.signature).ok, true);
+    const past = signed(MAX_BODY_DEPTH + 1);
+    const refused = verifyWithKey(past.body, past.signature);
+    assert.equal(refused.ok, false);
+    assert.equal(!refused.ok && refused.code, 'INVALID_BODY');
+  });
+});
+
+describe('createHmacOf', () => {
+  test('gives the bytes createHmac gives, for any key and message (sha256, sha512)', () => {
+    // Keys shorter than, equal to and longer than the block (longer ones are hashed first);
+    // messages with multi-byte characters, lone surrogates, and past the reused buffer.
+    const text = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 300 }),
+      fc.string({ unit: 'binary', maxLength: 300 }),
+      fc.constantFrom('', 'é'.repeat(40_000), 'x'.repeat(70_000)),
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom('sha256' as const, 'sha512' as const),
+        fc.string({ unit: 'binary', maxLength: 200 }),
+        fc.array(text, { minLength: 1, maxLength: 3 }),
+        (algorithm, key, messages) => {
+          const macOf = createHmacOf(algorithm, key);
+          for (const message of messages) {
+            const expected = createHmac(algorithm, key).update(message).digest();
+            assert.deepEqual(macOf(message), expected);
+          }
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 });
 

@@ -13,20 +13,29 @@ export interface DedupWindow {
 export function createDedupWindow(windowMs: number, maxIds: number): DedupWindow {
   // A Map iterates in insertion order, and insertion times only grow: the front is the oldest.
   const expiries = new Map<string, number>();
+  // When the front entry expires. Until then a sweep would find nothing to drop, so `add` skips
+  // it: the sweep's iterator was most of an add's cost (about 1 µs per webhook in a profile).
+  let nextExpiry = Infinity;
 
   function sweep(now: number): void {
+    nextExpiry = Infinity;
     for (const [id, expiresAt] of expiries) {
-      if (expiresAt > now && expiries.size <= maxIds) break;
+      if (expiresAt > now && expiries.size <= maxIds) {
+        nextExpiry = expiresAt;
+        break;
+      }
       expiries.delete(id);
     }
   }
 
   return {
     add(id, now) {
-      sweep(now);
+      if (now >= nextExpiry) sweep(now);
       if (expiries.has(id)) return false;
-      expiries.set(id, now + windowMs);
+      const expiresAt = now + windowMs;
+      expiries.set(id, expiresAt);
       if (expiries.size > maxIds) sweep(now);
+      else if (expiries.size === 1) nextExpiry = expiresAt;
       return true;
     },
     has(id, now) {
