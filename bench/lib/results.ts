@@ -27,8 +27,11 @@ export interface Contender {
   label: string;
   /** A few words for chart bars and ratio headers. */
   short: string;
-  /** `subject` is roomcast; `floor` is the least a server can do; `peer` a known alternative. */
-  role: 'subject' | 'floor' | 'peer';
+  /**
+   * `subject` is roomcast; `floor` is the least a server can do; `peer` a known alternative;
+   * `reference` a part of roomcast's own work alone (where the subject's cost comes from).
+   */
+  role: 'subject' | 'floor' | 'peer' | 'reference';
 }
 
 /** A target the brief sets, checked against a median or a ratio. */

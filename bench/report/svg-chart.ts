@@ -19,7 +19,13 @@ const CHARTED: Record<string, { name: string; metrics: string[] }> = {
   'redis-throughput': { name: 'Redis', metrics: ['rps', 'cpuUs'] },
 };
 
-const COLORS = { subject: '#2563eb', floor: '#9ca3af', peer: '#f59e0b' } as const;
+const COLORS = {
+  subject: '#2563eb',
+  floor: '#9ca3af',
+  peer: '#f59e0b',
+  // Drawn like a floor: the legend's "floor or reference".
+  reference: '#9ca3af',
+} as const;
 const PANEL_WIDTH = 470;
 const LABEL_WIDTH = 110;
 const VALUE_WIDTH = 80;

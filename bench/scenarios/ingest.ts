@@ -26,6 +26,12 @@ const CONTENDERS: (Contender & { id: ServerKind })[] = [
   },
   { id: 'sdk-ingest', label: 'fastify + SDK WebhookReceiver', short: 'SDK route', role: 'peer' },
   { id: 'bare-ingest', label: 'bare fastify route (floor)', short: 'bare route', role: 'floor' },
+  {
+    id: 'verify-ingest',
+    label: 'bare route + roomcast verifier only',
+    short: 'verify-only route',
+    role: 'reference',
+  },
 ];
 
 /** Runs the ingest scenario. */
@@ -40,7 +46,9 @@ export async function runIngest(
       `${options.concurrency} keep-alive connections, each with one request in flight, POST ` +
       `pre-signed webhooks with unique ids (whole meetings in 64 rooms: started, 4 × joined, ` +
       `trackPublished, left, ended) for ${options.ingestMs / 1000} s after a ` +
-      `${options.ingestWarmupMs / 1000} s warm-up. Server CPU is process.cpuUsage() (user + ` +
+      `${options.ingestWarmupMs / 1000} s warm-up. The verify-only route is the bare route ` +
+      `plus roomcast's signature and freshness checks (the least a route meeting the webhook ` +
+      `contract can cost). Server CPU is process.cpuUsage() (user + ` +
       `system) inside the server process over the timed phase, divided by answered requests.`,
     params: {
       'timed phase': `${options.ingestMs / 1000} s`,

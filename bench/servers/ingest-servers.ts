@@ -1,13 +1,18 @@
 /**
- * The two comparison servers of the ingest scenario, both fastify 5 like roomcast, both on
+ * The comparison servers of the ingest scenario, all fastify 5 like roomcast, all on
  * POST /webhooks/huddle01 so the load generator sends them byte-identical requests:
  * - `sdk-ingest`: what the Huddle01 docs suggest, `new WebhookReceiver({apiKey}).receive(text,
  *   header)` on the raw text body, then an answer;
- * - `bare-ingest`: a route that only answers `{ok:true}` (the floor: fastify's own cost).
+ * - `bare-ingest`: a route that only answers `{ok:true}` (the floor: fastify's own cost);
+ * - `verify-ingest`: the floor plus roomcast's verifier (a reference: verification alone).
  */
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { WebhookReceiver } from '@huddle01/server-sdk/webhooks';
+import {
+  checkFreshness,
+  createSignatureVerifier,
+} from '../../server/src/webhooks/verify-signature.ts';
 import { BENCH_API_KEY } from '../lib/bench-secrets.ts';
 import type { RunningServer } from './server-kinds.ts';
 
@@ -44,6 +49,29 @@ export async function startSdkIngest(): Promise<RunningServer> {
     } catch {
       return reply.code(401).send({ ok: false });
     }
+  });
+  return listen(app);
+}
+
+/**
+ * Starts the verify-only route: the floor plus roomcast's own signature and freshness checks,
+ * answering as roomcast does. The least any route meeting the webhook contract can cost; the
+ * rest of roomcast's CPU per webhook is validation, dedup, the room fold and the history.
+ */
+export async function startVerifyIngest(): Promise<RunningServer> {
+  const app = Fastify({ logger: false });
+  rawTextParser(app);
+  const verify = createSignatureVerifier([BENCH_API_KEY]);
+  app.post(ROUTE, async (request, reply) => {
+    const header = request.headers['huddle01-signature'];
+    const verified = verify(
+      request.body as string,
+      typeof header === 'string' ? header : undefined,
+    );
+    if (!verified.ok) return reply.code(verified.status).send({ error: { code: verified.code } });
+    const stale = checkFreshness(verified.timestamp, Date.now(), 300_000);
+    if (stale) return reply.code(stale.status).send({ error: { code: stale.code } });
+    return { ok: true, roomId: (verified.body.payload as { roomId?: string })?.roomId, seq: 1 };
   });
   return listen(app);
 }

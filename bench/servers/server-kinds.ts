@@ -28,6 +28,8 @@ export const SERVER_KINDS = {
     (await import('./roomcast-server.ts')).startRoomcast(params),
   /** fastify route verifying with the Huddle01 SDK's `WebhookReceiver.receive()`. */
   'sdk-ingest': async () => (await import('./ingest-servers.ts')).startSdkIngest(),
+  /** The ingest floor plus roomcast's signature and freshness checks only (a reference). */
+  'verify-ingest': async () => (await import('./ingest-servers.ts')).startVerifyIngest(),
   /** fastify POST route that only answers (the ingest floor). */
   'bare-ingest': async () => (await import('./ingest-servers.ts')).startBareIngest(),
   /** `ws` server broadcasting with a plain send loop (the WebSocket fan-out floor). */
