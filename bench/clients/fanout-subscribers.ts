@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { serveRequests } from '../lib/ipc.ts';
 import { DeliveryTracker } from '../lib/delivery-tracker.ts';
 import type { DeliveryReport } from '../lib/delivery-tracker.ts';
-import { benchRoomName, fanoutIndexOf } from '../lib/fanout-events.ts';
+import { benchRoomName } from '../lib/fanout-events.ts';
 import { closeTriggers, createTrigger } from './event-triggers.ts';
 import type { Trigger } from './event-triggers.ts';
 import { subscribe } from './subscriber-transports.ts';
@@ -68,8 +68,7 @@ async function connectAll(args: ConnectArgs) {
       subscribers[index] = await subscribe(
         { ...args, room: roomOf(index) },
         {
-          onEvent: (frame) =>
-            current.record(index, fanoutIndexOf(frame), frame.payload?.joinedAt ?? NaN),
+          onEvent: (event, sentAt) => current.record(index, event, sentAt),
           onClose: () => current.disconnected(),
         },
       );

@@ -1,15 +1,22 @@
 /**
- * One subscriber per transport, as a browser app would hold it: `ws` WebSocket (roomcast and the
- * bare `ws` floor speak the same subscribe frame), socket.io-client (WebSocket transport only),
- * and a raw node:http GET reading text/event-stream (messages split on a blank line).
+ * One subscriber per transport: a light raw-socket WebSocket (light-websocket.ts; roomcast and
+ * the bare `ws` floor speak the same subscribe frame), socket.io-client (the Socket.IO peer's own
+ * client library, WebSocket transport only), and a light raw-socket text/event-stream reader
+ * (light-sse.ts). WS and SSE messages are read with event-frame-scan.ts, without
+ * a JSON.parse per delivery: the bench must measure the servers, not its own subscribers.
  *
  * Each connects, subscribes, resolves once the server confirmed the subscription, then hands
- * every event frame to `onEvent`.
+ * every event's index and send time to `onEvent`.
  */
-import { request } from 'node:http';
-import WebSocket from 'ws';
 import { io } from 'socket.io-client';
+import { fanoutIndexOf } from '../lib/fanout-events.ts';
 import type { EventFrameView } from '../lib/fanout-events.ts';
+import { readMessage } from './event-frame-scan.ts';
+import type { FrameSink } from './event-frame-scan.ts';
+import { openLightSse } from './light-sse.ts';
+import type { LightSse } from './light-sse.ts';
+import { openLightWebSocket } from './light-websocket.ts';
+import type { LightWebSocket } from './light-websocket.ts';
 
 /** The transports the subscribers can use. */
 export type SubscriberTransport = 'ws' | 'socketio' | 'sse';
@@ -26,7 +33,8 @@ export interface SubscribeTarget {
 
 /** Callbacks of one subscriber. */
 export interface SubscriberHooks {
-  onEvent(frame: EventFrameView): void;
+  /** Fan-out event `index` (NaN if none), sent at `sentAt` (ms, `nowMs` clock; NaN if none). */
+  onEvent(index: number, sentAt: number): void;
   onClose(): void;
 }
 
@@ -39,34 +47,43 @@ function failure(frame: EventFrameView): Error {
   return new Error(`server refused the subscription: ${frame.code ?? ''} ${frame.message ?? ''}`);
 }
 
+/**
+ * The sink of one subscriber's messages: events to `hooks`, `subscribed` resolves, `error`
+ * rejects, anything else (snapshots) is ignored.
+ */
+function frameSink(hooks: SubscriberHooks, subscribed: () => void, refused: (e: Error) => void) {
+  return {
+    event: hooks.onEvent,
+    other(frame: EventFrameView) {
+      if (frame.type === 'subscribed') subscribed();
+      else if (frame.type === 'error') refused(failure(frame));
+    },
+  } satisfies FrameSink;
+}
+
 function subscribeWs(target: SubscribeTarget, hooks: SubscriberHooks): Promise<Subscriber> {
   const { port, room, token, batch } = target;
-  const socket = new WebSocket(
-    `ws://127.0.0.1:${port}/ws?token=${token}${batch ? '&batch=1' : ''}`,
-    {
-      perMessageDeflate: false,
-    },
-  );
   return new Promise((resolve, reject) => {
     let subscribed = false;
-    socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', room })));
-    const handle = (frame: EventFrameView) => {
-      if (frame.type === 'event') hooks.onEvent(frame);
-      else if (frame.type === 'subscribed') {
+    let socket: LightWebSocket | undefined;
+    const sink = frameSink(
+      hooks,
+      () => {
         subscribed = true;
-        resolve({ close: () => socket.terminate() });
-      } else if (frame.type === 'error') reject(failure(frame));
-    };
-    socket.on('message', (data: Buffer) => {
-      const parsed = JSON.parse(data.toString()) as EventFrameView | EventFrameView[];
-      if (Array.isArray(parsed)) parsed.forEach(handle);
-      else handle(parsed);
-    });
-    socket.on('error', reject);
-    socket.on('close', () => {
-      if (subscribed) hooks.onClose();
-      else reject(new Error('closed before subscribed'));
-    });
+        resolve({ close: () => socket?.terminate() });
+      },
+      reject,
+    );
+    openLightWebSocket(port, `/ws?token=${token}${batch ? '&batch=1' : ''}`, {
+      onMessage: (buf, start, end) => readMessage(buf, start, end, sink),
+      onClose: () => {
+        if (subscribed) hooks.onClose();
+        else reject(new Error('closed before subscribed'));
+      },
+    }).then((opened) => {
+      socket = opened;
+      opened.sendText(JSON.stringify({ type: 'subscribe', room }));
+    }, reject);
   });
 }
 
@@ -80,7 +97,9 @@ function subscribeSocketIo(target: SubscribeTarget, hooks: SubscriberHooks): Pro
   });
   return new Promise((resolve, reject) => {
     let subscribed = false;
-    socket.on('event', (frame: EventFrameView) => hooks.onEvent(frame));
+    socket.on('event', (frame: EventFrameView) =>
+      hooks.onEvent(fanoutIndexOf(frame), frame.payload?.joinedAt ?? NaN),
+    );
     socket.on('connect', () =>
       socket.emit('subscribe', room, () => {
         subscribed = true;
@@ -97,47 +116,23 @@ function subscribeSocketIo(target: SubscribeTarget, hooks: SubscriberHooks): Pro
 function subscribeSse(target: SubscribeTarget, hooks: SubscriberHooks): Promise<Subscriber> {
   const { port, room, token } = target;
   return new Promise((resolve, reject) => {
-    // agent: false: one TCP connection per subscriber, like one EventSource per tab.
-    const req = request({
-      host: '127.0.0.1',
-      port,
-      path: `/rooms/${encodeURIComponent(room)}/events?token=${token}`,
-      headers: { accept: 'text/event-stream' },
-      agent: false,
-    });
     let subscribed = false;
-    req.on('response', (res) => {
-      if (res.statusCode !== 200) {
-        reject(new Error(`SSE answered ${res.statusCode}`));
-        res.resume();
-        return;
-      }
-      res.setEncoding('utf8');
-      let buffered = '';
-      res.on('data', (chunk: string) => {
-        buffered += chunk;
-        const messages = buffered.split('\n\n');
-        buffered = messages.pop()!;
-        for (const message of messages) {
-          const dataAt = message.indexOf('data: ');
-          if (dataAt < 0) continue; // retry: lines, heartbeat comments
-          const end = message.indexOf('\n', dataAt);
-          const frame = JSON.parse(
-            message.slice(dataAt + 6, end < 0 ? undefined : end),
-          ) as EventFrameView;
-          if (frame.type === 'event') hooks.onEvent(frame);
-          else if (frame.type === 'subscribed') {
-            subscribed = true;
-            resolve({ close: () => req.destroy() });
-          } else if (frame.type === 'error') reject(failure(frame));
-        }
-      });
-      res.on('close', () => {
+    let stream: LightSse | undefined;
+    const sink = frameSink(
+      hooks,
+      () => {
+        subscribed = true;
+        resolve({ close: () => stream?.close() });
+      },
+      reject,
+    );
+    openLightSse(port, `/rooms/${encodeURIComponent(room)}/events?token=${token}`, {
+      onData: (buf, start, end) => readMessage(buf, start, end, sink),
+      onClose: () => {
         if (subscribed) hooks.onClose();
-      });
-    });
-    req.on('error', reject);
-    req.end();
+        else reject(new Error('closed before subscribed'));
+      },
+    }).then((opened) => (stream = opened), reject);
   });
 }
 

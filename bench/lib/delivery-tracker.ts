@@ -70,7 +70,7 @@ export class DeliveryTracker {
   /** Records that `subscriber` received event `index`, sent at `sentAt` (ms, `nowMs` clock). */
   record(subscriber: number, index: number, sentAt: number): void {
     const receivedAt = nowMs();
-    if (index < 0 || index >= this.totalEvents) return;
+    if (!(index >= 0 && index < this.totalEvents)) return; // also NaN: not a fan-out event
     if (index <= this.lastIndex[subscriber]!) {
       this.outOfOrder++;
       return;

@@ -9,14 +9,16 @@ import { signWebhook } from '../../server/src/webhooks/sign-webhook.ts';
 import { samplePayload } from '../../server/src/cli/sample-payloads.ts';
 import { BENCH_API_KEY, BENCH_ROOM } from './bench-secrets.ts';
 
-const PEER_PREFIX = 'peerId--bench';
-const INDEX_DIGITS = 15;
+/** Start of a fan-out event's peer id; the event index follows in `FANOUT_INDEX_DIGITS` digits. */
+export const FANOUT_PEER_PREFIX = 'peerId--bench';
+/** Digits of the zero-padded event index in the peer id. */
+export const FANOUT_INDEX_DIGITS = 15;
 
 /** The payload of event `index` in `room`, sent at `sentAt` (ms). */
 export function fanoutPayload(index: number, sentAt: number, room = BENCH_ROOM) {
   return samplePayload('peer:joined', {
     roomId: room,
-    peerId: `${PEER_PREFIX}${String(index).padStart(INDEX_DIGITS, '0')}`,
+    peerId: `${FANOUT_PEER_PREFIX}${String(index).padStart(FANOUT_INDEX_DIGITS, '0')}`,
     now: sentAt,
   });
 }
@@ -27,8 +29,8 @@ export function fanoutPayload(index: number, sentAt: number, room = BENCH_ROOM) 
  */
 export function fanoutIndexOf(frame: EventFrameView): number {
   const id = frame.payload?.id;
-  return typeof id === 'string' && id.startsWith(PEER_PREFIX)
-    ? Number(id.slice(PEER_PREFIX.length))
+  return typeof id === 'string' && id.startsWith(FANOUT_PEER_PREFIX)
+    ? Number(id.slice(FANOUT_PEER_PREFIX.length))
     : Number.NaN;
 }
 

@@ -297,6 +297,12 @@ function describe(setup: FanoutSetup): string {
         `${setup.gapMs} ms`;
   return (
     `${who} in one client process (a separate process from the server). ` +
+    `WebSocket and SSE subscribers, for every contender and at every size, are the bench's light ` +
+    `clients (a raw socket doing the WebSocket upgrade and frame parsing, resp. the HTTP GET and ` +
+    `chunked decoding, itself) that read each event's index and send time from the message ` +
+    `bytes without a JSON.parse, so the latency measures the server rather than the ` +
+    `subscribers' own CPU; Socket.IO's ` +
+    `subscribers use socket.io-client, the peer's own client library. ` +
     `${setup.warmupEvents} warm-up events, then ${setup.events} measured peer:joined events ` +
     `emitted ${emitted}. roomcast gets them as signed webhooks on its real route` +
     `${burst > 1 ? ' and its subscribers connect with ?batch=1' : ''}, the others as POST ` +
@@ -426,6 +432,7 @@ async function runSetup(
             `p50 ${report.p50Ms.toFixed(1)} ms  p99 ${report.p99Ms.toFixed(1)} ms  ` +
             `${rssKiB.toFixed(1)} KiB RSS / ${heapKiB.toFixed(1)} KiB heap per connection  ` +
             `${report.delivered}/${report.expected} delivered  (connect ${(connectMs / 1000).toFixed(1)} s, ` +
+            `subscribers' CPU ${(report.clientCpuUs / Math.max(1, report.delivered)).toFixed(2)} µs/delivery, ` +
             `other processes ${otherLoad.toFixed(0)}% of a core)`,
         );
         if (report.lost > 0 || report.outOfOrder > 0 || report.disconnects > 0) {
