@@ -30,6 +30,32 @@ describe('liveness', () => {
     }
   });
 
+  test('pings are spread over the interval, each socket pinged about once per interval', async () => {
+    // 40 sockets on a 500 ms interval: one round of pings all at once would block the event
+    // loop at scale; the wheel pings a slot per 10 ms tick instead.
+    const interval = 500;
+    const server = await startServer({ pingInterval: interval, pongTimeout: 400 });
+    try {
+      const sockets = await Promise.all(Array.from({ length: 40 }, () => connect(server.wsUrl)));
+      const pings = sockets.map(() => [] as number[]);
+      sockets.forEach((client, i) => client.socket.on('ping', () => pings[i]!.push(Date.now())));
+      await new Promise((resolve) => setTimeout(resolve, 3 * interval + 100));
+      const firsts = pings.map((times) => times[0]!);
+      assert.ok(
+        Math.max(...firsts) - Math.min(...firsts) >= interval / 4,
+        `first pings within ${Math.max(...firsts) - Math.min(...firsts)} ms`,
+      );
+      for (const times of pings) {
+        assert.ok(times.length >= 2 && times.length <= 4, `${times.length} pings in 3 intervals`);
+      }
+      // Every pong came back in time: nobody was terminated.
+      for (const client of sockets) assert.equal(client.closeCode, undefined);
+      for (const client of sockets) client.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   test('SSE streams get comment heartbeats', async () => {
     const server = await startServer({ sseHeartbeat: 50 });
     try {
