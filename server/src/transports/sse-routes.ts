@@ -16,6 +16,7 @@ import type { Access } from '../auth/access.ts';
 import { sendError } from '../http-errors.ts';
 import { formatMultiRoomId, parseMultiRoomId } from './sse-position.ts';
 import { httpChunk, writeSseMessage } from './sse-wire.ts';
+import { createTimerWheel } from './timer-wheel.ts';
 import type { TransportStats } from '../metrics.ts';
 
 /** A subscriber on an SSE stream (one or several rooms). */
@@ -97,10 +98,12 @@ export async function sseRoutes(
   { hub, config, access, stats }: SseRouteOptions,
 ) {
   const streams = new Set<SseConnection>();
-  const heartbeat = setInterval(() => {
-    for (const stream of streams) if (!stream.ended) stream.response.write(': heartbeat\n\n');
-  }, config.sseHeartbeat);
-  heartbeat.unref();
+  // Each stream gets a comment once per interval, the streams spread over it (timer-wheel.ts).
+  const heartbeat = createTimerWheel<SseConnection>(config.sseHeartbeat, (slots) => {
+    for (const stream of slots.slot(0)) {
+      if (!stream.ended) stream.response.write(': heartbeat\n\n');
+    }
+  });
   // A stream ends when its token expires; the client reconnects with a fresh one.
   const expirySweep = setInterval(() => {
     const now = Date.now();
@@ -116,7 +119,7 @@ export async function sseRoutes(
   expirySweep.unref();
   // preClose, not onClose: the HTTP server cannot finish closing while streams are open.
   app.addHook('preClose', async () => {
-    clearInterval(heartbeat);
+    heartbeat.stop();
     clearInterval(expirySweep);
     for (const stream of streams) {
       stream.response.end(`retry: ${config.sseRetry}\n\n`);
@@ -153,6 +156,7 @@ export async function sseRoutes(
     response.write(`retry: ${config.sseRetry}\n\n`);
     const connection = new SseConnection(response, multiRoom, expiresAt);
     streams.add(connection);
+    heartbeat.add(connection);
     stats.sse++;
     for (const [room, since] of rooms) {
       if (since && connection.positions) connection.positions.set(room, since);
@@ -163,6 +167,7 @@ export async function sseRoutes(
       stats.sse--;
       connection.end();
       streams.delete(connection);
+      heartbeat.delete(connection);
       for (const subscription of connection.subscriptions) hub.unsubscribe(subscription);
     });
   }
