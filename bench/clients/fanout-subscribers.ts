@@ -2,7 +2,7 @@
  * Child process: N subscribers of one room (or spread evenly over many rooms) on one transport,
  * plus the trigger that makes the server emit events. Commands from the runner:
  * - `connect`: open and subscribe N connections (a bounded number in flight, like a crowd
- *   arriving, not a SYN flood);
+ *   arriving, not a SYN flood), or only the first `upTo` of them, `connect-rest` the others;
  * - `events`: emit events one at a time (or `burst` at once); after each, wait until every
  *   subscriber due has it (or a timeout), then a gap, so events never queue behind each other and
  *   latency is one event's (one burst's). Event i goes to room i mod rooms;
@@ -33,6 +33,8 @@ export interface ConnectArgs extends SubscribeTarget {
   parallel?: number;
   /** Spread the subscribers evenly over this many rooms (`benchRoomName(i)`), not `room`. */
   rooms?: number;
+  /** Connect only the first `upTo` subscribers now; `connect-rest` connects the others. */
+  upTo?: number;
 }
 
 /** Arguments of `events`. */
@@ -52,30 +54,37 @@ let trigger: Trigger | undefined;
 /** The room of subscriber (or event) `index`. */
 let roomOf: (index: number) => string = () => '';
 
+/** Connects the subscribers a `connect` with `upTo` left out. */
+let connectRest = async () => 0;
+
 async function connectAll(args: ConnectArgs) {
   const { subscribers: n, totalEvents, parallel = 128, rooms } = args;
   if (rooms !== undefined && n % rooms !== 0) throw new Error('subscribers must fill every room');
-  const started = performance.now();
   const current = new DeliveryTracker(n, totalEvents, rooms ? n / rooms : n);
   tracker = current;
   trigger = createTrigger(args.trigger, args.triggerPort ?? args.port);
   roomOf = rooms ? (index) => benchRoomName(index % rooms) : () => args.room;
   subscribers = new Array<Subscriber>(n);
   let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const index = next++;
-      subscribers[index] = await subscribe(
-        { ...args, room: roomOf(index) },
-        {
-          onEvent: (event, sentAt) => current.record(index, event, sentAt),
-          onClose: () => current.disconnected(),
-        },
-      );
-    }
+  const connectUpTo = async (end: number) => {
+    const started = performance.now();
+    const worker = async () => {
+      while (next < end) {
+        const index = next++;
+        subscribers[index] = await subscribe(
+          { ...args, room: roomOf(index) },
+          {
+            onEvent: (event, sentAt) => current.record(index, event, sentAt),
+            onClose: () => current.disconnected(),
+          },
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, end - next) }, worker));
+    return performance.now() - started;
   };
-  await Promise.all(Array.from({ length: Math.min(parallel, n) }, worker));
-  return { connectMs: performance.now() - started };
+  connectRest = () => connectUpTo(n);
+  return { connectMs: await connectUpTo(Math.min(args.upTo ?? n, n)) };
 }
 
 /** Consecutive events that did not reach everyone before the batch is given up. */
@@ -107,6 +116,7 @@ async function emitEvents(args: EventsArgs): Promise<DeliveryReport> {
 
 serveRequests({
   connect: connectAll,
+  'connect-rest': async () => ({ connectMs: await connectRest() }),
   events: emitEvents,
   close: () => {
     for (const subscriber of subscribers) subscriber?.close();

@@ -2,9 +2,10 @@
  * Fan-out scenarios: "ws" and "sse" (one room, N subscribers, for each N of --subscribers),
  * "rooms" (many rooms of a few subscribers each) and "burst" (one room, events emitted several
  * at once). Per setup, contender and run, in this order:
- * 1. server process started; memory after forced GC (baseline);
- * 2. subscriber process opens N connections and waits for every `subscribed`;
- * 3. memory again: (after − before) ÷ N is the cost of an idle subscribed connection;
+ * 1. server process started; the subscriber process opens N/2 connections and waits for every
+ *    `subscribed`; memory after forced GC (baseline);
+ * 2. it opens the other N/2;
+ * 3. memory again: (after − before) ÷ (N − N/2) is the cost of an idle subscribed connection;
  * 4. warm-up events (not measured), then the server's CPU window around K measured events;
  *    CPU ÷ deliveries is the cost of one delivery; receive − send gives latency; every
  *    subscriber must get every event (losses reported).
@@ -311,7 +312,8 @@ function describe(setup: FanoutSetup): string {
     `request, which weighs more when an event has few subscribers). Latency = receive − send, ` +
     `both taken in the client process (send = just before the POST), over every delivery. ` +
     `Memory per connection = (server RSS or heap after forced GC with all N subscribed − the ` +
-    `same before the first connection) ÷ N.`
+    `same with the first N/2 subscribed) ÷ (N − N/2): the slope, so one-time costs of the ` +
+    `first connections (code compiled on first use, heap spaces growing) are not counted.`
   );
 }
 
@@ -381,10 +383,12 @@ async function runSetup(
       const server = await startServer(contender.server, options, tag);
       let subscribers: Awaited<ReturnType<typeof startClient>> | undefined;
       try {
-        const before = await server.request<MemorySample>('memory');
-        if (options.heapSnapshots && run === 0) await snapshot(server, options, `${tag}-before`);
         subscribers = await startClient('fanout-subscribers');
-        const { connectMs } = await subscribers.request<{ connectMs: number }>('connect', {
+        // Memory is measured as a slope: from half the subscribers to all of them, so what the
+        // first connections cost once (code compiled on first use, heap spaces growing) is not
+        // counted as memory per connection.
+        const half = Math.floor(n / 2);
+        const first = await subscribers.request<{ connectMs: number }>('connect', {
           transport: contender.transport,
           port: server.info.port,
           room: BENCH_ROOM,
@@ -392,13 +396,17 @@ async function runSetup(
           subscribers: n,
           totalEvents,
           trigger: contender.trigger,
+          upTo: half,
           ...(setup.rooms ? { rooms: setup.rooms } : {}),
           ...(contender.batch ? { batch: true } : {}),
         } satisfies ConnectArgs);
         await sleep(500); // let the last handshakes' garbage become collectable
+        const before = await server.request<MemorySample>('memory');
+        if (options.heapSnapshots && run === 0) await snapshot(server, options, `${tag}-before`);
+        const rest = await subscribers.request<{ connectMs: number }>('connect-rest');
+        const connectMs = first.connectMs + rest.connectMs;
+        await sleep(500);
         const after = await server.request<MemorySample>('memory');
-        if (options.heapSnapshots && run === 0) await snapshot(server, options, `${tag}-after`);
-
         const batch: Omit<EventsArgs, 'from' | 'count'> = {
           gapMs: setup.gapMs,
           timeoutMs: 10_000,
@@ -417,8 +425,8 @@ async function runSetup(
         const otherLoad = otherLoadPercent(busy, cpu.cpuUs + report.clientCpuUs);
 
         const cpuUs = cpu.cpuUs / Math.max(1, report.delivered);
-        const rssKiB = (after.rss - before.rss) / n / KiB;
-        const heapKiB = (after.heapUsed - before.heapUsed) / n / KiB;
+        const rssKiB = (after.rss - before.rss) / (n - half) / KiB;
+        const heapKiB = (after.heapUsed - before.heapUsed) / (n - half) / KiB;
         addValue(result, contender.id, 'cpuUs', cpuUs);
         if (bursts) addValue(result, contender.id, 'perCpuS', 1e6 / cpuUs);
         addValue(result, contender.id, 'p50', report.p50Ms);
