@@ -7,17 +7,14 @@ import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import type { BuildOptions } from 'esbuild';
+import { browserBuildOptions } from '../client/scripts/browser-build.ts';
 
 const root = new URL('../client/', import.meta.url).pathname;
 const BUDGET = 4096;
 
 /** client/scripts/build.ts's options, kept in memory. */
 const options = {
-  bundle: true,
-  minify: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
+  ...browserBuildOptions,
   write: false,
   metafile: true,
 } satisfies BuildOptions;

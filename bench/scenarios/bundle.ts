@@ -6,6 +6,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { browserBuildOptions } from '../../client/scripts/browser-build.ts';
 import type { BenchOptions } from '../lib/bench-options.ts';
 import { addValue, newResult } from '../lib/results.ts';
 import type { Contender, ScenarioResult } from '../lib/results.ts';
@@ -51,12 +52,8 @@ const root = new URL('../..', import.meta.url).pathname;
 
 async function bundledSize(source: string): Promise<{ min: number; gzip: number }> {
   const result = await build({
+    ...browserBuildOptions,
     stdin: { contents: source, resolveDir: root, loader: 'ts' },
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
     write: false,
     logLevel: 'silent',
   });

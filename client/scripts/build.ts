@@ -4,15 +4,12 @@
  */
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { browserBuildOptions } from './browser-build.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const result = await build({
+  ...browserBuildOptions,
   entryPoints: [`${root}src/index.ts`],
-  bundle: true,
-  minify: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
   outfile: `${root}dist/index.js`,
   write: true,
   metafile: true,
