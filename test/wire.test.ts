@@ -22,7 +22,12 @@ async function openRecorder(url: string) {
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   const frames = () =>
     messages.flatMap((message) => (Array.isArray(message) ? message : [message]));
-  return { socket, messages, frames };
+  /** The seqs of the event frames received, in order. */
+  const eventSeqs = () =>
+    frames()
+      .filter((f) => (f as { type: string }).type === 'event')
+      .map((f) => (f as { seq: number }).seq);
+  return { socket, messages, frames, eventSeqs };
 }
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000) {
@@ -116,20 +121,13 @@ describe('batches of one tick', () => {
     );
     const before = client.messages.length;
     burst('b-burst', 50);
-    await waitFor(
-      () => client.frames().filter((f) => (f as { type: string }).type === 'event').length === 50,
-      '50 events',
-    );
+    await waitFor(() => client.eventSeqs().length === 50, '50 events');
     const burstMessages = client.messages.slice(before);
     assert.equal(burstMessages.length, 2, 'one message at once, then one batch');
     assert.ok(!Array.isArray(burstMessages[0]));
     assert.ok(Array.isArray(burstMessages[1]) && burstMessages[1].length === 49);
-    const seqs = client
-      .frames()
-      .filter((f) => (f as { type: string }).type === 'event')
-      .map((f) => (f as { seq: number }).seq);
     assert.deepEqual(
-      seqs,
+      client.eventSeqs(),
       Array.from({ length: 50 }, (_, i) => i + 1),
     );
     client.socket.terminate();
@@ -165,16 +163,9 @@ describe('batches of one tick', () => {
     burst('b-many', 10);
     burst('b-many', 10, 10); // a second burst in the same tick joins the same batch
     for (const client of clients) {
-      await waitFor(
-        () => client.frames().filter((f) => (f as { type: string }).type === 'event').length === 20,
-        '20 events',
-      );
-      const seqs = client
-        .frames()
-        .filter((f) => (f as { type: string }).type === 'event')
-        .map((f) => (f as { seq: number }).seq);
+      await waitFor(() => client.eventSeqs().length === 20, '20 events');
       assert.deepEqual(
-        seqs,
+        client.eventSeqs(),
         Array.from({ length: 20 }, (_, i) => i + 1),
       );
       client.socket.terminate();
