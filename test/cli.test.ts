@@ -143,7 +143,14 @@ describe('roomcast serve', () => {
         });
         child.on('exit', () => reject(new Error(`serve exited: ${stdout}`)));
       });
-      const result = await run(command.trim().split(/\s+/));
+      // The banner's export line, as a person would paste it before the command.
+      const exported = /^\s*export (.*)$/m.exec(stdout)?.[1] ?? '';
+      const pasted = Object.fromEntries(
+        exported
+          .split(' ')
+          .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+      );
+      const result = await run(command.trim().split(/\s+/), pasted);
       assert.equal(result.code, 0, result.stdout + result.stderr);
       assert.match(result.stdout, /200 OK .*"roomId":"demo","seq":1/);
 

@@ -35,6 +35,12 @@ const result = spawnSync(
     process.execPath,
     ...['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=180000', ...files],
   ],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  // Servers under test keep no dev secrets in the checkout (test/dev-secrets.test.ts turns it on
+  // in a scratch folder).
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'test', ROOMCAST_DEV_SECRETS_FILE: 'off' },
+  },
 );
 process.exit(result.status ?? 1);

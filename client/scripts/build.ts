@@ -1,21 +1,24 @@
 /**
- * Bundles @roomcast/client with esbuild (ESM, minified) into client/dist and prints its size
- * min+gzip.
+ * Writes client/dist/roomcast.min.js: @roomcast/client as one minified ES module with everything
+ * it takes from @roomcast/shared inlined, for a `<script type="module">` without a bundler. Runs
+ * after tsc has written the package's per-file JavaScript and declarations (see package.json).
+ * Prints the measured size, min+gzip: the figure the README states.
  */
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { browserBuildOptions } from './browser-build.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-const result = await build({
+const outfile = `${root}dist/roomcast.min.js`;
+await build({
   ...browserBuildOptions,
   entryPoints: [`${root}src/index.ts`],
-  outfile: `${root}dist/index.js`,
+  outfile,
+  sourcemap: true,
   write: true,
-  metafile: true,
+  logLevel: 'warning',
 });
-const [output] = Object.entries(result.metafile.outputs);
-const bytes = output ? output[1].bytes : 0;
-const { readFileSync } = await import('node:fs');
-const gzipped = gzipSync(readFileSync(`${root}dist/index.js`)).length;
-console.log(`@roomcast/client: ${bytes} B min, ${gzipped} B min+gzip (client/dist/index.js)`);
+const code = readFileSync(outfile);
+const gzipped = gzipSync(code).length;
+console.log(`@roomcast/client: ${code.length} B min, ${gzipped} B min+gzip (dist/roomcast.min.js)`);

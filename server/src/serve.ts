@@ -1,14 +1,16 @@
 /**
- * `roomcast serve` (and `npm start`): config from flags, env and file, dev secrets generated and
- * printed once, the app built and listening, SIGTERM / SIGINT close it.
+ * `roomcast serve` (and `npm start`): config from flags, env and file, dev secrets generated once
+ * and kept (dev-secrets.ts), the app built and listening, SIGTERM / SIGINT close it.
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { ConfigError, withDevSecrets } from './config.ts';
 import { loadDotEnv, loadServeConfig } from './config-sources.ts';
-import type { GeneratedSecrets } from './config.ts';
+import type { GeneratedSecrets, RoomcastConfig } from './config.ts';
 import { createSubscriberToken } from './auth/tokens.ts';
 import { consoleAssets } from './console/console-assets.ts';
+import { displayPath, ensureDevSecrets } from './dev-secrets.ts';
+import type { DevSecretsResult } from './dev-secrets.ts';
 
 /**
  * Starts the standalone server from flags, the environment (and `.env`) and an optional config
@@ -19,6 +21,7 @@ export async function serve(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   let setup;
+  let devSecrets: DevSecretsResult = { restored: [], generated: [] };
   try {
     loadDotEnv();
     const loaded = loadServeConfig(argv, env);
@@ -26,7 +29,18 @@ export async function serve(
       console.log(loaded.text);
       return;
     }
-    setup = withDevSecrets(loaded.config);
+    // Only for what neither flags, env nor `.env` set; re-read so the kept secrets take part.
+    const unset = (name: 'HUDDLE01_API_KEY' | 'ROOMCAST_TOKEN_SECRET', has: boolean) =>
+      !has && !env[name];
+    if (
+      unset('HUDDLE01_API_KEY', loaded.config.huddle01ApiKeys.length > 0) ||
+      unset('ROOMCAST_TOKEN_SECRET', loaded.config.tokenSecrets.length > 0)
+    ) {
+      devSecrets = ensureDevSecrets(env);
+    }
+    const reloaded = devSecrets.file ? loadServeConfig(argv, env) : loaded;
+    if (reloaded.help) return;
+    setup = withDevSecrets(withoutReconcileOnDevKey(reloaded.config, devSecrets));
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`roomcast: ${error.message}`);
@@ -59,13 +73,15 @@ export async function serve(
       ttl: '24h',
       sub: 'dev-moderator',
     });
-    printDevBanner(
+    printDevBanner({
       base,
       generated,
+      devSecrets,
+      config,
       moderatorToken,
-      config.redisUrl ? 'Redis engine' : 'in-memory engine',
+      engine: config.redisUrl ? 'Redis engine' : 'in-memory engine',
       consoleReady,
-    );
+    });
   }
 
   installGracefulShutdown(app, config.shutdownTimeout);
@@ -116,40 +132,81 @@ async function warmConsole(app: FastifyInstance): Promise<boolean> {
   }
 }
 
-/** What dev mode prints once: generated secrets, a moderator token and commands that work. */
-function printDevBanner(
-  base: string,
-  generated: GeneratedSecrets,
-  moderatorToken: string,
-  engine: string,
-  consoleReady: boolean,
-) {
-  const lines = ['', `roomcast is listening on ${base} (${engine}, development mode)`];
-  if (consoleReady) {
+/**
+ * A Huddle01 key that roomcast made up cannot call Huddle01's API: reconcile stays off with it
+ * (as `withDevSecrets` does for a key generated in memory).
+ */
+function withoutReconcileOnDevKey(
+  config: RoomcastConfig,
+  devSecrets: DevSecretsResult,
+): RoomcastConfig {
+  const devKey = [...devSecrets.restored, ...devSecrets.generated].includes('HUDDLE01_API_KEY');
+  if (!devKey || !config.reconcileInterval) return config;
+  devSecrets.reconcileOff = true;
+  return Object.freeze({ ...config, reconcileInterval: 0 });
+}
+
+/** What the dev banner is made of. */
+interface DevBanner {
+  base: string;
+  generated: GeneratedSecrets;
+  devSecrets: DevSecretsResult;
+  config: RoomcastConfig;
+  moderatorToken: string;
+  engine: string;
+  consoleReady: boolean;
+}
+
+/** Single-quotes a value for a POSIX shell. */
+const shellQuote = (value: string) =>
+  /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * What dev mode prints once: where the secrets came from, a moderator token, one `export` line
+ * and commands that work when pasted into another terminal in the same folder.
+ */
+function printDevBanner(banner: DevBanner) {
+  const { base, generated, devSecrets, config, moderatorToken } = banner;
+  const lines = ['', `roomcast is listening on ${base} (${banner.engine}, development mode)`];
+  if (banner.consoleReady) {
     // The token rides in the fragment, which browsers never send to the server.
     lines.push(`  moderator console: ${base}/#token=${moderatorToken}`);
   }
+  const kept = devSecrets.file ? displayPath(devSecrets.file) : '';
+  for (const name of devSecrets.generated) {
+    lines.push(`  ${name} was not set; generated and kept in ${kept} (git-ignored)`);
+  }
+  for (const name of devSecrets.restored) lines.push(`  ${name} from ${kept}`);
   if (generated.huddle01ApiKey) {
-    lines.push(
-      `  HUDDLE01_API_KEY was not set; generated for this run: ${generated.huddle01ApiKey}`,
-    );
+    lines.push(`  HUDDLE01_API_KEY was not set; generated for this run only`);
   }
   if (generated.tokenSecret) {
-    lines.push(
-      `  ROOMCAST_TOKEN_SECRET was not set; generated for this run: ${generated.tokenSecret}`,
-    );
+    lines.push(`  ROOMCAST_TOKEN_SECRET was not set; generated for this run only`);
   }
-  if (generated.reconcileOff) {
+  if (generated.reconcileOff || devSecrets.reconcileOff) {
     lines.push(
       "  ROOMCAST_RECONCILE_INTERVAL ignored: Huddle01's API needs your real HUDDLE01_API_KEY",
     );
   }
-  const key = generated.huddle01ApiKey ? ` --key ${generated.huddle01ApiKey}` : '';
+  // The CLI reads `.env` and the kept secrets itself; the export line serves other folders,
+  // other tools (curl, your app) and secrets that exist for this run only.
+  const exports = [
+    `ROOMCAST_URL=${base}`,
+    `HUDDLE01_API_KEY=${shellQuote(config.huddle01ApiKeys[0] ?? '')}`,
+    `ROOMCAST_TOKEN_SECRET=${shellQuote(config.tokenSecrets[0] ?? '')}`,
+    `ROOMCAST_TOKEN=${moderatorToken}`,
+  ];
   lines.push(
     `  moderator token (every room, 24 h): ${moderatorToken}`,
-    '  try it, in another terminal:',
-    `    npx roomcast send peer:joined --room demo --url ${base}${key}`,
-    `  watch a room:  curl -N "${base}/rooms/demo/events?token=${moderatorToken}"`,
+    '',
+    devSecrets.file
+      ? '  try it, in another terminal (from another folder, paste the export line first):'
+      : '  try it, in another terminal (paste the export line first):',
+    `    export ${exports.join(' ')}`,
+    `    npx roomcast send peer:joined --room demo --url ${base}`,
+    `    npx roomcast tail --room demo --url ${base}`,
+    `    npx roomcast simulate --rooms 3 --url ${base}`,
+    `    curl -N -H "Authorization: Bearer $ROOMCAST_TOKEN" ${base}/rooms/demo/events`,
     '',
   );
   process.stdout.write(lines.join('\n') + '\n');

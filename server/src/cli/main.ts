@@ -4,6 +4,8 @@ import { sendCommand } from './send.ts';
 import { tokenCommand } from './token.ts';
 import { tailCommand } from './tail.ts';
 import { simulateCommand } from './simulate.ts';
+import { loadDotEnv } from '../config-sources.ts';
+import { restoreDevSecrets } from '../dev-secrets.ts';
 
 const HELP = `Usage: roomcast <command> [options]
 
@@ -18,6 +20,11 @@ Commands:
 Run 'roomcast <command> --help' for a command's options.`;
 
 const [command, ...rest] = process.argv.slice(2);
+if (command === 'send' || command === 'tail' || command === 'simulate' || command === 'token') {
+  // The same secrets the server in this folder uses: `.env`, then what a dev server kept.
+  loadDotEnv();
+  restoreDevSecrets(process.env);
+}
 switch (command) {
   case 'serve': {
     const { serve } = await import('../serve.ts');
