@@ -38,7 +38,12 @@ import { createReconciler } from './reconcile/reconciler.ts';
 import type { Reconciler } from './reconcile/reconciler.ts';
 
 /** Options of the roomcast plugin: every config option (see config.ts) plus these. */
-export interface RoomcastPluginOptions extends RoomcastOptions {
+export interface RoomcastPluginOptions extends Omit<RoomcastOptions, 'logLevel'> {
+  /**
+   * Log level of roomcast's routes; also fastify's own `logLevel` register option, so typed like
+   * fastify's (no explicit `undefined`, for apps with `exactOptionalPropertyTypes`). Default `info`.
+   */
+  logLevel?: NonNullable<RoomcastOptions['logLevel']>;
   /** Alias of `huddle01ApiKeys`: one key, or a comma-separated list. */
   huddle01ApiKey?: string;
   /** Alias of `tokenSecrets`: one secret, or a comma-separated list. */
