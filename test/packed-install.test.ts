@@ -227,6 +227,18 @@ describe('packed tarballs in a fresh app', () => {
     assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
   });
 
+  test("(d) the repo's production start: node server/dist/main.js, no tsx", async (t) => {
+    // `npm pack` above built dist/; plain node, no loader, so only built JavaScript can run.
+    const child = spawn(process.execPath, [join(ROOT, 'server', 'dist', 'main.js')], {
+      cwd: app,
+      env: { ...process.env, NODE_OPTIONS: '', PORT: '0', ROOMCAST_DEV_SECRETS_FILE: 'off' },
+    });
+    t.after(() => stop(child));
+    const base = await listening(child, /roomcast is listening on (http:\/\/\S+)/);
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    assert.equal((await fetch(`${base}/`)).status, 200, 'the prebuilt console');
+  });
+
   test('(e) publint and arethetypeswrong report nothing', async () => {
     for (const tarball of tarballs) {
       const lint = await run(BIN('publint'), ['run', tarball]);
