@@ -3,12 +3,17 @@
  * random epoch per incarnation (a restart or an eviction changes it), bounded history, the
  * dedup window, the peer→room index and the dead letters.
  */
-import { randomBytes } from 'node:crypto';
-import { emptyRoomState, isTrackEvent, peerCount, reduceRoom } from '@roomcast/shared';
+import {
+  emptyRoomState,
+  isRedundantAfterReconcile,
+  isTrackEvent,
+  peerCount,
+  reduceRoom,
+} from '@roomcast/shared';
 import type { Position, RoomState } from '@roomcast/shared';
 import { createDedupWindow } from './dedup-window.ts';
+import { newEpoch } from './epoch.ts';
 import { notifySafely, unroutableLetter } from './entry-delivery.ts';
-import { isRedundantAfterReconcile } from '../reconcile/redundancy.ts';
 import { asEvent } from './engine.ts';
 import type {
   AppendInput,
@@ -57,11 +62,6 @@ interface Room {
 interface HeldTrackEvent {
   input: AppendInput;
   timer: NodeJS.Timeout;
-}
-
-/** Creates a new random epoch: URL-safe, no colon (it is the first half of `<epoch>:<seq>`). */
-export function newEpoch(): string {
-  return randomBytes(6).toString('base64url');
 }
 
 /** Creates the in-memory engine. */

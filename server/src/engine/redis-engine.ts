@@ -18,7 +18,7 @@ import type {
   RoomSnapshot,
   RoomSummary,
 } from './engine.ts';
-import { newEpoch } from './memory-engine.ts';
+import { newEpoch } from './epoch.ts';
 import { decodeStream } from './redis/codec.ts';
 import {
   closeConnection,

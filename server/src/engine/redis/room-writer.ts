@@ -5,10 +5,9 @@
  * current position, from which the append is reduced again. Appends for one room from this
  * node go one at a time, so only other nodes can cause a conflict.
  */
-import { emptyRoomState, peerCount, reduceRoom } from '@roomcast/shared';
+import { emptyRoomState, isRedundantAfterReconcile, peerCount, reduceRoom } from '@roomcast/shared';
 import type { RoomState } from '@roomcast/shared';
 import { EngineUnavailableError, asEvent } from '../engine.ts';
-import { isRedundantAfterReconcile } from '../../reconcile/redundancy.ts';
 import type { AppendInput, LogEntry } from '../engine.ts';
 import { encodeBody } from './codec.ts';
 import type { KeyLayout } from './keys.ts';
