@@ -16,6 +16,7 @@ import { runVerify } from './scenarios/verify.ts';
 import { SSE_VARIANT, WS_VARIANT, runBurst, runFanout, runRooms } from './scenarios/fanout.ts';
 import { runBundle } from './scenarios/bundle.ts';
 import { runRedis } from './scenarios/redis.ts';
+import { runRoomSize } from './scenarios/room-size.ts';
 import { redisServerProblem } from './lib/redis-server.ts';
 
 const argv = process.argv.slice(2);
@@ -48,7 +49,7 @@ if (options.heapSnapshots)
 
 // ws, sse and rooms cap their subscriber counts to the open files limit (and say so).
 const burst = options.scenarios.includes('burst');
-const redis = options.scenarios.includes('redis');
+const redis = options.scenarios.includes('redis') || options.scenarios.includes('room-size');
 const problem =
   (burst ? fileLimitProblem(machine, options.burstSubscribers) : undefined) ??
   (redis ? fileLimitProblem(machine, options.redisSubscribers) : undefined) ??
@@ -68,6 +69,7 @@ const scenarios: Record<ScenarioName, () => Promise<ScenarioResult | ScenarioRes
   burst: () => runBurst(options, log),
   bundle: () => runBundle(options, log),
   redis: () => runRedis(options, log),
+  'room-size': () => runRoomSize(options, log),
 };
 
 const results: ScenarioResult[] = [];

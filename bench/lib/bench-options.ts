@@ -13,6 +13,7 @@ export const SCENARIOS = [
   'burst',
   'bundle',
   'redis',
+  'room-size',
 ] as const;
 /** A scenario name. */
 export type ScenarioName = (typeof SCENARIOS)[number];
