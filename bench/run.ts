@@ -10,7 +10,7 @@ import type { ScenarioName } from './lib/bench-options.ts';
 import { fileLimitProblem, machineInfo } from './lib/machine-info.ts';
 import type { ScenarioResult } from './lib/results.ts';
 import { consoleSummary } from './report/console-report.ts';
-import { rewriteReportFromSaved, writeReport } from './report/write-report.ts';
+import { mergeIntoSaved, rewriteReportFromSaved, writeReport } from './report/write-report.ts';
 import { runIngest } from './scenarios/ingest.ts';
 import { runVerify } from './scenarios/verify.ts';
 import { SSE_VARIANT, WS_VARIANT, runBurst, runFanout, runRooms } from './scenarios/fanout.ts';
@@ -87,7 +87,15 @@ const loadAtEnd = loadavg()
   .join(' ');
 log(`\ndone in ${(durationMs / 60_000).toFixed(1)} min; load average ${loadAtEnd}`);
 
-if (options.write) {
+if (options.merge) {
+  const command = `npm run bench -- ${argv.join(' ')}`;
+  const when = startedAt.toISOString().replace('T', ' ').slice(0, 19);
+  const measuredBy =
+    `\`${command}\` on ${when} UTC (${(durationMs / 60_000).toFixed(1)} min), ` +
+    `load average at start ${machine.loadAverage}, at the end ${loadAtEnd}`;
+  for (const result of results) result.measuredBy = measuredBy;
+  log(`merged into ${(await mergeIntoSaved(results)).join(', ')}`);
+} else if (options.write) {
   const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
   const written = await writeReport({
     command,
