@@ -9,7 +9,8 @@
  *
  * Every `checkpointEvery` events the node moves the room's checkpoint hash (state-hash.ts) by
  * the fields the events since touched: what Redis stores grows by the event, not by the room.
- * Appends for one room from this node go one at a time.
+ * Ordinary appends for one room from this node run concurrently; the state follows them one at
+ * a time, in the order Redis answered.
  */
 import {
   RECONCILE_SOURCE,
@@ -180,15 +181,19 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
     return loadState(scripts, keys.room(roomId), roomId, { newEpoch: newEpoch(), roomIdleTtl });
   }
 
-  async function write(roomId: string, input: AppendInput): Promise<WriteOutcome> {
+  /**
+   * One append. Unjudged ones run at once, concurrently (the script orders them; their
+   * follow-ups run one at a time, in answer order). A judged one runs in the room's queue, after
+   * the follow-ups before it, so it is judged on this node's latest state.
+   */
+  async function write(roomId: string, input: AppendInput, judge: boolean): Promise<WriteOutcome> {
     const room = keys.room(roomId);
     const dedupKey = room.dedup(input.webhookId);
     const body = encodeBody(input);
     const event = asEvent(input);
     const synthesised = (input.payload as { source?: unknown }).source === RECONCILE_SOURCE;
     const candidate = mayBeRedundant(event);
-    // A synthesised event is always judged on the head: it corrects what the room holds.
-    let judged = synthesised;
+    const judged = judge;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const base = known.get(roomId);
       const redundant =
@@ -216,10 +221,11 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
       if (reply.kind === 'dup') return { kind: 'duplicate' };
       if (reply.kind === 'skip') return { kind: 'redundant' };
       if (reply.kind === 'behind') {
-        // Judged on a state that is not the head (or a marked room wants judging): catch up.
+        // A marked room wants this one judged: again, in the room's queue.
+        if (!judged) return serialize(roomId, () => write(roomId, input, true));
+        // Judged on a state that is not the head (another node appended): catch up, again.
         remember(roomId, await catchUp(roomId, base, reply, reply.seq));
-        if (judged && attempt > 0) await sleep(Math.random() * Math.min(2 ** attempt, 50));
-        judged = true;
+        if (attempt > 0) await sleep(Math.random() * Math.min(2 ** attempt, 50));
         continue;
       }
       const entry: LogEntry = {
@@ -287,7 +293,11 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
   }
 
   return {
-    append: (roomId, input) => serialize(roomId, () => write(roomId, input)),
+    append: (roomId, input) =>
+      // A synthesised event is always judged on the head: it corrects what the room holds.
+      (input.payload as { source?: unknown }).source === RECONCILE_SOURCE
+        ? serialize(roomId, () => write(roomId, input, true))
+        : write(roomId, input, false),
     reset: () => known.clear(),
   };
 }
