@@ -10,12 +10,13 @@ import type { ScenarioName } from './lib/bench-options.ts';
 import { fileLimitProblem, machineInfo } from './lib/machine-info.ts';
 import type { ScenarioResult } from './lib/results.ts';
 import { consoleSummary } from './report/console-report.ts';
-import { rewriteReportFromSaved, writeReport } from './report/write-report.ts';
+import { mergeIntoSaved, rewriteReportFromSaved, writeReport } from './report/write-report.ts';
 import { runIngest } from './scenarios/ingest.ts';
 import { runVerify } from './scenarios/verify.ts';
 import { SSE_VARIANT, WS_VARIANT, runBurst, runFanout, runRooms } from './scenarios/fanout.ts';
 import { runBundle } from './scenarios/bundle.ts';
 import { runRedis } from './scenarios/redis.ts';
+import { runRoomSize } from './scenarios/room-size.ts';
 import { redisServerProblem } from './lib/redis-server.ts';
 
 const argv = process.argv.slice(2);
@@ -48,7 +49,7 @@ if (options.heapSnapshots)
 
 // ws, sse and rooms cap their subscriber counts to the open files limit (and say so).
 const burst = options.scenarios.includes('burst');
-const redis = options.scenarios.includes('redis');
+const redis = options.scenarios.includes('redis') || options.scenarios.includes('room-size');
 const problem =
   (burst ? fileLimitProblem(machine, options.burstSubscribers) : undefined) ??
   (redis ? fileLimitProblem(machine, options.redisSubscribers) : undefined) ??
@@ -68,6 +69,7 @@ const scenarios: Record<ScenarioName, () => Promise<ScenarioResult | ScenarioRes
   burst: () => runBurst(options, log),
   bundle: () => runBundle(options, log),
   redis: () => runRedis(options, log),
+  'room-size': () => runRoomSize(options, log),
 };
 
 const results: ScenarioResult[] = [];
@@ -85,7 +87,15 @@ const loadAtEnd = loadavg()
   .join(' ');
 log(`\ndone in ${(durationMs / 60_000).toFixed(1)} min; load average ${loadAtEnd}`);
 
-if (options.write) {
+if (options.merge) {
+  const command = `npm run bench -- ${argv.join(' ')}`;
+  const when = startedAt.toISOString().replace('T', ' ').slice(0, 19);
+  const measuredBy =
+    `\`${command}\` on ${when} UTC (${(durationMs / 60_000).toFixed(1)} min), ` +
+    `load average at start ${machine.loadAverage}, at the end ${loadAtEnd}`;
+  for (const result of results) result.measuredBy = measuredBy;
+  log(`merged into ${(await mergeIntoSaved(results)).join(', ')}`);
+} else if (options.write) {
   const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
   const written = await writeReport({
     command,

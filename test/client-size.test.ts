@@ -1,6 +1,7 @@
 /**
  * The browser client's size budget: bundled exactly like client/scripts/build.ts (in memory),
- * it stays within 4 KiB min+gzip and pulls in neither zod nor React.
+ * it stays within 4.5 KiB min+gzip and pulls in neither zod nor React. (4 KiB until the reducer
+ * took its hash trie, issue 20: the price of O(log n) events in a browser holding a big room.)
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,7 +11,7 @@ import type { BuildOptions } from 'esbuild';
 import { browserBuildOptions } from '../client/scripts/browser-build.ts';
 
 const root = new URL('../client/', import.meta.url).pathname;
-const BUDGET = 4096;
+const BUDGET = 4608;
 
 /** client/scripts/build.ts's options, kept in memory. */
 const options = {

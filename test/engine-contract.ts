@@ -11,7 +11,9 @@ import { webhookId } from './helpers/server.ts';
 /** Options every engine factory must honour. */
 export interface ContractEngineOptions {
   historySize?: number;
+  historyTtl?: number;
   trackHold?: number;
+  now?: () => number;
 }
 
 function input(event: AppendInput['event'], payload: unknown, id = webhookId()): AppendInput {
@@ -150,6 +152,61 @@ export function engineContract(
           inside.entries.map((e) => e.seq),
           [4, 5, 6],
         );
+    });
+
+    test('read: entries older than historyTtl are not replayed, a snapshot comes instead', async () => {
+      let clock = Date.now();
+      const engine = await make({ historyTtl: 60_000, now: () => clock });
+      for (let i = 0; i < 3; i++) {
+        await engine.append({
+          ...input('peer:joined', peerJoined('cttl', `p${i}`)),
+          receivedAt: clock,
+        });
+      }
+      const { epoch } = await engine.snapshot('cttl');
+      const inside = await engine.read('cttl', { epoch, seq: 1 });
+      assert.equal(inside.recovered, true);
+      if (inside.recovered)
+        assert.deepEqual(
+          inside.entries.map((e) => e.seq),
+          [2, 3],
+        );
+      clock += 120_000;
+      const expired = await engine.read('cttl', { epoch, seq: 1 });
+      assert.equal(expired.recovered, false);
+      if (!expired.recovered) {
+        assert.equal(expired.snapshot.seq, 3);
+        assert.deepEqual(Object.keys(expired.snapshot.state.peers).sort(), ['p0', 'p1', 'p2']);
+      }
+      // At the head nothing is missed, however old the history.
+      assert.equal((await engine.read('cttl', { epoch, seq: 3 })).recovered, true);
+    });
+
+    test('watch: every entry this engine appends, held track events too, in append order', async () => {
+      const engine = await make({ trackHold: 5000 });
+      const watched: LogEntry[] = [];
+      const stop = engine.watch((entry) => watched.push(entry));
+      await engine.append(input('meeting:started', meetingStarted('cw1')));
+      await engine.append(input('peer:trackPublished', track('pw', 'audio')));
+      const dupId = webhookId();
+      await engine.append(input('meeting:started', meetingStarted('cw2'), dupId));
+      await engine.append(input('meeting:started', meetingStarted('cw2'), dupId));
+      await engine.append(input('peer:joined', peerJoined('cw1', 'pw')));
+      for (let i = 0; i < 100 && watched.length < 4; i++) await sleep(10);
+      // The duplicate is not appended, so not watched; the held track follows its peer's join.
+      assert.deepEqual(
+        watched.map((e) => `${e.roomId} ${e.seq} ${e.event}`),
+        [
+          'cw1 1 meeting:started',
+          'cw2 1 meeting:started',
+          'cw1 2 peer:joined',
+          'cw1 3 peer:trackPublished',
+        ],
+      );
+      stop();
+      await engine.append(input('peer:left', peerLeft('cw1', 'pw')));
+      await sleep(50);
+      assert.equal(watched.length, 4);
     });
 
     test('track events route through the peer→room index; early ones wait for peer:joined', async () => {

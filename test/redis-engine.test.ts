@@ -12,7 +12,6 @@ import type { RedisEngineOptions } from '../server/src/engine/redis-engine.ts';
 import { encodeBody } from '../server/src/engine/redis/codec.ts';
 import { createKeyLayout } from '../server/src/engine/redis/keys.ts';
 import { defineScripts } from '../server/src/engine/redis/scripts.ts';
-import { emptyRoomState } from '../shared/src/index.ts';
 import { engineContract } from './engine-contract.ts';
 import { meetingStarted, peerJoined } from './helpers/payloads.ts';
 import { startRedisServer } from './helpers/redis-server.ts';
@@ -141,18 +140,18 @@ if (!server) {
           { ...keys.room('gap'), channel: `${keyPrefix}nowhere` },
           keys.room('gap').dedup(missed.webhookId),
           {
-            expectedEpoch: head!.epoch,
-            expectedSeq: head!.seq,
+            mode: 'a',
+            knownEpoch: head!.epoch,
+            knownSeq: head!.seq,
             newEpoch: 'unused',
             body: encodeBody(missed),
-            state: JSON.stringify(emptyRoomState('gap')),
-            peers: 0,
-            meetingActive: false,
-            recordingActive: false,
+            candidate: true,
+            synthesised: false,
             at: Date.now(),
             dedupWindow: 60_000,
             historySize: 1000,
             roomIdleTtl: 60_000,
+            maxMissed: 16,
           },
         );
         assert.equal(reply.kind, 'ok');

@@ -13,6 +13,7 @@ export const SCENARIOS = [
   'burst',
   'bundle',
   'redis',
+  'room-size',
 ] as const;
 /** A scenario name. */
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -65,6 +66,8 @@ export interface BenchOptions {
   quietBudgetMs: number;
   /** Write docs/benchmarks.md and .svg: default only for a full, non-quick run. */
   write: boolean;
+  /** Merge this run's results into bench/results/latest.json and render the docs from it. */
+  merge: boolean;
   /** Only rewrite the docs from bench/results/latest.json (no measuring). */
   renderOnly: boolean;
   /** Run the server processes under --cpu-prof (figures are then distorted). */
@@ -103,6 +106,8 @@ options:
   --quiet-wait MS      longest such wait (default 10000; quick: 3000), 90 s in all
   --write / --no-write write docs/benchmarks.md (default: only for a full run)
   --render-only        rewrite docs/benchmarks.md and .svg from bench/results/latest.json
+  --merge              measure the scenarios given, merge them into bench/results/latest.json
+                       (same scenarios replaced) and rewrite docs/benchmarks.md and .svg
   --cpu-prof           profile each server over its measured window into --profile-dir
   --heap-snapshots     heap snapshots of fan-out servers before/after subscribing
   --profile-dir DIR    default /tmp/roomcast-bench-profiles
@@ -138,6 +143,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'quiet-percent': { type: 'string' },
       'quiet-wait': { type: 'string' },
       write: { type: 'boolean' },
+      merge: { type: 'boolean' },
       'no-write': { type: 'boolean' },
       'render-only': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
@@ -202,6 +208,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     quietWaitMs: positive('quiet-wait', values['quiet-wait'], quick ? 3000 : 10_000),
     quietBudgetMs: 90_000,
     write: values['no-write'] ? false : (values.write ?? (all && !quick)),
+    merge: values.merge ?? false,
     renderOnly: values['render-only'],
     cpuProf: values['cpu-prof'],
     heapSnapshots: values['heap-snapshots'],

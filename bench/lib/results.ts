@@ -70,6 +70,11 @@ export interface ScenarioResult {
   notes: string[];
   /** The chart panels it feeds (svg-chart.ts), when not those of its `id`. */
   chartKey?: string;
+  /**
+   * Set when it was measured apart from the rest of the report and merged in (`--merge`): the
+   * command, when, and the machine's load.
+   */
+  measuredBy?: string;
 }
 
 /** CPU of other processes during a measurement window (see machine-load.ts). */

@@ -37,6 +37,7 @@ function scenarioSection(result: ScenarioResult): string {
     .join(' · ');
   const parts = [
     `## ${result.title}`,
+    ...(result.measuredBy ? [`Measured apart from the run above: ${result.measuredBy}.`] : []),
     result.method,
     `Parameters: ${params}.`,
     renderMarkdownTable(metricsTable(result)),

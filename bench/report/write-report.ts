@@ -11,6 +11,7 @@ import { format, resolveConfig } from 'prettier';
 import { renderMarkdown } from './markdown-report.ts';
 import type { ReportInput } from './markdown-report.ts';
 import { renderSvg } from './svg-chart.ts';
+import type { ScenarioResult } from '../lib/results.ts';
 
 const MARKDOWN = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 const SVG = fileURLToPath(new URL('../../docs/benchmarks.svg', import.meta.url));
@@ -26,6 +27,20 @@ export async function writeReport(input: ReportInput): Promise<string[]> {
   const saved: SavedRun = { ...input, startedAt: input.startedAt.toISOString() };
   writeFileSync(RESULTS_JSON, await prettierFormat(JSON.stringify(saved), RESULTS_JSON));
   await renderFiles(input);
+  return [MARKDOWN, SVG, RESULTS_JSON];
+}
+
+/**
+ * Merges `results` into the saved run (replacing results of the same ids, else appended), saves
+ * it and renders docs/benchmarks.md and .svg again: a scenario measured alone joins the report
+ * without measuring everything else again.
+ */
+export async function mergeIntoSaved(results: readonly ScenarioResult[]): Promise<string[]> {
+  const saved = JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) as SavedRun;
+  const ids = new Set(results.map((result) => result.id));
+  saved.results = [...saved.results.filter((result) => !ids.has(result.id)), ...results];
+  writeFileSync(RESULTS_JSON, await prettierFormat(JSON.stringify(saved), RESULTS_JSON));
+  await renderFiles({ ...saved, startedAt: new Date(saved.startedAt) });
   return [MARKDOWN, SVG, RESULTS_JSON];
 }
 

@@ -105,6 +105,15 @@ export function createMetrics({ hub: hubStats, transports, activeRooms }: Metric
       this.inc({ outcome: 'snapshot' }, hubStats().resumesSnapshot);
     },
   });
+  new Counter({
+    name: 'roomcast_snapshots_serialized_total',
+    help: 'Snapshot frames serialized: once per room position, however many subscribers got it.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(hubStats().snapshotsSerialized);
+    },
+  });
   // Slow-consumer drops and heartbeat timeouts are counted by the hub and the WS route and
   // folded in at scrape time; limit refusals are counted where they happen.
   let slowSeen = 0;

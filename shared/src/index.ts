@@ -3,4 +3,5 @@ export * from './events.ts';
 export * from './codes.ts';
 export * from './frames.ts';
 export * from './room-state.ts';
+export * from './redundancy.ts';
 export * from './event-names.ts';

@@ -7,9 +7,14 @@
  *
  * Pure and dependency-free: only types come from events.ts, the input state is never mutated,
  * and the state is plain JSON (no `undefined` values, no Maps) because it is sent in snapshots.
- * Records are keyed by ids that come from the outside, so every lookup goes through
- * `Object.hasOwn` and every write creates a data property: a peer called `__proto__` or
- * `constructor` is an ordinary key.
+ *
+ * The cost of an event does not depend on the room's size: inside, `peers`, `departed` and
+ * `departedBy` are immutable hash tries (hash-trie.ts) that an event changes in O(log n). A state
+ * shows them as ordinary records through getters, built on first read and cached, so
+ * `state.peers[id]`, `Object.keys(state.peers)`, JSON.stringify and structuredClone work as on
+ * plain objects. A state that did not come from `reduceRoom` (a parsed snapshot) is indexed once,
+ * on its first event. Records are keyed by ids that come from the outside, so a peer called
+ * `__proto__` or `constructor` is an ordinary key.
  */
 import type {
   EventPayloads,
@@ -22,6 +27,16 @@ import type {
   RoomEvent,
 } from './events.ts';
 import { RECONCILE_SOURCE } from './event-names.ts';
+import {
+  emptyTrie,
+  trieDelete,
+  trieGet,
+  trieKeys,
+  trieOf,
+  trieRecord,
+  trieSet,
+} from './hash-trie.ts';
+import type { HashTrie } from './hash-trie.ts';
 
 /** One recorded file, as Huddle01 lists it in recording events. */
 export type RecordingFile = EventPayloads['recording:started']['files'][number];
@@ -114,9 +129,97 @@ export function emptyRoomState(roomId: string): RoomState {
   };
 }
 
-/** Number of peers present in the room right now. */
+/**
+ * A state as the reducer works on it: the records are tries. Every `RoomState` that
+ * `reduceRoom` returns has one (in `tries`); a plain one gets it on first use.
+ */
+interface Tries {
+  roomId: string;
+  meeting: MeetingState;
+  peers: HashTrie<PeerState>;
+  departed: HashTrie<number>;
+  departedBy: HashTrie<'reconcile'>;
+  recording: RecordingState;
+  pastSessions: string[];
+  updatedAt: number;
+}
+
+/** The tries behind each state `reduceRoom` returned (weak: states come and go freely). */
+const tries = new WeakMap<RoomState, Tries>();
+
+/** The tries of `state`: remembered, or built once from its records (O(n), plain states only). */
+function triesOf(state: RoomState): Tries {
+  let t = tries.get(state);
+  if (t === undefined) {
+    t = {
+      roomId: state.roomId,
+      meeting: state.meeting,
+      peers: trieOf(state.peers),
+      departed: trieOf(state.departed),
+      departedBy: trieOf(state.departedBy ?? {}),
+      recording: state.recording,
+      pastSessions: state.pastSessions,
+      updatedAt: state.updatedAt,
+    };
+    tries.set(state, t);
+  }
+  return t;
+}
+
+/**
+ * The `RoomState` of `t`: its records are getters, enumerable like data properties, so the
+ * state reads, serializes and clones as a plain object. O(1): nothing is copied.
+ */
+function stateOf(t: Tries): RoomState {
+  const state: RoomState = {
+    roomId: t.roomId,
+    meeting: t.meeting,
+    get peers() {
+      return trieRecord(t.peers);
+    },
+    get departed() {
+      return trieRecord(t.departed);
+    },
+    recording: t.recording,
+    pastSessions: t.pastSessions,
+    updatedAt: t.updatedAt,
+  };
+  // Only when some tombstone is marked, so a state without reconcile marks looks as it always did.
+  if (t.departedBy.size > 0) {
+    Object.defineProperty(state, 'departedBy', {
+      get: () => trieRecord(t.departedBy),
+      enumerable: true,
+    });
+  }
+  tries.set(state, t);
+  return state;
+}
+
+/** Number of peers present in the room right now (O(1) for states from `reduceRoom`). */
 export function peerCount(state: RoomState): number {
-  return Object.keys(state.peers).length;
+  const t = tries.get(state);
+  return t !== undefined ? t.peers.size : Object.keys(state.peers).length;
+}
+
+/** The present peer `peerId`, or undefined: O(log n), without building the `peers` record. */
+export function peerOf(state: RoomState, peerId: string): PeerState | undefined {
+  return trieGet(triesOf(state).peers, peerId);
+}
+
+/** The tombstone (leftAt, ms) of the departed peer `peerId`, or undefined. O(log n). */
+export function departedAt(state: RoomState, peerId: string): number | undefined {
+  return trieGet(triesOf(state).departed, peerId);
+}
+
+/** `"reconcile"` when `peerId`'s tombstone was written by a synthesised peer:left. O(log n). */
+export function departedBySource(state: RoomState, peerId: string): 'reconcile' | undefined {
+  return trieGet(triesOf(state).departedBy, peerId);
+}
+
+/** Number of tombstones (departed peers) the state keeps. O(1) for states from `reduceRoom`. */
+export function departedCount(state: RoomState): number {
+  const t = tries.get(state);
+  return t !== undefined ? t.departed.size : Object.keys(state.departed).length;
 }
 
 /**
@@ -130,13 +233,15 @@ export function reduceRoom(state: RoomState, event: RoomEvent, receivedAt?: numb
   const roomId = (event.payload as { roomId?: unknown }).roomId;
   if (roomId !== undefined && roomId !== state.roomId) return state;
 
-  const next = apply(state, event);
+  const before = triesOf(state);
+  let next = apply(before, event);
   let updatedAt = later(next.updatedAt, receivedAt);
   for (const time of eventTimes(event)) updatedAt = later(updatedAt, time);
-  return updatedAt === next.updatedAt ? next : { ...next, updatedAt };
+  if (updatedAt !== next.updatedAt) next = { ...next, updatedAt };
+  return next === before ? state : stateOf(next);
 }
 
-function apply(state: RoomState, event: RoomEvent): RoomState {
+function apply(state: Tries, event: RoomEvent): Tries {
   switch (event.event) {
     case 'meeting:started': {
       const p = event.payload;
@@ -182,11 +287,11 @@ function apply(state: RoomState, event: RoomEvent): RoomState {
  * `at` is the event's own timestamp (undefined when it has none).
  */
 function inSession(
-  state: RoomState,
+  state: Tries,
   sessionId: string | undefined,
   at: number | undefined,
-  handle: (state: RoomState) => RoomState,
-): RoomState {
+  handle: (state: Tries) => Tries,
+): Tries {
   const current = state.meeting.sessionId;
   // recording:stopped may omit its session: it can only be about the current one.
   if (sessionId === undefined) return handle(state);
@@ -209,12 +314,12 @@ function inSession(
   }
   const meeting: MeetingState = { active: true, sessionId };
   if (at !== undefined) meeting.earliestAt = at;
-  const { departedBy: _previous, ...rest } = state;
   return handle({
-    ...rest,
+    ...state,
     meeting,
-    peers: {},
-    departed: {},
+    peers: emptyTrie(),
+    departed: emptyTrie(),
+    departedBy: emptyTrie(),
     recording: { active: false },
     pastSessions:
       current === undefined ? state.pastSessions : remember(state.pastSessions, current),
@@ -222,11 +327,11 @@ function inSession(
 }
 
 /** True once the current session has ended: its peer and meeting events are then moot. */
-function over(state: RoomState): boolean {
+function over(state: Tries): boolean {
   return state.meeting.endedAt !== undefined;
 }
 
-function meetingStarted(state: RoomState, p: MeetingStartedPayload): RoomState {
+function meetingStarted(state: Tries, p: MeetingStartedPayload): Tries {
   // meeting:ended already set startedAt from its own createdAt; a late start must not reopen.
   if (over(state)) return state;
   const { meeting } = state;
@@ -236,24 +341,22 @@ function meetingStarted(state: RoomState, p: MeetingStartedPayload): RoomState {
   return { ...state, meeting: withSource({ ...meeting, active: true, startedAt: p.createdAt }, p) };
 }
 
-function meetingEnded(state: RoomState, p: MeetingEndedPayload): RoomState {
+function meetingEnded(state: Tries, p: MeetingEndedPayload): Tries {
   if (over(state)) return state;
   const sessionId = state.meeting.sessionId ?? p.sessionId;
   // Everyone present leaves when the meeting ends; tombstones record it like a peer:left would.
-  const departed = withEntries(
-    state.departed,
-    Object.keys(state.peers).map((id) => [
-      id,
-      Math.max(own(state.departed, id) ?? p.endedAt, p.endedAt),
-    ]),
-  );
+  // O(peers), once per session: the events after it are all moot.
+  let departed = state.departed;
+  for (const id of trieKeys(state.peers)) {
+    departed = trieSet(departed, id, Math.max(trieGet(departed, id) ?? p.endedAt, p.endedAt));
+  }
   return {
     ...state,
     meeting: withSource(
       { ...state.meeting, active: false, startedAt: p.createdAt, endedAt: p.endedAt },
       p,
     ),
-    peers: {},
+    peers: emptyTrie(),
     departed,
     recording: stopRecording(state.recording),
     pastSessions: remember(state.pastSessions, sessionId),
@@ -263,45 +366,45 @@ function meetingEnded(state: RoomState, p: MeetingEndedPayload): RoomState {
 // ---------------------------------------------------------------------------------------------
 // Peers: per peer id, the join or leave with the largest timestamp wins (a leave wins a tie).
 
-function peerJoined(state: RoomState, p: PeerJoinedPayload): RoomState {
+function peerJoined(state: Tries, p: PeerJoinedPayload): Tries {
   if (over(state)) return state;
-  const leftAt = own(state.departed, p.id);
+  const leftAt = trieGet(state.departed, p.id);
   if (leftAt !== undefined && leftAt >= p.joinedAt) return state;
-  const present = own(state.peers, p.id);
+  const present = trieGet(state.peers, p.id);
   if (present !== undefined && present.joinedAt > p.joinedAt) return state;
   // The same join twice keeps the tracks published since; a newer join is a fresh stay.
   const tracks = present !== undefined && present.joinedAt === p.joinedAt ? present.tracks : [];
   return withDepartedBy(
     {
       ...state,
-      peers: withEntry(state.peers, p.id, toPeer(p, tracks)),
+      peers: trieSet(state.peers, p.id, toPeer(p, tracks)),
       // The present record's joinedAt now outranks the old tombstone, which would only be noise.
-      departed: withoutEntry(state.departed, p.id),
+      departed: trieDelete(state.departed, p.id),
     },
     p.id,
     undefined,
   );
 }
 
-function peerLeft(state: RoomState, p: PeerLeftPayload): RoomState {
+function peerLeft(state: Tries, p: PeerLeftPayload): Tries {
   if (over(state)) return state;
-  const present = own(state.peers, p.id);
+  const present = trieGet(state.peers, p.id);
   if (present !== undefined) {
     if (present.joinedAt > p.leftAt) return state; // the end of an older stay
     return withDepartedBy(
       {
         ...state,
-        peers: withoutEntry(state.peers, p.id),
-        departed: withEntry(state.departed, p.id, p.leftAt),
+        peers: trieDelete(state.peers, p.id),
+        departed: trieSet(state.departed, p.id, p.leftAt),
       },
       p.id,
       sourceOf(p),
     );
   }
-  const leftAt = own(state.departed, p.id);
+  const leftAt = trieGet(state.departed, p.id);
   if (leftAt !== undefined && leftAt >= p.leftAt) return state;
   return withDepartedBy(
-    { ...state, departed: withEntry(state.departed, p.id, p.leftAt) },
+    { ...state, departed: trieSet(state.departed, p.id, p.leftAt) },
     p.id,
     sourceOf(p),
   );
@@ -348,12 +451,12 @@ function pickStrings<K extends string>(
 }
 
 function track(
-  state: RoomState,
+  state: Tries,
   id: string,
   label: string,
   event: 'peer:trackPublished' | 'peer:trackUnpublished',
-): RoomState {
-  const present = own(state.peers, id);
+): Tries {
+  const present = trieGet(state.peers, id);
   if (present === undefined) return state;
   const has = present.tracks.includes(label);
   const publish = event === 'peer:trackPublished';
@@ -361,13 +464,13 @@ function track(
   const tracks = publish
     ? [...present.tracks, label].toSorted()
     : present.tracks.filter((t) => t !== label);
-  return { ...state, peers: withEntry(state.peers, id, { ...present, tracks }) };
+  return { ...state, peers: trieSet(state.peers, id, { ...present, tracks }) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Recordings: no timestamps of their own, so arrival order, except that an ended id stays ended.
 
-function recordingStarted(state: RoomState, p: RecordingPayload): RoomState {
+function recordingStarted(state: Tries, p: RecordingPayload): Tries {
   const rec = state.recording;
   const endedIds = rec.endedIds ?? [];
   if (endedIds.includes(p.id)) return state;
@@ -393,7 +496,7 @@ function recordingStarted(state: RoomState, p: RecordingPayload): RoomState {
   };
 }
 
-function recordingUpdated(state: RoomState, p: RecordingPayload): RoomState {
+function recordingUpdated(state: Tries, p: RecordingPayload): Tries {
   const rec = state.recording;
   // An update for a recording we did not know is the first sign of it: treat it as its start.
   if (rec.id !== p.id) return recordingStarted(state, p);
@@ -409,7 +512,7 @@ function recordingUpdated(state: RoomState, p: RecordingPayload): RoomState {
   };
 }
 
-function recordingEnded(state: RoomState, p: RecordingStoppedPayload): RoomState {
+function recordingEnded(state: Tries, p: RecordingStoppedPayload): Tries {
   const rec = state.recording;
   const endedIds = remember(rec.endedIds ?? [], p.id);
   if (rec.id !== undefined && rec.id !== p.id) {
@@ -471,19 +574,11 @@ function withSource(meeting: MeetingState, payload: object): MeetingState {
 }
 
 /** The state with `peerId`'s tombstone marked as synthesised, or unmarked (`undefined`). */
-function withDepartedBy(
-  state: RoomState,
-  peerId: string,
-  source: 'reconcile' | undefined,
-): RoomState {
-  if (state.departedBy === undefined && source === undefined) return state;
-  const marks = state.departedBy ?? {};
-  const next =
-    source === undefined ? withoutEntry(marks, peerId) : withEntry(marks, peerId, source);
-  if (next === state.departedBy) return state;
-  const { departedBy: _previous, ...rest } = state;
-  // An empty record is left out, so a state without reconcile marks looks as it always did.
-  return Object.keys(next).length === 0 ? rest : { ...rest, departedBy: next };
+function withDepartedBy(state: Tries, peerId: string, source: 'reconcile' | undefined): Tries {
+  const marks = state.departedBy;
+  // An empty record is left out of the state (stateOf), so it looks as it always did.
+  const next = source === undefined ? trieDelete(marks, peerId) : trieSet(marks, peerId, source);
+  return next === marks ? state : { ...state, departedBy: next };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -515,57 +610,6 @@ function eventTimes(event: RoomEvent): number[] {
 function later(current: number, time: number | undefined): number {
   // NaN would poison every later max(), so only finite numbers count.
   return time !== undefined && Number.isFinite(time) && time > current ? time : current;
-}
-
-/** `record[key]` when it is the record's own property (never something from a prototype). */
-function own<V>(record: Record<string, V>, key: string): V | undefined {
-  return Object.hasOwn(record, key) ? record[key] : undefined;
-}
-
-/**
- * The records keyed by peer id (`peers`, `departed`) are copied on every peer event. V8 gives an
- * ordinary object a hidden class per set of keys, and peer ids are new all the time, so a spread
- * copy adding a new id builds new hidden classes: on a server that sees many peers this was the
- * largest cost of the reducer (docs/optimizations-ingest.md). A null-prototype object is a plain
- * hash table in V8 from the start, so the copy is made as one and gets `Object.prototype` back
- * when finished: the state stays an ordinary JSON object. Writing `__proto__` into it while the
- * prototype is null creates an ordinary key (on an ordinary object it would set the prototype).
- */
-function draftOf<V>(record: Record<string, V>): Record<string, V> {
-  const draft: Record<string, V> = Object.create(null);
-  for (const key of Object.keys(record)) draft[key] = record[key]!;
-  return draft;
-}
-
-/** A draft made an ordinary object again: the finished record. */
-function finished<V>(draft: Record<string, V>): Record<string, V> {
-  return Object.setPrototypeOf(draft, Object.prototype);
-}
-
-/** A copy of `record` with `key` set. */
-function withEntry<V>(record: Record<string, V>, key: string, value: V): Record<string, V> {
-  const draft = draftOf(record);
-  draft[key] = value;
-  return finished(draft);
-}
-
-/** A copy of `record` with `entries` set (later entries win). */
-function withEntries<V>(
-  record: Record<string, V>,
-  entries: readonly (readonly [string, V])[],
-): Record<string, V> {
-  if (entries.length === 0) return record;
-  const draft = draftOf(record);
-  for (const [key, value] of entries) draft[key] = value;
-  return finished(draft);
-}
-
-/** A copy of `record` without `key` (the same record when the key is absent). */
-function withoutEntry<V>(record: Record<string, V>, key: string): Record<string, V> {
-  if (!Object.hasOwn(record, key)) return record;
-  const draft = draftOf(record);
-  delete draft[key];
-  return finished(draft);
 }
 
 /** Appends `item` once, keeping the MEMORY most recent; the same array when already there. */

@@ -39,7 +39,7 @@ export type AppendResult =
   | { status: 'duplicate' }
   /**
    * Reconcile already made this change (or a real webhook made the synthesised one moot): the
-   * id enters the dedup window, nothing is appended or broadcast (see reconcile/redundancy.ts).
+   * id enters the dedup window, nothing is appended or broadcast (see shared/src/redundancy.ts).
    */
   | { status: 'redundant'; roomId: string }
   /** A track event whose peer is not known yet; it waits for the peer's peer:joined. */

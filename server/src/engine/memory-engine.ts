@@ -3,12 +3,17 @@
  * random epoch per incarnation (a restart or an eviction changes it), bounded history, the
  * dedup window, the peer→room index and the dead letters.
  */
-import { randomBytes } from 'node:crypto';
-import { emptyRoomState, isTrackEvent, peerCount, reduceRoom } from '@roomcast/shared';
+import {
+  emptyRoomState,
+  isRedundantAfterReconcile,
+  isTrackEvent,
+  peerCount,
+  reduceRoom,
+} from '@roomcast/shared';
 import type { Position, RoomState } from '@roomcast/shared';
 import { createDedupWindow } from './dedup-window.ts';
+import { newEpoch } from './epoch.ts';
 import { notifySafely, unroutableLetter } from './entry-delivery.ts';
-import { isRedundantAfterReconcile } from '../reconcile/redundancy.ts';
 import { asEvent } from './engine.ts';
 import type {
   AppendInput,
@@ -59,11 +64,6 @@ interface HeldTrackEvent {
   timer: NodeJS.Timeout;
 }
 
-/** Creates a new random epoch: URL-safe, no colon (it is the first half of `<epoch>:<seq>`). */
-export function newEpoch(): string {
-  return randomBytes(6).toString('base64url');
-}
-
 /** Creates the in-memory engine. */
 export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
   const {
@@ -83,6 +83,8 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
   const seenIds = createDedupWindow(dedupWindow, dedupMaxIds);
   const deadLetters: DeadLetter[] = [];
   const watchers = new Set<EntryListener>();
+  /** Entries committed but not fanned out yet, with the listeners they go to, in seq order. */
+  let outbox: { entry: LogEntry; listeners: EntryListener[]; room: Room }[] = [];
   let closed = false;
 
   const sweepTimer = setInterval(evictIdleRooms, Math.min(roomIdleTtl, 60_000));
@@ -150,9 +152,30 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
     };
     room.history.push(entry);
     trimHistory(room, at);
-    for (const listener of room.listeners) notifySafely(listener, entry);
-    for (const watcher of watchers) notifySafely(watcher, entry);
+    fanOutLater(room, entry);
     return entry;
+  }
+
+  /**
+   * Queues the entry for the room's listeners and the watchers, run after the webhook has its
+   * answer: the 200 waits for the append (durable here once committed), not for the fan-out.
+   * The listeners are the ones subscribed now: a later subscriber's snapshot or replay already
+   * holds this entry.
+   */
+  function fanOutLater(room: Room, entry: LogEntry): void {
+    if (outbox.length === 0) setImmediate(flush);
+    outbox.push({ entry, listeners: [...room.listeners, ...watchers], room });
+  }
+
+  function flush(): void {
+    const batch = outbox;
+    outbox = [];
+    for (const { entry, listeners, room } of batch) {
+      for (const listener of listeners) {
+        // One that stopped listening meanwhile gets nothing more.
+        if (room.listeners.has(listener) || watchers.has(listener)) notifySafely(listener, entry);
+      }
+    }
   }
 
   function hold(peerId: string, input: AppendInput): void {

@@ -1,13 +1,13 @@
 /**
  * RedisEngine: the engine for several nodes behind a load balancer. Redis holds each room's
- * log (epoch, seq, state, a stream of recent entries), the dedup markers, the peer→room index,
- * held track events and dead letters; pub/sub carries new entries to every node. One Lua script
- * per append gives each room one order across all nodes. docs/deployment.md has the key layout
+ * log (epoch, seq, a stream of recent entries, the state as a checkpoint hash that the stream's
+ * tail completes), the dedup markers, the peer→room index, held track events and dead letters;
+ * pub/sub carries new entries to every node. One Lua script per append gives each room one
+ * order across all nodes, without a compare-and-set for ordinary events. docs/deployment.md has the key layout
  * and what happens when Redis or a node fails.
  */
 import { notifySafely } from './entry-delivery.ts';
-import { emptyRoomState, isTrackEvent } from '@roomcast/shared';
-import type { RoomState } from '@roomcast/shared';
+import { isTrackEvent } from '@roomcast/shared';
 import type { Redis } from 'ioredis';
 import type {
   AppendInput,
@@ -18,7 +18,7 @@ import type {
   RoomSnapshot,
   RoomSummary,
 } from './engine.ts';
-import { newEpoch } from './memory-engine.ts';
+import { newEpoch } from './epoch.ts';
 import { decodeStream } from './redis/codec.ts';
 import {
   closeConnection,
@@ -30,7 +30,7 @@ import {
 } from './redis/connection.ts';
 import { createHeldTracks } from './redis/held-tracks.ts';
 import { createKeyLayout } from './redis/keys.ts';
-import { createRoomWriter } from './redis/room-writer.ts';
+import { createRoomWriter, loadState } from './redis/room-writer.ts';
 import { defineScripts } from './redis/scripts.ts';
 import { createSubscriptions } from './redis/subscriptions.ts';
 
@@ -106,6 +106,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     roomIdleTtl,
     newEpoch,
     now,
+    onError,
   });
   const subscriptions = createSubscriptions({
     subscriber,
@@ -178,19 +179,14 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     return kept;
   }
 
-  function parseState(roomId: string, json: string): RoomState {
-    return json === '' ? emptyRoomState(roomId) : (JSON.parse(json) as RoomState);
-  }
-
   async function snapshot(roomId: string): Promise<RoomSnapshot> {
     await open();
-    const reply = await scripts.read(keys.room(roomId), {
+    // The checkpoint hash plus the entries after it, folded here (room-writer.ts).
+    const { epoch, seq, state } = await loadState(scripts, keys.room(roomId), roomId, {
       newEpoch: newEpoch(),
-      withState: true,
       roomIdleTtl,
     });
-    if (!reply) throw new Error(`room ${roomId} could not be created`);
-    return { roomId, epoch: reply.epoch, seq: reply.seq, state: parseState(roomId, reply.state) };
+    return { roomId, epoch, seq, state };
   }
 
   return {

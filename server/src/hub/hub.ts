@@ -1,7 +1,9 @@
 /**
  * Hub (one per node): local rooms → subscriptions. It subscribes to the Engine when a room gets
  * its first local subscriber and unsubscribes after its last; it serializes each entry once per
- * room; it joins snapshot or replay to the live stream with no gap and no duplicate.
+ * room; it joins snapshot or replay to the live stream with no gap and no duplicate. A room's
+ * snapshot is read and serialized once per position, however many subscribers need it at once
+ * (a popular room at the start of a meeting, a resync after a gap or a new epoch).
  */
 import type { Position } from '@roomcast/shared';
 import type { FastifyBaseLogger } from 'fastify';
@@ -16,7 +18,16 @@ export interface Subscription {
   position: Position | undefined;
   /** Live entries that arrived while the snapshot or replay was being fetched. */
   pending: LogEntry[] | undefined;
+  /** The channel's entry count when `pending` started collecting (see `sharedSnapshot`). */
+  collectingFrom: number;
   closed: boolean;
+}
+
+/** A snapshot read of one room, shared by the subscriptions that can use it. */
+interface SnapshotRead {
+  /** The channel's entry count when the read started: the snapshot holds at least those. */
+  from: number;
+  frame: Promise<OutgoingFrame>;
 }
 
 interface Channel {
@@ -24,6 +35,12 @@ interface Channel {
   subscriptions: Set<Subscription>;
   /** Resolves to the engine unsubscribe function once the channel listens. */
   listening: Promise<() => Promise<void>>;
+  /** Live entries this channel received so far. */
+  entries: number;
+  /** The latest snapshot read (in flight or done), while no entry came after it. */
+  snapshot: SnapshotRead | undefined;
+  /** The latest serialized snapshot frame, reused for another read at the same position. */
+  lastFrame: OutgoingFrame | undefined;
 }
 
 /** Counters the hub keeps (exported as metrics later). */
@@ -34,6 +51,8 @@ export interface HubStats {
   slowConsumerDrops: number;
   resumesRecovered: number;
   resumesSnapshot: number;
+  /** Snapshot frames serialized (once per room position, however many subscribers got one). */
+  snapshotsSerialized: number;
 }
 
 /** Options of the hub. */
@@ -126,6 +145,7 @@ export function createHub(options: HubOptions): Hub {
     slowConsumerDrops: 0,
     resumesRecovered: 0,
     resumesSnapshot: 0,
+    snapshotsSerialized: 0,
   };
 
   /**
@@ -173,6 +193,9 @@ export function createHub(options: HubOptions): Hub {
   }
 
   function onEntry(channel: Channel, entry: LogEntry): void {
+    channel.entries++;
+    // A read started before this entry may not hold it: later subscribers read afresh.
+    channel.snapshot = undefined;
     let frame: OutgoingFrame | undefined;
     const shared = () => (frame ??= eventFrame(entry)); // serialized once per room, lazily
     for (const subscription of channel.subscriptions) {
@@ -185,7 +208,14 @@ export function createHub(options: HubOptions): Hub {
   function channelOf(roomId: string): Channel {
     let channel = channels.get(roomId);
     if (!channel) {
-      const created: Channel = { roomId, subscriptions: new Set(), listening: undefined as never };
+      const created: Channel = {
+        roomId,
+        subscriptions: new Set(),
+        listening: undefined as never,
+        entries: 0,
+        snapshot: undefined,
+        lastFrame: undefined,
+      };
       created.listening = engine.subscribe(roomId, (entry) => onEntry(created, entry));
       channel = created;
       channels.set(roomId, channel);
@@ -193,16 +223,48 @@ export function createHub(options: HubOptions): Hub {
     return channel;
   }
 
+  /** The snapshot frame of `snapshot`: serialized once per room position. */
+  function frameOf(channel: Channel, snapshot: RoomSnapshot): OutgoingFrame {
+    const last = channel.lastFrame?.position;
+    if (last?.epoch === snapshot.epoch && last.seq === snapshot.seq) return channel.lastFrame!;
+    stats.snapshotsSerialized++;
+    channel.lastFrame = snapshotFrame(snapshot);
+    return channel.lastFrame;
+  }
+
+  /**
+   * The room's snapshot frame for `subscription`, from a read shared with every subscription
+   * that needs one meanwhile. A subscription may share a read only if no entry reached the
+   * channel between the read's start and the moment it began collecting live entries: what
+   * the snapshot lacks is then in its pending list.
+   */
+  function sharedSnapshot(channel: Channel, subscription: Subscription): Promise<OutgoingFrame> {
+    const read = channel.snapshot;
+    if (read !== undefined && subscription.collectingFrom <= read.from) return read.frame;
+    const started: SnapshotRead = {
+      from: channel.entries,
+      frame: engine.snapshot(channel.roomId).then((snapshot) => frameOf(channel, snapshot)),
+    };
+    channel.snapshot = started;
+    // A failed read is not shared with later subscribers: they try again.
+    started.frame.catch(() => {
+      if (channel.snapshot === started) channel.snapshot = undefined;
+    });
+    return started.frame;
+  }
+
   /** Snapshot or replay, then the entries that arrived meanwhile, then live. */
   async function start(subscription: Subscription, since: Position | undefined): Promise<void> {
     const { roomId } = subscription;
+    const channel = channelOf(roomId);
     subscription.pending = [];
+    subscription.collectingFrom = channel.entries;
     try {
-      await channelOf(roomId).listening;
+      await channel.listening;
       if (beforeSnapshot) await beforeSnapshot(roomId);
       const result = since
         ? await engine.read(roomId, since)
-        : { recovered: false as const, snapshot: await engine.snapshot(roomId) };
+        : { recovered: false as const, frame: await sharedSnapshot(channel, subscription) };
       if (subscription.closed) return;
       if (result.recovered) {
         stats.resumesRecovered++;
@@ -218,7 +280,8 @@ export function createHub(options: HubOptions): Hub {
         );
       } else {
         if (since) stats.resumesSnapshot++;
-        send(subscription, snapshotFrame(result.snapshot), true);
+        const frame = 'frame' in result ? result.frame : frameOf(channel, result.snapshot);
+        send(subscription, frame, true);
         send(subscription, subscribedFrame(roomId, subscription.position!, false), true);
       }
       const pending = subscription.pending;
@@ -260,6 +323,7 @@ export function createHub(options: HubOptions): Hub {
         connection,
         position: undefined,
         pending: [],
+        collectingFrom: 0,
         closed: false,
       };
       channelOf(roomId).subscriptions.add(subscription);

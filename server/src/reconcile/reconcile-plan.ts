@@ -8,7 +8,7 @@
  * result gives nothing. Timestamps are chosen for the order-robust reducer:
  * - a synthesised peer:left / meeting:ended is dated `observedAt`, the moment roomcast asked:
  *   the real event happened before it, so when the real webhook arrives late it changes nothing
- *   (and reconcile/redundancy.ts recognises it);
+ *   (and shared/src/redundancy.ts recognises it);
  * - a synthesised peer:joined carries Huddle01's own joinTime, so a leave older than it still
  *   wins and a real join of the same stay is recognised;
  * - peers (and sessions) younger than `settleMs` are not declared gone: their webhooks may still

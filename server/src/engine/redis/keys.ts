@@ -6,8 +6,14 @@
 
 /** The keys and channel of one room (one slot). */
 export interface RoomKeys {
-  /** Hash: epoch, seq, state (JSON), peers, meeting, recording, at. */
+  /** Hash: epoch, seq, at, marks (reconcile marks), and the summary: sum (its seq), peers, meeting, recording. */
   meta: string;
+  /**
+   * Hash: the room's state at a checkpoint (state-hash.ts): `seq`, `c` (meeting, recording,
+   * sessions as JSON) and one field per peer (`p:<id>`), tombstone (`d:<id>`) and reconcile mark
+   * (`b:<id>`). The state at the head is this plus the stream's entries after `seq`.
+   */
+  state: string;
   /** Stream: the history; entry id `<seq>-0`, one field `b` (the entry body JSON). */
   log: string;
   /** Pub/sub channel of the room's new entries (tagged too, ready for sharded pub/sub). */
@@ -57,6 +63,7 @@ export function createKeyLayout(prefix: string): KeyLayout {
       const base = `${prefix}room:{${tagSafe(roomId)}}`;
       return {
         meta: `${base}:meta`,
+        state: `${base}:state`,
         log: `${base}:log`,
         channel: `${base}:entries`,
         lease: `${base}:reconcile`,

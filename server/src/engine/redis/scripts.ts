@@ -7,67 +7,109 @@ import type { Redis } from 'ioredis';
 import type { PeerKeys, RoomKeys } from './keys.ts';
 
 /**
- * One append, atomically: duplicate check, compare-and-set on (epoch, seq), stream append,
- * dedup marker, state write, TTLs, publish. The state was reduced in TS from the expected
- * position; the script stores it only if the room is still there.
+ * One append, atomically: duplicate check, the room's next seq, stream append, dedup marker,
+ * TTLs, publish. The state does not travel: Redis keeps it as a checkpoint hash (`state`, see
+ * state-hash.ts) plus the stream's tail, and the script answers with the entries the caller
+ * missed since the position it knows (or `far`), so the caller's state follows the log.
  *
- * KEYS: meta, log, dedup.
- * ARGV: 1 expected epoch ('' = the caller knows no room), 2 expected seq, 3 a new epoch (used
- * when the room starts or its history is lost), 4 entry body JSON, 5 state JSON, 6 peers,
- * 7 meeting active (0/1), 8 recording active (0/1), 9 activity time (ms), 10 dedup window (ms),
- * 11 history size, 12 room idle TTL (ms), 13 channel.
+ * Modes: `a` appends whatever the room's position (ordinary events: no compare-and-set, so no
+ * conflict however many nodes write the room), except that a possibly redundant event
+ * (ARGV 6) in a room with reconcile marks answers `behind`: the caller judges it, then uses `g`
+ * or `s`;
+ * `g` appends only at the caller's position (the caller judged the event on that state);
+ * `s` sets the dedup marker only, at the caller's position (judged redundant there).
+ *
+ * KEYS: meta, log, dedup, state.
+ * ARGV: 1 mode, 2 known epoch ('' = none), 3 known seq, 4 new epoch (room starts or its
+ * history is lost), 5 entry body JSON, 6 candidate (0/1), 7 synthesised (0/1: counts a
+ * reconcile mark), 8 activity time (ms), 9 dedup window (ms), 10 history size, 11 room idle
+ * TTL (ms), 12 channel, 13 at most this many missed entries.
+ * Returns {'dup'} | {'skip'} | {'ok'|'behind', epoch, seq, checkpoint seq, far (0/1), entries}.
  */
 const APPEND = `
-local meta, log, dedup = KEYS[1], KEYS[2], KEYS[3]
+local meta, log, dedup, st = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 if redis.call('EXISTS', dedup) == 1 then return {'dup'} end
-local m = redis.call('HMGET', meta, 'epoch', 'seq')
-local epoch, seq = m[1], tonumber(m[2] or '0')
+local m = redis.call('HMGET', meta, 'epoch', 'seq', 'marks')
+local epoch, seq, marks = m[1], tonumber(m[2] or '0'), tonumber(m[3] or '0')
 if not epoch then
-  if ARGV[1] ~= '' then return {'gone'} end
-  epoch, seq = ARGV[3], 0
-  redis.call('DEL', log)
-elseif epoch ~= ARGV[1] or seq ~= tonumber(ARGV[2]) then
-  return {'conflict', epoch, seq, redis.call('HGET', meta, 'state') or ''}
+  epoch, seq, marks = ARGV[4], 0, 0
+  redis.call('DEL', log, st)
+  redis.call('HSET', meta, 'epoch', epoch, 'seq', 0)
 elseif seq > 0 and redis.call('EXISTS', log) == 0 then
-  epoch = ARGV[3]
+  -- History lost: a new epoch; what the checkpoint holds is all the state left.
+  epoch = ARGV[4]
+  redis.call('HSET', meta, 'epoch', epoch)
+  redis.call('HSET', st, 'seq', seq)
 end
+local known = ARGV[2] == epoch and tonumber(ARGV[3]) or -1
+local at_head = known == seq
+local mode = ARGV[1]
+local function missed(kind)
+  local ck = tonumber(redis.call('HGET', st, 'seq') or '0')
+  if known < 0 or known > seq or seq - known > tonumber(ARGV[13]) then
+    return {kind, epoch, seq, ck, 1, {}}
+  end
+  local entries = {}
+  if known < seq then entries = redis.call('XRANGE', log, (known + 1) .. '-0', seq .. '-0') end
+  return {kind, epoch, seq, ck, 0, entries}
+end
+-- In a room reconcile marked, a possibly redundant event must be judged by the caller first.
+if mode == 'a' and ARGV[6] == '1' and marks > 0 then return missed('behind') end
+if mode ~= 'a' and not at_head then return missed('behind') end
+if mode == 's' then
+  redis.call('SET', dedup, '1', 'PX', ARGV[9])
+  return {'skip'}
+end
+local reply = missed('ok')
 seq = seq + 1
-local added = redis.pcall('XADD', log, 'MAXLEN', '~', ARGV[11], seq .. '-0', 'b', ARGV[4])
+reply[3] = seq
+local added = redis.pcall('XADD', log, 'MAXLEN', '~', ARGV[10], seq .. '-0', 'b', ARGV[5])
 if type(added) == 'table' and added.err then
-  epoch = ARGV[3]
+  epoch = ARGV[4]
+  reply[2], reply[5], reply[6] = epoch, 1, {}
   redis.call('DEL', log)
-  redis.call('XADD', log, 'MAXLEN', '~', ARGV[11], seq .. '-0', 'b', ARGV[4])
+  redis.call('XADD', log, 'MAXLEN', '~', ARGV[10], seq .. '-0', 'b', ARGV[5])
 end
-redis.call('SET', dedup, '1', 'PX', ARGV[10])
-redis.call('HSET', meta, 'epoch', epoch, 'seq', seq, 'state', ARGV[5], 'peers', ARGV[6],
-  'meeting', ARGV[7], 'recording', ARGV[8], 'at', ARGV[9])
-redis.call('PEXPIRE', meta, ARGV[12])
-redis.call('PEXPIRE', log, ARGV[12])
-redis.call('PUBLISH', ARGV[13], epoch .. ' ' .. seq .. ' ' .. ARGV[4])
-return {'ok', epoch, seq}
+redis.call('SET', dedup, '1', 'PX', ARGV[9])
+redis.call('HSET', meta, 'epoch', epoch, 'seq', seq, 'at', ARGV[8])
+if ARGV[7] == '1' then redis.call('HINCRBY', meta, 'marks', 1) end
+redis.call('PEXPIRE', meta, ARGV[11])
+redis.call('PEXPIRE', log, ARGV[11])
+redis.call('PEXPIRE', st, ARGV[11])
+redis.call('PUBLISH', ARGV[12], epoch .. ' ' .. seq .. ' ' .. ARGV[5])
+return reply
 `;
 
 /**
- * Acknowledges a webhook without appending it (reconcile already made its change, see
- * reconcile/redundancy.ts), atomically with the position it was judged at: the dedup marker is
- * set only if the room is still where the caller saw it, else the current position and state
- * come back, as for an append.
+ * Moves the room's checkpoint (the `state` hash) from seq `base` to seq `to`, if it is still
+ * at `base` in `epoch` (else another node moved it: nothing to do, the caller learns where it
+ * is). `full` replaces the whole hash (a new session or a meeting:ended touched every peer).
+ * Also writes the room's summary for `GET /rooms`, if it is newer than the one there.
  *
- * KEYS: meta, dedup. ARGV: 1 expected epoch ('' = the caller knows no room), 2 expected seq,
- * 3 dedup window (ms).
+ * KEYS: meta, state. ARGV: 1 epoch, 2 base seq, 3 to seq, 4 full (0/1), 5 number of fields to
+ * set (n), 6 peers, 7 meeting active (0/1), 8 recording active (0/1), then n field/value pairs,
+ * then fields to delete. Returns the checkpoint seq now in place.
  */
-const SKIP = `
-local meta, dedup = KEYS[1], KEYS[2]
-if redis.call('EXISTS', dedup) == 1 then return {'dup'} end
-local m = redis.call('HMGET', meta, 'epoch', 'seq')
-local epoch, seq = m[1], tonumber(m[2] or '0')
-if not epoch then
-  if ARGV[1] ~= '' then return {'gone'} end
-elseif epoch ~= ARGV[1] or seq ~= tonumber(ARGV[2]) then
-  return {'conflict', epoch, seq, redis.call('HGET', meta, 'state') or ''}
+const CHECKPOINT = `
+local meta, st = KEYS[1], KEYS[2]
+local m = redis.call('HMGET', meta, 'epoch', 'sum')
+if m[1] ~= ARGV[1] then return -1 end
+local to = tonumber(ARGV[3])
+if tonumber(m[2] or '0') < to then
+  redis.call('HSET', meta, 'sum', to, 'peers', ARGV[6], 'meeting', ARGV[7], 'recording', ARGV[8])
 end
-redis.call('SET', dedup, '1', 'PX', ARGV[3])
-return {'skip'}
+local ck = tonumber(redis.call('HGET', st, 'seq') or '0')
+local n = tonumber(ARGV[5])
+if n == 0 and #ARGV == 8 then return ck end
+if ck >= to or (ARGV[4] ~= '1' and ck ~= tonumber(ARGV[2])) then return ck end
+if ARGV[4] == '1' then redis.call('DEL', st) end
+local first = 9
+for i = first, first + 2 * n - 1, 2 do redis.call('HSET', st, ARGV[i], ARGV[i + 1]) end
+for i = first + 2 * n, #ARGV do redis.call('HDEL', st, ARGV[i]) end
+redis.call('HSET', st, 'seq', to)
+local ttl = redis.call('PTTL', meta)
+if ttl > 0 then redis.call('PEXPIRE', st, ttl) end
+return to
 `;
 
 /**
@@ -75,29 +117,36 @@ return {'skip'}
  * With a new epoch given it may write: it creates a missing room (so a room has its epoch from
  * its first snapshot), and gives a room whose history was lost a new epoch.
  *
- * KEYS: meta, log.
+ * With state, the answer carries the checkpoint hash and the entries after its seq (the tail
+ * to fold, state-hash.ts) instead of the range asked for.
+ *
+ * KEYS: meta, log, state.
  * ARGV: 1 new epoch ('' = read only), 2 first seq wanted (0 = no entries), 3 at most this many
  * entries (more wanted: only the last one), 4 with state (0/1), 5 room idle TTL (ms).
- * Returns {} for an unknown room (read only), else {epoch, seq, state, entries}.
+ * Returns {} for an unknown room (read only), else {epoch, seq, state fields, entries}.
  */
 const READ = `
-local meta, log = KEYS[1], KEYS[2]
+local meta, log, st = KEYS[1], KEYS[2], KEYS[3]
 local m = redis.call('HMGET', meta, 'epoch', 'seq')
 local epoch, seq = m[1], tonumber(m[2] or '0')
 if not epoch then
   if ARGV[1] == '' then return {} end
   epoch, seq = ARGV[1], 0
-  redis.call('DEL', log)
+  redis.call('DEL', log, st)
   redis.call('HSET', meta, 'epoch', epoch, 'seq', 0)
   redis.call('PEXPIRE', meta, ARGV[5])
 elseif ARGV[1] ~= '' and seq > 0 and redis.call('EXISTS', log) == 0 then
   epoch = ARGV[1]
   redis.call('HSET', meta, 'epoch', epoch)
+  redis.call('HSET', st, 'seq', seq)
 end
-local state = ''
-if ARGV[4] == '1' then state = redis.call('HGET', meta, 'state') or '' end
+local state = {}
 local entries = {}
 local from, max = tonumber(ARGV[2]), tonumber(ARGV[3])
+if ARGV[4] == '1' then
+  state = redis.call('HGETALL', st)
+  from, max = tonumber(redis.call('HGET', st, 'seq') or '0') + 1, seq
+end
 if from > 0 and from <= seq then
   if seq - from + 1 > max then from = seq end
   entries = redis.call('XRANGE', log, from .. '-0', '+', 'COUNT', max)
@@ -153,30 +202,53 @@ return 1
 
 /** What the append script needs besides the keys. */
 export interface AppendArgs {
-  expectedEpoch: string;
-  expectedSeq: number;
+  mode: 'a' | 'g' | 's';
+  knownEpoch: string;
+  knownSeq: number;
   newEpoch: string;
   body: string;
-  state: string;
-  peers: number;
-  meetingActive: boolean;
-  recordingActive: boolean;
+  /** The event could be redundant after reconcile (see `mayBeRedundant`). */
+  candidate: boolean;
+  /** The event is synthesised by reconcile (it leaves a mark). */
+  synthesised: boolean;
   at: number;
   dedupWindow: number;
   historySize: number;
   roomIdleTtl: number;
+  /** At most this many missed entries come back (more: `far`). */
+  maxMissed: number;
 }
 
 /** The append script's answer. */
 export type AppendReply =
-  | { kind: 'ok'; epoch: string; seq: number }
   | { kind: 'dup' }
-  /** The room moved on: here is its current position and state ('' = empty). */
-  | { kind: 'conflict'; epoch: string; seq: number; state: string }
-  /** The room the caller expected is gone (expired, Redis lost it). */
-  | { kind: 'gone' }
-  /** (skip script only) Acknowledged without an append. */
-  | { kind: 'skip' };
+  /** (mode `s`) Acknowledged without an append. */
+  | { kind: 'skip' }
+  | {
+      /** `ok`: appended at `seq`; `behind`: not appended, the room is at `seq`. */
+      kind: 'ok' | 'behind';
+      epoch: string;
+      seq: number;
+      /** Seq of the room's checkpoint (0: none). */
+      checkpoint: number;
+      /** The caller's position is too far back (or of another epoch): `missed` is empty. */
+      far: boolean;
+      /** The entries after the caller's position, up to the head before this append. */
+      missed: RawStreamEntry[];
+    };
+
+/** What the checkpoint script writes. */
+export interface CheckpointArgs {
+  epoch: string;
+  base: number;
+  to: number;
+  full: boolean;
+  set: [string, string][];
+  remove: string[];
+  peers: number;
+  meetingActive: boolean;
+  recordingActive: boolean;
+}
 
 /** A raw stream entry: [id, [field, value, …]]. */
 export type RawStreamEntry = [string, string[]];
@@ -185,8 +257,8 @@ export type RawStreamEntry = [string, string[]];
 export interface ReadReply {
   epoch: string;
   seq: number;
-  /** State JSON ('' = empty state, or not asked for). */
-  state: string;
+  /** Checkpoint hash fields and values, flat (empty when not asked for or none yet). */
+  state: string[];
   entries: RawStreamEntry[];
 }
 
@@ -205,13 +277,7 @@ export interface ReadArgs {
 /** The scripts, typed. */
 export interface Scripts {
   append(keys: RoomKeys, dedupKey: string, args: AppendArgs): Promise<AppendReply>;
-  skip(
-    keys: RoomKeys,
-    dedupKey: string,
-    expectedEpoch: string,
-    expectedSeq: number,
-    dedupWindow: number,
-  ): Promise<AppendReply>;
+  checkpoint(keys: RoomKeys, args: CheckpointArgs): Promise<number>;
   read(keys: RoomKeys, args: ReadArgs): Promise<ReadReply | undefined>;
   bumpEpoch(keys: RoomKeys, expected: string, next: string): Promise<string | undefined>;
   routeOrHold(keys: PeerKeys, item: string, ttl: number): Promise<string | undefined>;
@@ -229,9 +295,9 @@ export interface Scripts {
 type Call = (...args: (string | number)[]) => Promise<unknown>;
 
 const DEFINITIONS = {
-  roomcastAppend: [3, APPEND],
-  roomcastSkip: [2, SKIP],
-  roomcastRead: [2, READ],
+  roomcastAppend2: [4, APPEND],
+  roomcastCheckpoint: [2, CHECKPOINT],
+  roomcastRead2: [3, READ],
   roomcastBumpEpoch: [1, BUMP_EPOCH],
   roomcastRouteOrHold: [2, ROUTE_OR_HOLD],
   roomcastIndexPeer: [2, INDEX_PEER],
@@ -248,9 +314,9 @@ export function defineScripts(redis: Redis): Scripts {
     const fn = (redis as unknown as Record<string, Call>)[name]!;
     return (...args) => fn.apply(redis, args);
   };
-  const append = command('roomcastAppend');
-  const skip = command('roomcastSkip');
-  const read = command('roomcastRead');
+  const append = command('roomcastAppend2');
+  const checkpoint = command('roomcastCheckpoint');
+  const read = command('roomcastRead2');
   const bumpEpoch = command('roomcastBumpEpoch');
   const routeOrHold = command('roomcastRouteOrHold');
   const indexPeer = command('roomcastIndexPeer');
@@ -263,33 +329,48 @@ export function defineScripts(redis: Redis): Scripts {
         keys.meta,
         keys.log,
         dedupKey,
-        a.expectedEpoch,
-        a.expectedSeq,
+        keys.state,
+        a.mode,
+        a.knownEpoch,
+        a.knownSeq,
         a.newEpoch,
         a.body,
-        a.state,
-        a.peers,
-        a.meetingActive ? 1 : 0,
-        a.recordingActive ? 1 : 0,
+        a.candidate ? 1 : 0,
+        a.synthesised ? 1 : 0,
         a.at,
         a.dedupWindow,
         a.historySize,
         a.roomIdleTtl,
         keys.channel,
+        a.maxMissed,
       );
       return parseAppendReply(reply);
     },
 
-    async skip(keys, dedupKey, expectedEpoch, expectedSeq, dedupWindow) {
-      return parseAppendReply(
-        await skip(keys.meta, dedupKey, expectedEpoch, expectedSeq, dedupWindow),
+    async checkpoint(keys, a) {
+      const reply = await checkpoint(
+        keys.meta,
+        keys.state,
+        a.epoch,
+        a.base,
+        a.to,
+        a.full ? 1 : 0,
+        a.set.length,
+        a.peers,
+        a.meetingActive ? 1 : 0,
+        a.recordingActive ? 1 : 0,
+        ...a.set.flat(),
+        ...a.remove,
       );
+      if (typeof reply !== 'number') throw unexpected('checkpoint', reply);
+      return reply;
     },
 
     async read(keys, a) {
       const reply = await read(
         keys.meta,
         keys.log,
+        keys.state,
         a.newEpoch ?? '',
         a.from ?? 0,
         a.max ?? 1,
@@ -299,10 +380,10 @@ export function defineScripts(redis: Redis): Scripts {
       if (!Array.isArray(reply)) throw unexpected('read', reply);
       if (reply.length === 0) return undefined;
       const [epoch, seq, state, entries] = reply as unknown[];
-      if (typeof epoch !== 'string' || typeof seq !== 'number' || typeof state !== 'string') {
+      if (typeof epoch !== 'string' || typeof seq !== 'number' || !Array.isArray(state)) {
         throw unexpected('read', reply);
       }
-      return { epoch, seq, state, entries: (entries ?? []) as RawStreamEntry[] };
+      return { epoch, seq, state: state as string[], entries: (entries ?? []) as RawStreamEntry[] };
     },
 
     async bumpEpoch(keys, expected, next) {
@@ -333,13 +414,16 @@ export function defineScripts(redis: Redis): Scripts {
 
 function parseAppendReply(reply: unknown): AppendReply {
   if (!Array.isArray(reply)) throw unexpected('append', reply);
-  const [kind, epoch, seq, state] = reply as unknown[];
-  if (kind === 'dup') return { kind };
-  if (kind === 'gone') return { kind };
-  if (kind === 'skip') return { kind };
-  if (typeof epoch === 'string' && typeof seq === 'number') {
-    if (kind === 'ok') return { kind, epoch, seq };
-    if (kind === 'conflict' && typeof state === 'string') return { kind, epoch, seq, state };
+  const [kind, epoch, seq, checkpoint, far, missed] = reply as unknown[];
+  if (kind === 'dup' || kind === 'skip') return { kind };
+  if (
+    (kind === 'ok' || kind === 'behind') &&
+    typeof epoch === 'string' &&
+    typeof seq === 'number' &&
+    typeof checkpoint === 'number' &&
+    Array.isArray(missed)
+  ) {
+    return { kind, epoch, seq, checkpoint, far: far === 1, missed: missed as RawStreamEntry[] };
   }
   throw unexpected('append', reply);
 }
