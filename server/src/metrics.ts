@@ -31,6 +31,8 @@ export interface Metrics {
   readonly registry: Registry;
   /** Webhooks by event and outcome (appended, duplicate, held, dead-letter, refused, engine-error). */
   readonly webhooks: Counter<'event' | 'outcome'>;
+  /** App events published, by outcome (appended, duplicate, refused, engine-error). */
+  readonly published: Counter<'outcome'>;
   /** Webhooks refused by verification, by reason (the error code). */
   readonly verificationFailures: Counter<'reason'>;
   /** Subscribers dropped or refused, by reason (slow_consumer, heartbeat_timeout, limit_ip, limit_process, limit_rate). */
@@ -137,6 +139,12 @@ export function createMetrics({ hub: hubStats, transports, activeRooms }: Metric
       name: 'roomcast_webhooks_total',
       help: 'Webhooks received, by event and outcome.',
       labelNames: ['event', 'outcome'],
+      registers,
+    }),
+    published: new Counter({
+      name: 'roomcast_published_total',
+      help: 'App events published (POST /rooms/:roomId/publish, app.roomcast.publish), by outcome.',
+      labelNames: ['outcome'],
       registers,
     }),
     verificationFailures: new Counter({

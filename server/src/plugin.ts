@@ -29,6 +29,9 @@ import { roomRoutes } from './rooms/room-routes.ts';
 import { sseRoutes } from './transports/sse-routes.ts';
 import { websocketRoutes } from './transports/websocket-route.ts';
 import { webhookRoutes } from './webhooks/webhook-route.ts';
+import { createPublisher } from './publish/app-events.ts';
+import type { Publish } from './publish/app-events.ts';
+import { publishRoutes } from './publish/publish-route.ts';
 import { createMetrics } from './metrics.ts';
 import { asyncApiDocument } from './asyncapi.ts';
 import { consoleRoutes } from './console/console-routes.ts';
@@ -68,6 +71,13 @@ export interface RoomcastApi {
   rooms(): Promise<RoomSummary[]>;
   /** A subscriber token signed with this instance's secret. */
   createSubscriberToken(options: Omit<CreateTokenOptions, 'secret'>): Promise<string>;
+  /**
+   * Publishes an app event (`app:<name>`, JSON payload ≤ 64 KiB) into the room's channel: a seq,
+   * history, resume and fan-out like a webhook, never a change of the room state. A repeated
+   * `idempotencyKey` (within the dedup window) answers the first result and is not broadcast
+   * again. Throws `PublishError` (`code`, `status`) for bad input. Needs no publish key.
+   */
+  publish: Publish;
   /** Runs `handler` for every accepted event, in order, after the append; returns an unsubscribe. */
   on(name: 'event', handler: RoomcastEventHandler): () => void;
   /**
@@ -153,6 +163,7 @@ export function configFromPluginOptions(
 }
 
 interface RouteContext {
+  publish: Publish;
   config: RoomcastConfig;
   engine: Engine;
   hub: Hub;
@@ -164,7 +175,7 @@ interface RouteContext {
 
 /** The routes, in their own encapsulated context (own error handler, CORS, headers). */
 async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
-  const { config, engine, hub, access, metrics, transports, draining } = context;
+  const { config, engine, hub, access, metrics, transports, draining, publish } = context;
   const corsAllows = createCorsOriginCheck(config.allowedOrigins, config.production);
   installErrorHandlers(app);
   // Machine-facing routes (webhook, WebSocket, health, metrics) carry no CORS or security
@@ -177,6 +188,7 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
     rateLimitPerMinute: config.webhookRateLimit,
     metrics,
   });
+  await app.register(publishRoutes, { publish, keys: config.publishKeys, metrics });
   await app.register(websocketRoutes, { hub, config, access, stats: transports });
   // Browser-facing reads: CORS for SSE and REST; security headers on the REST answers.
   await app.register(async (browser) => {
@@ -258,9 +270,11 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
     draining: () => draining,
   });
   const eventHook = createEventHook(engine, app.log);
+  const publish = createPublisher({ engine, dedupWindow: config.dedupWindow });
 
   await app.register(roomcastRoutes, {
     prefix: prefix ?? '',
+    publish,
     config,
     engine,
     hub,
@@ -276,6 +290,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
       rooms: () => engine.rooms(),
       createSubscriberToken: (tokenOptions) =>
         createSubscriberToken({ ...tokenOptions, secret: config.tokenSecrets[0] }),
+      publish,
       on: (_name, handler) => eventHook.on(handler),
       drain() {
         draining = true;

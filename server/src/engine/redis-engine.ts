@@ -9,7 +9,9 @@
 import { notifySafely } from './entry-delivery.ts';
 import { isTrackEvent } from '@roomcast/shared';
 import type { Redis } from 'ioredis';
+import { isAppAppend } from './engine.ts';
 import type {
+  AnyAppendInput,
   AppendInput,
   AppendResult,
   DeadLetter,
@@ -156,7 +158,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     redis.set(keys.seen(webhookId), roomId, 'PX', dedupWindow).catch(onError);
   }
 
-  async function appendTo(roomId: string, input: AppendInput): Promise<AppendResult> {
+  async function appendTo(roomId: string, input: AnyAppendInput): Promise<AppendResult> {
     const outcome = await writer.append(roomId, input);
     markSeen(input.webhookId, roomId);
     if (outcome.kind === 'duplicate') return { status: 'duplicate' };
@@ -192,6 +194,8 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
   return {
     async append(input) {
       await open();
+      // An app event names its room; it never waits for a peer.
+      if (isAppAppend(input)) return appendTo(input.roomId, input);
       if (isTrackEvent(input.event)) {
         const peerId = (input.payload as { id: string }).id;
         // The room-independent check: a track event's room can change between two tries.
@@ -323,6 +327,16 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
       await open();
       const taken = await redis.set(keys.room(roomId).lease, nodeId, 'PX', ms, 'NX');
       return taken === 'OK';
+    },
+
+    async remember(id, value, ms) {
+      await open();
+      await redis.set(keys.answer(id), value, 'PX', ms);
+    },
+
+    async recall(id) {
+      await open();
+      return (await redis.get(keys.answer(id))) ?? undefined;
     },
 
     async close() {

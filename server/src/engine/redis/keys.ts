@@ -40,6 +40,8 @@ export interface KeyLayout {
   rooms: string;
   /** String: room-independent marker of a handled webhook id (`seen`, track duplicates). */
   seen(webhookId: string): string;
+  /** String: a publish's first answer, under its idempotency id (`remember` / `recall`). */
+  answer(id: string): string;
   /** List: dead letters, newest first, capped. */
   deadLetters: string;
   /** String: dedup marker of a dead-lettered webhook id, in the dead-letter slot. */
@@ -76,6 +78,7 @@ export function createKeyLayout(prefix: string): KeyLayout {
     },
     rooms: `${prefix}rooms`,
     seen: (webhookId) => `${prefix}id:${webhookId}`,
+    answer: (id) => `${prefix}answer:${id}`,
     deadLetters: `${prefix}{dead}:letters`,
     deadLetterId: (webhookId) => `${prefix}{dead}:id:${webhookId}`,
   };

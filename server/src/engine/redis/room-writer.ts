@@ -19,8 +19,8 @@ import {
   reduceRoom,
 } from '@roomcast/shared';
 import type { RoomEvent, RoomState } from '@roomcast/shared';
-import { EngineUnavailableError, asEvent } from '../engine.ts';
-import type { AppendInput, LogEntry } from '../engine.ts';
+import { EngineUnavailableError, asEvent, isAppAppend } from '../engine.ts';
+import type { AnyAppendInput, LogEntry } from '../engine.ts';
 import { decodeStream, encodeBody } from './codec.ts';
 import type { KeyLayout, RoomKeys } from './keys.ts';
 import type { RawStreamEntry, Scripts } from './scripts.ts';
@@ -56,7 +56,7 @@ export type WriteOutcome =
 
 /** Appends to rooms (see the module comment). */
 export interface RoomWriter {
-  append(roomId: string, input: AppendInput): Promise<WriteOutcome>;
+  append(roomId: string, input: AnyAppendInput): Promise<WriteOutcome>;
   /** Forgets every remembered state (after a reconnect: Redis may have lost data). */
   reset(): void;
 }
@@ -180,12 +180,13 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
     return loadState(scripts, keys.room(roomId), roomId, { newEpoch: newEpoch(), roomIdleTtl });
   }
 
-  async function write(roomId: string, input: AppendInput): Promise<WriteOutcome> {
+  async function write(roomId: string, input: AnyAppendInput): Promise<WriteOutcome> {
     const room = keys.room(roomId);
     const dedupKey = room.dedup(input.webhookId);
     const body = encodeBody(input);
     const event = asEvent(input);
-    const synthesised = (input.payload as { source?: unknown }).source === RECONCILE_SOURCE;
+    const synthesised =
+      !isAppAppend(input) && (input.payload as { source?: unknown }).source === RECONCILE_SOURCE;
     const candidate = mayBeRedundant(event);
     // A synthesised event is always judged on the head: it corrects what the room holds.
     let judged = synthesised;
