@@ -12,7 +12,6 @@ import type { Redis } from 'ioredis';
 import { isAppAppend } from './engine.ts';
 import type {
   AnyAppendInput,
-  AppendInput,
   AppendResult,
   DeadLetter,
   Engine,
