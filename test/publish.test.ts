@@ -6,6 +6,8 @@
  * across two nodes sharing Redis. `app.roomcast.publish` takes the same path.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { createRedisEngine } from '../server/src/engine/redis-engine.ts';
 import { PublishError } from '../server/src/publish/app-events.ts';
@@ -16,6 +18,7 @@ import type { TestServer } from './helpers/server.ts';
 import { connect } from './helpers/ws-client.ts';
 import type { Frame, TestSocket } from './helpers/ws-client.ts';
 
+const BIN = fileURLToPath(new URL('../server/bin/roomcast.js', import.meta.url));
 const KEY = 'publish-key-new-0123456789';
 const OLD_KEY = 'publish-key-old-0123456789';
 
@@ -173,6 +176,37 @@ describe('app events, one node', () => {
     } finally {
       socket.socket.terminate();
     }
+  });
+
+  test('roomcast publish: the CLI posts one, and refuses a bad name or flag in one line', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        const child = spawn(process.execPath, [BIN, 'publish', ...args], {
+          env: { ...process.env, ROOMCAST_PUBLISH_KEY: `${KEY},${OLD_KEY}` },
+        });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (chunk) => (out += chunk));
+        child.stderr.on('data', (chunk) => (err += chunk));
+        child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+      });
+    const ok = await run([
+      'app:cli',
+      '--room',
+      'pub-cli',
+      '--data',
+      '{"n":1}',
+      '--url',
+      server.url,
+    ]);
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /200 OK .*"seq":1/);
+    const name = await run(['peer:joined', '--room', 'pub-cli', '--url', server.url]);
+    assert.equal(name.code, 2);
+    assert.equal(name.err.trim().split('\n').length, 1);
+    const flag = await run(['app:cli', '--rom', 'x']);
+    assert.equal(flag.code, 2);
+    assert.match(flag.err, /--help/);
   });
 
   test('app.roomcast.publish takes the same path, and the same checks', async () => {
