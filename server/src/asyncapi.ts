@@ -9,6 +9,8 @@ import { EVENT_NAMES, payloadSchemas } from '@roomcast/shared';
 
 type JsonSchema = Record<string, unknown>;
 
+/** An app event's name, as `isAppEventName` checks it. */
+const APP_EVENT_PATTERN = '^app:[A-Za-z0-9_.:-]{1,64}$';
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const str = (description: string): JsonSchema => ({ type: 'string', description });
 const position = {
@@ -128,6 +130,22 @@ const frames: Record<string, JsonSchema> = {
         },
         ['room', 'epoch', 'seq', 'id', 'event', 'payload'],
       ),
+    ).concat(
+      frame(
+        'event',
+        {
+          room: str('room id'),
+          ...position,
+          id: str('idempotency id of the publish'),
+          event: {
+            type: 'string',
+            pattern: APP_EVENT_PATTERN,
+            description: "an app event, published by the room's app (never changes the state)",
+          },
+          payload: { description: 'any JSON, at most 64 KiB' },
+        },
+        ['room', 'epoch', 'seq', 'id', 'event', 'payload'],
+      ),
     ),
   },
   SubscribedFrame: frame(
@@ -148,6 +166,15 @@ const frames: Record<string, JsonSchema> = {
     },
     ['code', 'message'],
   ),
+  PublishRequest: {
+    type: 'object',
+    required: ['event'],
+    properties: {
+      event: { type: 'string', pattern: APP_EVENT_PATTERN },
+      payload: { description: 'any JSON, at most 64 KiB' },
+      idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
+    },
+  },
   Webhook: {
     type: 'object',
     required: ['id', 'event', 'payload'],
@@ -181,6 +208,10 @@ const messages = {
     },
   },
   webhook: message('Webhook', 'A Huddle01 webhook (signed: huddle01-signature header).'),
+  publish: message(
+    'PublishRequest',
+    'An app event from your backend (Authorization: Bearer <ROOMCAST_PUBLISH_KEY>).',
+  ),
 };
 
 const messageRef = (name: keyof typeof messages) => ({ $ref: `#/components/messages/${name}` });
@@ -245,6 +276,12 @@ export function asyncApiDocument(): Record<string, unknown> {
         title: 'Huddle01 webhooks (HTTP POST, raw body)',
         messages: { webhook: messageRef('webhook') },
       },
+      publish: {
+        address: '/rooms/{roomId}/publish',
+        title: 'App events (HTTP POST, JSON), delivered as event frames named app:<name>',
+        parameters: { roomId: { description: 'the room id' } },
+        messages: { publish: messageRef('publish') },
+      },
     },
     operations: {
       subscribeRoom: operation(
@@ -276,6 +313,12 @@ export function asyncApiDocument(): Record<string, unknown> {
         'webhook',
         ['webhook'],
         'What roomcast accepts from Huddle01.',
+      ),
+      receivePublish: operation(
+        'receive',
+        'publish',
+        ['publish'],
+        "What roomcast accepts from your app's backend.",
       ),
     },
     components: {
