@@ -53,10 +53,20 @@ export interface MetricsSources {
   transports: TransportStats;
   /** Rooms with local subscribers. */
   activeRooms: () => number;
+  /** This node's most-watched rooms with their local subscriber counts (occupancy). */
+  topRooms?: (n: number) => [string, number][];
 }
 
+/** Rooms the per-room occupancy gauge reports (bounded: a room id is a label value). */
+export const OCCUPANCY_METRIC_ROOMS = 20;
+
 /** Creates the registry and every metric. */
-export function createMetrics({ hub: hubStats, transports, activeRooms }: MetricsSources): Metrics {
+export function createMetrics({
+  hub: hubStats,
+  transports,
+  activeRooms,
+  topRooms,
+}: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -85,6 +95,17 @@ export function createMetrics({ hub: hubStats, transports, activeRooms }: Metric
     registers,
     collect() {
       this.set(activeRooms());
+    },
+  });
+  new Gauge({
+    name: 'roomcast_room_subscribers',
+    help: `Subscribers of this node's ${OCCUPANCY_METRIC_ROOMS} most-watched rooms (sum by room across nodes for the totals).`,
+    labelNames: ['room'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [room, count] of topRooms?.(OCCUPANCY_METRIC_ROOMS) ?? [])
+        this.set({ room }, count);
     },
   });
   new Counter({

@@ -200,7 +200,7 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
     await browser.register(sseRoutes, { hub, config, access, stats: transports });
     await browser.register(async (rest) => {
       await rest.register(helmet, { global: true });
-      await rest.register(roomRoutes, { engine, access });
+      await rest.register(roomRoutes, { engine, access, occupancy: hub.occupancy });
       const asyncApi = JSON.stringify(asyncApiDocument());
       rest.get('/asyncapi.json', async (_request, reply) =>
         reply.type('application/json').send(asyncApi),
@@ -255,6 +255,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
     hub: () => hub.stats,
     transports,
     activeRooms: () => hub.roomCount,
+    topRooms: (n) => hub.occupancy.topLocal(n),
   });
   const reconciler = reconcilerFromConfig(config, engine, metrics, app.log);
   const hub = createHub({

@@ -157,6 +157,14 @@ export interface Engine {
   remember?(id: string, value: string, ms: number): Promise<void>;
   /** The value `remember` kept under `id`, if still there. */
   recall?(id: string): Promise<string | undefined>;
+  /**
+   * Records this node's subscriber count per room (0 withdraws it); a count not reported again
+   * within about 45 s lapses (a node that died). Engines shared by several nodes implement it
+   * with `occupancy`; without them, each node's own counts are the totals (hub/occupancy.ts).
+   */
+  reportOccupancy?(counts: ReadonlyMap<string, number>): Promise<void>;
+  /** Subscriber totals per room over every node that reports to this engine. */
+  occupancy?(roomIds: readonly string[]): Promise<Map<string, number>>;
   /** Releases timers and connections. */
   close(): Promise<void>;
 }

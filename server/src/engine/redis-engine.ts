@@ -38,6 +38,12 @@ import { createSubscriptions } from './redis/subscriptions.ts';
 /** How often the engine's own connections are pinged (see `startHeartbeat`), ms. */
 const HEARTBEAT_MS = 5000;
 
+/**
+ * How long a node's reported occupancy counts stay valid without a refresh (the hub refreshes
+ * every 15 s; a node that died stops counting after this).
+ */
+const OCCUPANCY_LAPSE_MS = 45_000;
+
 /** Options of the Redis engine. */
 export interface RedisEngineOptions {
   /** Redis URL (`redis://`, `rediss://` for TLS). Default redis://127.0.0.1:6379. Ignored with `client`. */
@@ -326,6 +332,43 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
       await open();
       const taken = await redis.set(keys.room(roomId).lease, nodeId, 'PX', ms, 'NX');
       return taken === 'OK';
+    },
+
+    async reportOccupancy(counts) {
+      await open();
+      const until = now() + OCCUPANCY_LAPSE_MS;
+      // One command per room, sent together (each room's key is in its own Cluster slot).
+      await Promise.all(
+        [...counts].map(([roomId, count]) => {
+          const key = keys.room(roomId).occupancy;
+          if (count === 0) return redis.hdel(key, nodeId);
+          return redis
+            .multi()
+            .hset(key, nodeId, `${count}:${until}`)
+            .pexpire(key, OCCUPANCY_LAPSE_MS)
+            .exec();
+        }),
+      );
+    },
+
+    async occupancy(roomIds) {
+      await open();
+      const replies = await Promise.all(
+        roomIds.map((roomId) => redis.hgetall(keys.room(roomId).occupancy)),
+      );
+      const totals = new Map<string, number>();
+      const at = now();
+      roomIds.forEach((roomId, index) => {
+        const fields = replies[index] ?? {};
+        let total = 0;
+        // A node that stopped reporting (it died) no longer counts once its entry lapsed.
+        for (const value of Object.values(fields)) {
+          const [count, until] = value.split(':').map(Number);
+          if (count! > 0 && until! > at) total += count!;
+        }
+        totals.set(roomId, total);
+      });
+      return totals;
     },
 
     async remember(id, value, ms) {

@@ -22,6 +22,8 @@ export interface RoomKeys {
   dedup(webhookId: string): string;
   /** String: the reconcile lease (value: the holding node), with a TTL. */
   lease: string;
+  /** Hash: node id → `<subscribers>:<valid until, ms>` (occupancy), the key with a TTL. */
+  occupancy: string;
 }
 
 /** The keys of one peer (one slot). */
@@ -69,6 +71,7 @@ export function createKeyLayout(prefix: string): KeyLayout {
         log: `${base}:log`,
         channel: `${base}:entries`,
         lease: `${base}:reconcile`,
+        occupancy: `${base}:occupancy`,
         dedup: (webhookId) => `${base}:id:${webhookId}`,
       };
     },
