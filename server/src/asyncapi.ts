@@ -107,7 +107,11 @@ function frame(type: string, properties: JsonSchema, required: string[]): JsonSc
 const frames: Record<string, JsonSchema> = {
   SubscribeFrame: frame(
     'subscribe',
-    { room: str('room id'), since: str('"<epoch>:<seq>" to resume after') },
+    {
+      room: str('room id'),
+      since: str('"<epoch>:<seq>" to resume after'),
+      occupancy: { type: 'boolean', description: 'also send occupancy frames for this room' },
+    },
     ['room'],
   ),
   UnsubscribeFrame: frame('unsubscribe', { room: str('room id') }, ['room']),
@@ -157,6 +161,14 @@ const frames: Record<string, JsonSchema> = {
     },
     ['room', 'epoch', 'seq', 'recovered'],
   ),
+  OccupancyFrame: frame(
+    'occupancy',
+    {
+      room: str('room id'),
+      subscribers: { type: 'integer', minimum: 0, description: 'WS + SSE, all nodes' },
+    },
+    ['room', 'subscribers'],
+  ),
   ErrorFrame: frame(
     'error',
     {
@@ -199,6 +211,10 @@ const messages = {
   event: message('EventFrame', 'One event of the room log, in seq order.'),
   subscribed: message('SubscribedFrame', 'The subscription is live.'),
   error: message('ErrorFrame', 'A refused frame or a room-level problem.'),
+  occupancy: message(
+    'OccupancyFrame',
+    'How many watch the room (on change, at most one a second; to subscribers that asked).',
+  ),
   batch: {
     name: 'Batch',
     summary: 'Frames of one server tick in one message, in order (only with GET /ws?batch=1).',
@@ -220,6 +236,7 @@ const serverMessages = {
   event: messageRef('event'),
   subscribed: messageRef('subscribed'),
   error: messageRef('error'),
+  occupancy: messageRef('occupancy'),
 };
 
 function operation(action: 'send' | 'receive', channel: string, names: string[], summary: string) {
@@ -293,19 +310,19 @@ export function asyncApiDocument(): Record<string, unknown> {
       receiveRoomFrames: operation(
         'receive',
         'websocket',
-        ['snapshot', 'event', 'subscribed', 'error', 'batch'],
+        ['snapshot', 'event', 'subscribed', 'error', 'occupancy', 'batch'],
         'Server frames (batches only for clients that connect with ?batch=1).',
       ),
       receiveRoomStream: operation(
         'receive',
         'roomEvents',
-        ['snapshot', 'event', 'subscribed', 'error'],
+        ['snapshot', 'event', 'subscribed', 'error', 'occupancy'],
         'One room over SSE.',
       ),
       receiveMultiRoomStream: operation(
         'receive',
         'multiRoomEvents',
-        ['snapshot', 'event', 'subscribed', 'error'],
+        ['snapshot', 'event', 'subscribed', 'error', 'occupancy'],
         'Several rooms over SSE.',
       ),
       receiveWebhook: operation(
