@@ -52,6 +52,56 @@ export function engineContract(
       assert.equal(a1.roomId, 'ca');
     });
 
+    test('an app event takes a seq in its named room, leaves the state alone, replays', async () => {
+      const engine = await make();
+      await engine.append(input('meeting:started', meetingStarted('capp')));
+      await engine.append(input('peer:joined', peerJoined('capp', 'p1')));
+      const before = await engine.snapshot('capp');
+      const app = (id = webhookId()) =>
+        engine.append({
+          webhookId: id,
+          event: 'app:hand-raised',
+          payload: { peerId: 'p1', nested: { list: [1, 'two', null] } },
+          receivedAt: Date.now(),
+          roomId: 'capp',
+        });
+      const id = webhookId();
+      const first = await app(id);
+      assert.equal(first.status, 'appended');
+      if (first.status !== 'appended') return;
+      assert.equal(first.seq, 3);
+      assert.deepEqual(await app(id), { status: 'duplicate' });
+      const after = await engine.snapshot('capp');
+      assert.equal(after.seq, 3);
+      assert.deepEqual(after.state, before.state, 'an app event never changes the room state');
+      const read = await engine.read('capp', { epoch: before.epoch, seq: 2 });
+      assert.ok(read.recovered);
+      if (!read.recovered) return;
+      assert.deepEqual(
+        read.entries.map((e) => [e.seq, e.event, e.payload]),
+        [[3, 'app:hand-raised', { peerId: 'p1', nested: { list: [1, 'two', null] } }]],
+      );
+      // A room that only ever had app events exists, with the empty state.
+      await engine.append({
+        webhookId: webhookId(),
+        event: 'app:poll-opened',
+        payload: null,
+        receivedAt: Date.now(),
+        roomId: 'capp-only',
+      });
+      const only = await engine.snapshot('capp-only');
+      assert.equal(only.seq, 1);
+      assert.equal(Object.keys(only.state.peers).length, 0);
+    });
+
+    test('remember and recall keep a publish answer by id', async () => {
+      const engine = await make();
+      if (!engine.remember || !engine.recall) return;
+      await engine.remember('app:r:k', '{"seq":4}', 60_000);
+      assert.equal(await engine.recall('app:r:k'), '{"seq":4}');
+      assert.equal(await engine.recall('app:r:other'), undefined);
+    });
+
     test('a repeated webhook id is a duplicate and changes nothing', async () => {
       const engine = await make();
       const id = webhookId();

@@ -223,7 +223,7 @@ describe('AsyncAPI', () => {
       [],
     );
     assert.ok(parsed);
-    assert.equal(parsed.channels().length, 4);
+    assert.equal(parsed.channels().length, 5);
     const written = JSON.parse(
       readFileSync(new URL('../docs/asyncapi.json', import.meta.url), 'utf8'),
     );

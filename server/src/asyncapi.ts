@@ -9,6 +9,8 @@ import { EVENT_NAMES, payloadSchemas } from '@roomcast/shared';
 
 type JsonSchema = Record<string, unknown>;
 
+/** An app event's name, as `isAppEventName` checks it. */
+const APP_EVENT_PATTERN = '^app:[A-Za-z0-9_.:-]{1,64}$';
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const str = (description: string): JsonSchema => ({ type: 'string', description });
 const position = {
@@ -105,7 +107,11 @@ function frame(type: string, properties: JsonSchema, required: string[]): JsonSc
 const frames: Record<string, JsonSchema> = {
   SubscribeFrame: frame(
     'subscribe',
-    { room: str('room id'), since: str('"<epoch>:<seq>" to resume after') },
+    {
+      room: str('room id'),
+      since: str('"<epoch>:<seq>" to resume after'),
+      occupancy: { type: 'boolean', description: 'also send occupancy frames for this room' },
+    },
     ['room'],
   ),
   UnsubscribeFrame: frame('unsubscribe', { room: str('room id') }, ['room']),
@@ -128,6 +134,22 @@ const frames: Record<string, JsonSchema> = {
         },
         ['room', 'epoch', 'seq', 'id', 'event', 'payload'],
       ),
+    ).concat(
+      frame(
+        'event',
+        {
+          room: str('room id'),
+          ...position,
+          id: str('idempotency id of the publish'),
+          event: {
+            type: 'string',
+            pattern: APP_EVENT_PATTERN,
+            description: "an app event, published by the room's app (never changes the state)",
+          },
+          payload: { description: 'any JSON, at most 64 KiB' },
+        },
+        ['room', 'epoch', 'seq', 'id', 'event', 'payload'],
+      ),
     ),
   },
   SubscribedFrame: frame(
@@ -139,6 +161,14 @@ const frames: Record<string, JsonSchema> = {
     },
     ['room', 'epoch', 'seq', 'recovered'],
   ),
+  OccupancyFrame: frame(
+    'occupancy',
+    {
+      room: str('room id'),
+      subscribers: { type: 'integer', minimum: 0, description: 'WS + SSE, all nodes' },
+    },
+    ['room', 'subscribers'],
+  ),
   ErrorFrame: frame(
     'error',
     {
@@ -148,6 +178,15 @@ const frames: Record<string, JsonSchema> = {
     },
     ['code', 'message'],
   ),
+  PublishRequest: {
+    type: 'object',
+    required: ['event'],
+    properties: {
+      event: { type: 'string', pattern: APP_EVENT_PATTERN },
+      payload: { description: 'any JSON, at most 64 KiB' },
+      idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
+    },
+  },
   Webhook: {
     type: 'object',
     required: ['id', 'event', 'payload'],
@@ -172,6 +211,10 @@ const messages = {
   event: message('EventFrame', 'One event of the room log, in seq order.'),
   subscribed: message('SubscribedFrame', 'The subscription is live.'),
   error: message('ErrorFrame', 'A refused frame or a room-level problem.'),
+  occupancy: message(
+    'OccupancyFrame',
+    'How many watch the room (on change, at most one a second; to subscribers that asked).',
+  ),
   batch: {
     name: 'Batch',
     summary: 'Frames of one server tick in one message, in order (only with GET /ws?batch=1).',
@@ -181,6 +224,10 @@ const messages = {
     },
   },
   webhook: message('Webhook', 'A Huddle01 webhook (signed: huddle01-signature header).'),
+  publish: message(
+    'PublishRequest',
+    'An app event from your backend (Authorization: Bearer <ROOMCAST_PUBLISH_KEY>).',
+  ),
 };
 
 const messageRef = (name: keyof typeof messages) => ({ $ref: `#/components/messages/${name}` });
@@ -189,6 +236,7 @@ const serverMessages = {
   event: messageRef('event'),
   subscribed: messageRef('subscribed'),
   error: messageRef('error'),
+  occupancy: messageRef('occupancy'),
 };
 
 function operation(action: 'send' | 'receive', channel: string, names: string[], summary: string) {
@@ -245,6 +293,12 @@ export function asyncApiDocument(): Record<string, unknown> {
         title: 'Huddle01 webhooks (HTTP POST, raw body)',
         messages: { webhook: messageRef('webhook') },
       },
+      publish: {
+        address: '/rooms/{roomId}/publish',
+        title: 'App events (HTTP POST, JSON), delivered as event frames named app:<name>',
+        parameters: { roomId: { description: 'the room id' } },
+        messages: { publish: messageRef('publish') },
+      },
     },
     operations: {
       subscribeRoom: operation(
@@ -256,19 +310,19 @@ export function asyncApiDocument(): Record<string, unknown> {
       receiveRoomFrames: operation(
         'receive',
         'websocket',
-        ['snapshot', 'event', 'subscribed', 'error', 'batch'],
+        ['snapshot', 'event', 'subscribed', 'error', 'occupancy', 'batch'],
         'Server frames (batches only for clients that connect with ?batch=1).',
       ),
       receiveRoomStream: operation(
         'receive',
         'roomEvents',
-        ['snapshot', 'event', 'subscribed', 'error'],
+        ['snapshot', 'event', 'subscribed', 'error', 'occupancy'],
         'One room over SSE.',
       ),
       receiveMultiRoomStream: operation(
         'receive',
         'multiRoomEvents',
-        ['snapshot', 'event', 'subscribed', 'error'],
+        ['snapshot', 'event', 'subscribed', 'error', 'occupancy'],
         'Several rooms over SSE.',
       ),
       receiveWebhook: operation(
@@ -276,6 +330,12 @@ export function asyncApiDocument(): Record<string, unknown> {
         'webhook',
         ['webhook'],
         'What roomcast accepts from Huddle01.',
+      ),
+      receivePublish: operation(
+        'receive',
+        'publish',
+        ['publish'],
+        "What roomcast accepts from your app's backend.",
       ),
     },
     components: {

@@ -37,6 +37,11 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
     unit: 'list',
     help: 'HS256 secret(s) for subscriber tokens; sign with the first. Dev: generated',
   },
+  publishKeys: {
+    env: 'ROOMCAST_PUBLISH_KEY',
+    unit: 'list',
+    help: 'key(s) that authorise POST /rooms/:id/publish (app events); unset: publishing off',
+  },
   redisUrl: {
     env: 'REDIS_URL',
     unit: 'string',

@@ -83,6 +83,12 @@ export const optionsSchema = z.object({
   huddle01ApiKeys: list,
   /** HS256 secret(s) for subscriber tokens. Env `ROOMCAST_TOKEN_SECRET`. Dev default: generated. */
   tokenSecrets: list,
+  /**
+   * Key(s) that authorise `POST /rooms/:roomId/publish` (app events), as `Authorization: Bearer`;
+   * several (comma-separated) are all accepted, for rotation. Env `ROOMCAST_PUBLISH_KEY`.
+   * Default unset: publishing is off (the route answers 404 PUBLISH_DISABLED).
+   */
+  publishKeys: list,
   /** Redis URL; when set the Redis engine is used. Env `REDIS_URL`. Default unset (in-memory). */
   redisUrl: z.string().url().optional(),
   /** Origins allowed for WS / CORS. Env `ROOMCAST_ALLOWED_ORIGINS`. Dev default: any localhost. */

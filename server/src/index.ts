@@ -39,3 +39,5 @@ export {
   ALL_ROOMS,
 } from './auth/tokens.ts';
 export type { CreateTokenOptions, SubscriberClaims, TokenCheck } from './auth/tokens.ts';
+export { PublishError } from './publish/app-events.ts';
+export type { Publish, PublishOptions, PublishResult } from './publish/app-events.ts';

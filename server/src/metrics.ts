@@ -31,6 +31,8 @@ export interface Metrics {
   readonly registry: Registry;
   /** Webhooks by event and outcome (appended, duplicate, held, dead-letter, refused, engine-error). */
   readonly webhooks: Counter<'event' | 'outcome'>;
+  /** App events published, by outcome (appended, duplicate, refused, engine-error). */
+  readonly published: Counter<'outcome'>;
   /** Webhooks refused by verification, by reason (the error code). */
   readonly verificationFailures: Counter<'reason'>;
   /** Subscribers dropped or refused, by reason (slow_consumer, heartbeat_timeout, limit_ip, limit_process, limit_rate). */
@@ -51,10 +53,20 @@ export interface MetricsSources {
   transports: TransportStats;
   /** Rooms with local subscribers. */
   activeRooms: () => number;
+  /** This node's most-watched rooms with their local subscriber counts (occupancy). */
+  topRooms?: (n: number) => [string, number][];
 }
 
+/** Rooms the per-room occupancy gauge reports (bounded: a room id is a label value). */
+export const OCCUPANCY_METRIC_ROOMS = 20;
+
 /** Creates the registry and every metric. */
-export function createMetrics({ hub: hubStats, transports, activeRooms }: MetricsSources): Metrics {
+export function createMetrics({
+  hub: hubStats,
+  transports,
+  activeRooms,
+  topRooms,
+}: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -83,6 +95,17 @@ export function createMetrics({ hub: hubStats, transports, activeRooms }: Metric
     registers,
     collect() {
       this.set(activeRooms());
+    },
+  });
+  new Gauge({
+    name: 'roomcast_room_subscribers',
+    help: `Subscribers of this node's ${OCCUPANCY_METRIC_ROOMS} most-watched rooms (sum by room across nodes for the totals).`,
+    labelNames: ['room'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [room, count] of topRooms?.(OCCUPANCY_METRIC_ROOMS) ?? [])
+        this.set({ room }, count);
     },
   });
   new Counter({
@@ -137,6 +160,12 @@ export function createMetrics({ hub: hubStats, transports, activeRooms }: Metric
       name: 'roomcast_webhooks_total',
       help: 'Webhooks received, by event and outcome.',
       labelNames: ['event', 'outcome'],
+      registers,
+    }),
+    published: new Counter({
+      name: 'roomcast_published_total',
+      help: 'App events published (POST /rooms/:roomId/publish, app.roomcast.publish), by outcome.',
+      labelNames: ['outcome'],
       registers,
     }),
     verificationFailures: new Counter({

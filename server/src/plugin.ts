@@ -29,6 +29,9 @@ import { roomRoutes } from './rooms/room-routes.ts';
 import { sseRoutes } from './transports/sse-routes.ts';
 import { websocketRoutes } from './transports/websocket-route.ts';
 import { webhookRoutes } from './webhooks/webhook-route.ts';
+import { createPublisher } from './publish/app-events.ts';
+import type { Publish } from './publish/app-events.ts';
+import { publishRoutes } from './publish/publish-route.ts';
 import { createMetrics } from './metrics.ts';
 import { asyncApiDocument } from './asyncapi.ts';
 import { consoleRoutes } from './console/console-routes.ts';
@@ -73,6 +76,13 @@ export interface RoomcastApi {
   rooms(): Promise<RoomSummary[]>;
   /** A subscriber token signed with this instance's secret. */
   createSubscriberToken(options: Omit<CreateTokenOptions, 'secret'>): Promise<string>;
+  /**
+   * Publishes an app event (`app:<name>`, JSON payload ≤ 64 KiB) into the room's channel: a seq,
+   * history, resume and fan-out like a webhook, never a change of the room state. A repeated
+   * `idempotencyKey` (within the dedup window) answers the first result and is not broadcast
+   * again. Throws `PublishError` (`code`, `status`) for bad input. Needs no publish key.
+   */
+  publish: Publish;
   /** Runs `handler` for every accepted event, in order, after the append; returns an unsubscribe. */
   on(name: 'event', handler: RoomcastEventHandler): () => void;
   /**
@@ -158,6 +168,7 @@ export function configFromPluginOptions(
 }
 
 interface RouteContext {
+  publish: Publish;
   config: RoomcastConfig;
   engine: Engine;
   hub: Hub;
@@ -169,7 +180,7 @@ interface RouteContext {
 
 /** The routes, in their own encapsulated context (own error handler, CORS, headers). */
 async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
-  const { config, engine, hub, access, metrics, transports, draining } = context;
+  const { config, engine, hub, access, metrics, transports, draining, publish } = context;
   const corsAllows = createCorsOriginCheck(config.allowedOrigins, config.production);
   installErrorHandlers(app);
   // Machine-facing routes (webhook, WebSocket, health, metrics) carry no CORS or security
@@ -182,6 +193,7 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
     rateLimitPerMinute: config.webhookRateLimit,
     metrics,
   });
+  await app.register(publishRoutes, { publish, keys: config.publishKeys, metrics });
   await app.register(websocketRoutes, { hub, config, access, stats: transports });
   // Browser-facing reads: CORS for SSE and REST; security headers on the REST answers.
   await app.register(async (browser) => {
@@ -193,7 +205,7 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
     await browser.register(sseRoutes, { hub, config, access, stats: transports });
     await browser.register(async (rest) => {
       await rest.register(helmet, { global: true });
-      await rest.register(roomRoutes, { engine, access });
+      await rest.register(roomRoutes, { engine, access, occupancy: hub.occupancy });
       const asyncApi = JSON.stringify(asyncApiDocument());
       rest.get('/asyncapi.json', async (_request, reply) =>
         reply.type('application/json').send(asyncApi),
@@ -248,6 +260,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
     hub: () => hub.stats,
     transports,
     activeRooms: () => hub.roomCount,
+    topRooms: (n) => hub.occupancy.topLocal(n),
   });
   const reconciler = reconcilerFromConfig(config, engine, metrics, app.log);
   const hub = createHub({
@@ -263,9 +276,11 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
     draining: () => draining,
   });
   const eventHook = createEventHook(engine, app.log);
+  const publish = createPublisher({ engine, dedupWindow: config.dedupWindow });
 
   await app.register(roomcastRoutes, {
     prefix: prefix ?? '',
+    publish,
     config,
     engine,
     hub,
@@ -281,6 +296,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
       rooms: () => engine.rooms(),
       createSubscriberToken: (tokenOptions) =>
         createSubscriberToken({ ...tokenOptions, secret: config.tokenSecrets[0] }),
+      publish,
       on: (_name, handler) => eventHook.on(handler),
       drain() {
         draining = true;

@@ -42,6 +42,12 @@ export const ErrorCode = {
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   /** The moderator console's assets could not be built (see the server log). HTTP 503. */
   CONSOLE_UNAVAILABLE: 'CONSOLE_UNAVAILABLE',
+  /** Publishing app events is off: no `ROOMCAST_PUBLISH_KEY` is configured. HTTP 404. */
+  PUBLISH_DISABLED: 'PUBLISH_DISABLED',
+  /** A published event's name is not `app:` and 1–64 of `A-Z a-z 0-9 _ . : -`. HTTP 400. */
+  INVALID_EVENT_NAME: 'INVALID_EVENT_NAME',
+  /** A published event's payload is over 64 KiB of JSON. HTTP 413. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   /** Something unexpected failed inside the server. HTTP 500. */
   INTERNAL: 'INTERNAL',
 } as const;

@@ -5,3 +5,4 @@ export * from './frames.ts';
 export * from './room-state.ts';
 export * from './redundancy.ts';
 export * from './event-names.ts';
+export * from './app-events.ts';

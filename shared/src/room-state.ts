@@ -26,7 +26,7 @@ import type {
   RecordingStoppedPayload,
   RoomEvent,
 } from './events.ts';
-import { RECONCILE_SOURCE } from './event-names.ts';
+import { EVENT_NAME_LIST, RECONCILE_SOURCE } from './event-names.ts';
 import {
   emptyTrie,
   trieDelete,
@@ -38,6 +38,7 @@ import {
 } from './hash-trie.ts';
 import type { HashTrie } from './hash-trie.ts';
 
+const KNOWN_EVENTS: ReadonlySet<string> = new Set(EVENT_NAME_LIST);
 /** One recorded file, as Huddle01 lists it in recording events. */
 export type RecordingFile = EventPayloads['recording:started']['files'][number];
 
@@ -229,6 +230,9 @@ export function departedCount(state: RoomState): number {
  * own timestamps. Applying the same peer/meeting event twice equals applying it once.
  */
 export function reduceRoom(state: RoomState, event: RoomEvent, receivedAt?: number): RoomState {
+  // App events (`app:*`, app-events.ts) and names this version does not know leave the state
+  // as it is: the state is Huddle01's room, nothing else.
+  if (!KNOWN_EVENTS.has(event.event)) return state;
   // Track events carry no roomId; the caller routes them. Anything else must name this room.
   const roomId = (event.payload as { roomId?: unknown }).roomId;
   if (roomId !== undefined && roomId !== state.roomId) return state;

@@ -1,5 +1,6 @@
-/** The `roomcast` command: serve, send, token, tail, simulate. */
+/** The `roomcast` command: serve, send, publish, token, tail, simulate, asyncapi. */
 import { readFileSync } from 'node:fs';
+import { publishCommand } from './publish.ts';
 import { sendCommand } from './send.ts';
 import { tokenCommand } from './token.ts';
 import { tailCommand } from './tail.ts';
@@ -12,6 +13,7 @@ const HELP = `Usage: roomcast <command> [options]
 Commands:
   serve    run the server (what npm start runs); flags, env or a config file
   send     post a signed test webhook to a server and print the answer
+  publish  put an app event (app:<name>) into a room's channel
   token    print a subscriber token for some rooms (or * for all)
   tail     print live events of rooms; resumes after disconnects
   simulate play realistic meetings as signed webhooks, with progress
@@ -33,6 +35,9 @@ switch (command) {
   }
   case 'send':
     process.exitCode = await sendCommand(rest, process.env);
+    break;
+  case 'publish':
+    process.exitCode = await publishCommand(rest, process.env);
     break;
   case 'tail':
     process.exitCode = await tailCommand(rest, process.env);

@@ -4,15 +4,29 @@
  * dead letters. `MemoryEngine` is the embedded default; every engine passes one contract suite
  * (test/engine-contract.ts).
  */
-import type { EventName, EventPayloads, Position, RoomEvent, RoomState } from '@roomcast/shared';
+import type {
+  AppEventName,
+  EventName,
+  EventPayloads,
+  Position,
+  RoomEvent,
+  RoomState,
+} from '@roomcast/shared';
 
-/** One accepted event of a room's log. */
-export interface LogEntry<K extends EventName = EventName> extends Position {
+/** The payload of an event by name: Huddle01's typed ones, an app event's JSON. */
+export type PayloadOf<K extends EventName | AppEventName> = K extends EventName
+  ? EventPayloads[K]
+  : unknown;
+
+/** One accepted event of a room's log: a Huddle01 webhook's, or an app event (`app:*`). */
+export interface LogEntry<
+  K extends EventName | AppEventName = EventName | AppEventName,
+> extends Position {
   roomId: string;
-  /** Webhook id (dedup key). */
+  /** Webhook id, or an app event's idempotency id (the dedup key). */
   id: string;
   event: K;
-  payload: EventPayloads[K];
+  payload: PayloadOf<K>;
   /** When roomcast accepted it (ms). */
   receivedAt: number;
 }
@@ -25,8 +39,29 @@ export interface AppendInput<K extends EventName = EventName> {
   receivedAt: number;
 }
 
+/**
+ * What the publish route (and `app.roomcast.publish`) hands to `append`: an app event names its
+ * room itself, and never changes the room state.
+ */
+export interface AppAppendInput {
+  /** `app:<room>:<idempotency key>`, or a random id when the publisher gave none. */
+  webhookId: string;
+  event: AppEventName;
+  payload: unknown;
+  receivedAt: number;
+  roomId: string;
+}
+
+/** Anything `append` takes. */
+export type AnyAppendInput = AppendInput | AppAppendInput;
+
+/** True for an app event's append. */
+export function isAppAppend(input: AnyAppendInput): input is AppAppendInput {
+  return input.event.startsWith('app:');
+}
+
 /** The `{event, payload}` pair of an append, as the reducer takes it. */
-export function asEvent(input: AppendInput): RoomEvent {
+export function asEvent(input: AnyAppendInput): RoomEvent {
   // AppendInput keeps name and payload apart; they always belong together.
   return { event: input.event, payload: input.payload } as RoomEvent;
 }
@@ -83,7 +118,7 @@ export type EntryListener = (entry: LogEntry) => void;
 /** The engine seam (see DESIGN.md: "Core seams"). */
 export interface Engine {
   /** Dedup, route (track events through the peer→room index), assign seq, fold, store, publish. */
-  append(input: AppendInput): Promise<AppendResult>;
+  append(input: AnyAppendInput): Promise<AppendResult>;
   /** Listens to a room's new entries; resolves once listening (so no entry after it is missed). */
   subscribe(roomId: string, listener: EntryListener): Promise<() => Promise<void>>;
   /** Entries after `since`, or a snapshot when `since` is of another epoch or out of history. */
@@ -114,6 +149,22 @@ export interface Engine {
    * lapses); a single-node engine always grants it. Optional: without it, always granted.
    */
   lease?(roomId: string, ms: number): Promise<boolean>;
+  /**
+   * Keeps a publish's first answer under its idempotency id for `ms`, shared by every node, so a
+   * repeat answers it again (see publish/app-events.ts). Optional: without it, a repeat is still
+   * recognised (by the dedup window) but answered without its seq.
+   */
+  remember?(id: string, value: string, ms: number): Promise<void>;
+  /** The value `remember` kept under `id`, if still there. */
+  recall?(id: string): Promise<string | undefined>;
+  /**
+   * Records this node's subscriber count per room (0 withdraws it); a count not reported again
+   * within about 45 s lapses (a node that died). Engines shared by several nodes implement it
+   * with `occupancy`; without them, each node's own counts are the totals (hub/occupancy.ts).
+   */
+  reportOccupancy?(counts: ReadonlyMap<string, number>): Promise<void>;
+  /** Subscriber totals per room over every node that reports to this engine. */
+  occupancy?(roomIds: readonly string[]): Promise<Map<string, number>>;
   /** Releases timers and connections. */
   close(): Promise<void>;
 }

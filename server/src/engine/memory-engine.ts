@@ -14,8 +14,9 @@ import type { Position, RoomState } from '@roomcast/shared';
 import { createDedupWindow } from './dedup-window.ts';
 import { newEpoch } from './epoch.ts';
 import { notifySafely, unroutableLetter } from './entry-delivery.ts';
-import { asEvent } from './engine.ts';
+import { asEvent, isAppAppend } from './engine.ts';
 import type {
+  AnyAppendInput,
   AppendInput,
   AppendResult,
   DeadLetter,
@@ -83,6 +84,8 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
   const seenIds = createDedupWindow(dedupWindow, dedupMaxIds);
   const deadLetters: DeadLetter[] = [];
   const watchers = new Set<EntryListener>();
+  /** Publish answers by idempotency id, bounded like the dedup window. */
+  const remembered = new Map<string, { value: string; until: number }>();
   /** Entries committed but not fanned out yet, with the listeners they go to, in seq order. */
   let outbox: { entry: LogEntry; listeners: EntryListener[]; room: Room }[] = [];
   let closed = false;
@@ -136,7 +139,7 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
     if (deadLetters.length > deadLetterLimit) deadLetters.length = deadLetterLimit;
   }
 
-  function commit(room: Room, input: AppendInput): LogEntry {
+  function commit(room: Room, input: AnyAppendInput): LogEntry {
     const at = now();
     room.seq += 1;
     room.lastActivity = at;
@@ -194,7 +197,12 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
     held.set(peerId, queue);
   }
 
-  function appendRouted(input: AppendInput): AppendResult {
+  function appendRouted(input: AnyAppendInput): AppendResult {
+    if (isAppAppend(input)) {
+      // An app event names its room, waits for nobody and leaves the state as it is.
+      const entry = commit(roomOf(input.roomId), input);
+      return { status: 'appended', roomId: entry.roomId, epoch: entry.epoch, seq: entry.seq };
+    }
     let roomId: string | undefined;
     if (isTrackEvent(input.event)) {
       const peerId = (input.payload as { id: string }).id;
@@ -311,6 +319,21 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
 
     async lease() {
       return true; // one process: nobody to share the room with
+    },
+
+    async remember(id, value, ms) {
+      remembered.delete(id);
+      remembered.set(id, { value, until: now() + ms });
+      // Oldest first (Map order): drop what expired, and the oldest past the bound.
+      for (const [key, kept] of remembered) {
+        if (kept.until > now() && remembered.size <= dedupMaxIds) break;
+        remembered.delete(key);
+      }
+    },
+
+    async recall(id) {
+      const kept = remembered.get(id);
+      return kept && kept.until > now() ? kept.value : undefined;
     },
 
     async close() {

@@ -9,8 +9,9 @@
 import { notifySafely } from './entry-delivery.ts';
 import { isTrackEvent } from '@roomcast/shared';
 import type { Redis } from 'ioredis';
+import { isAppAppend } from './engine.ts';
 import type {
-  AppendInput,
+  AnyAppendInput,
   AppendResult,
   DeadLetter,
   Engine,
@@ -36,6 +37,12 @@ import { createSubscriptions } from './redis/subscriptions.ts';
 
 /** How often the engine's own connections are pinged (see `startHeartbeat`), ms. */
 const HEARTBEAT_MS = 5000;
+
+/**
+ * How long a node's reported occupancy counts stay valid without a refresh (the hub refreshes
+ * every 15 s; a node that died stops counting after this).
+ */
+const OCCUPANCY_LAPSE_MS = 45_000;
 
 /** Options of the Redis engine. */
 export interface RedisEngineOptions {
@@ -156,7 +163,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     redis.set(keys.seen(webhookId), roomId, 'PX', dedupWindow).catch(onError);
   }
 
-  async function appendTo(roomId: string, input: AppendInput): Promise<AppendResult> {
+  async function appendTo(roomId: string, input: AnyAppendInput): Promise<AppendResult> {
     const outcome = await writer.append(roomId, input);
     markSeen(input.webhookId, roomId);
     if (outcome.kind === 'duplicate') return { status: 'duplicate' };
@@ -192,6 +199,8 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
   return {
     async append(input) {
       await open();
+      // An app event names its room; it never waits for a peer.
+      if (isAppAppend(input)) return appendTo(input.roomId, input);
       if (isTrackEvent(input.event)) {
         const peerId = (input.payload as { id: string }).id;
         // The room-independent check: a track event's room can change between two tries.
@@ -323,6 +332,53 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
       await open();
       const taken = await redis.set(keys.room(roomId).lease, nodeId, 'PX', ms, 'NX');
       return taken === 'OK';
+    },
+
+    async reportOccupancy(counts) {
+      await open();
+      const until = now() + OCCUPANCY_LAPSE_MS;
+      // One command per room, sent together (each room's key is in its own Cluster slot).
+      await Promise.all(
+        [...counts].map(([roomId, count]) => {
+          const key = keys.room(roomId).occupancy;
+          if (count === 0) return redis.hdel(key, nodeId);
+          return redis
+            .multi()
+            .hset(key, nodeId, `${count}:${until}`)
+            .pexpire(key, OCCUPANCY_LAPSE_MS)
+            .exec();
+        }),
+      );
+    },
+
+    async occupancy(roomIds) {
+      await open();
+      const replies = await Promise.all(
+        roomIds.map((roomId) => redis.hgetall(keys.room(roomId).occupancy)),
+      );
+      const totals = new Map<string, number>();
+      const at = now();
+      roomIds.forEach((roomId, index) => {
+        const fields = replies[index] ?? {};
+        let total = 0;
+        // A node that stopped reporting (it died) no longer counts once its entry lapsed.
+        for (const value of Object.values(fields)) {
+          const [count, until] = value.split(':').map(Number);
+          if (count! > 0 && until! > at) total += count!;
+        }
+        totals.set(roomId, total);
+      });
+      return totals;
+    },
+
+    async remember(id, value, ms) {
+      await open();
+      await redis.set(keys.answer(id), value, 'PX', ms);
+    },
+
+    async recall(id) {
+      await open();
+      return (await redis.get(keys.answer(id))) ?? undefined;
     },
 
     async close() {

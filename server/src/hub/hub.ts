@@ -9,6 +9,8 @@ import type { Position } from '@roomcast/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Engine, LogEntry, RoomSnapshot } from '../engine/engine.ts';
 import type { Connection, OutgoingFrame } from './connection.ts';
+import { createOccupancy } from './occupancy.ts';
+import type { Occupancy, OccupancyWatcher } from './occupancy.ts';
 
 /** One connection's subscription to one room. */
 export interface Subscription {
@@ -21,6 +23,14 @@ export interface Subscription {
   /** The channel's entry count when `pending` started collecting (see `sharedSnapshot`). */
   collectingFrom: number;
   closed: boolean;
+  /** Set when the subscriber asked for occupancy frames. */
+  watcher?: OccupancyWatcher;
+}
+
+/** Options of one subscription. */
+export interface SubscribeOptions {
+  /** Send `{type:"occupancy", room, subscribers}` frames (at most one a second). */
+  occupancy?: boolean;
 }
 
 /** A snapshot read of one room, shared by the subscriptions that can use it. */
@@ -75,11 +85,18 @@ export interface HubOptions {
 /** The hub's API for transports. */
 export interface Hub {
   /** Starts a subscription: snapshot (or the missed entries after `since`), then live entries. */
-  subscribe(connection: Connection, roomId: string, since?: Position): Subscription;
+  subscribe(
+    connection: Connection,
+    roomId: string,
+    since?: Position,
+    options?: SubscribeOptions,
+  ): Subscription;
   /** Ends a subscription (idempotent). */
   unsubscribe(subscription: Subscription): void;
   /** Number of rooms with local subscribers. */
   readonly roomCount: number;
+  /** Who watches which room (all nodes): for the routes, and the subscribers that ask. */
+  readonly occupancy: Occupancy;
   readonly stats: HubStats;
   close(): Promise<void>;
 }
@@ -135,6 +152,7 @@ export function errorFrame(code: string, message: string, room?: string): Outgoi
 export function createHub(options: HubOptions): Hub {
   const { engine, log, maxBufferedBytes, onFanout, onEngineError, beforeSnapshot } = options;
   const channels = new Map<string, Channel>();
+  const occupancy = createOccupancy({ engine, log });
   /** Connections already dropped as slow: counted and logged once, however many frames follow. */
   const dropped = new WeakSet<Connection>();
   /** Bytes of snapshots and replays still allowed in a connection's backlog (see `send`). */
@@ -305,9 +323,11 @@ export function createHub(options: HubOptions): Hub {
   function unsubscribe(subscription: Subscription): void {
     if (subscription.closed) return;
     subscription.closed = true;
+    if (subscription.watcher) occupancy.unwatch(subscription.watcher);
     const channel = channels.get(subscription.roomId);
     if (!channel || !channel.subscriptions.delete(subscription)) return;
     stats.subscriptions--;
+    occupancy.changed(channel.roomId, channel.subscriptions.size);
     if (channel.subscriptions.size === 0) {
       channels.delete(channel.roomId);
       channel.listening
@@ -317,7 +337,7 @@ export function createHub(options: HubOptions): Hub {
   }
 
   return {
-    subscribe(connection, roomId, since) {
+    subscribe(connection, roomId, since, subscribeOptions = {}) {
       const subscription: Subscription = {
         roomId,
         connection,
@@ -326,8 +346,19 @@ export function createHub(options: HubOptions): Hub {
         collectingFrom: 0,
         closed: false,
       };
-      channelOf(roomId).subscriptions.add(subscription);
+      const channel = channelOf(roomId);
+      channel.subscriptions.add(subscription);
       stats.subscriptions++;
+      occupancy.changed(roomId, channel.subscriptions.size);
+      if (subscribeOptions.occupancy) {
+        subscription.watcher = {
+          roomId,
+          // After the snapshot or replay: the client knows the room before who watches it.
+          ready: () => !subscription.closed && !subscription.pending && !!subscription.position,
+          send: (frame) => send(subscription, frame),
+        };
+        occupancy.watch(subscription.watcher);
+      }
       void start(subscription, since);
       return subscription;
     },
@@ -335,8 +366,10 @@ export function createHub(options: HubOptions): Hub {
     get roomCount() {
       return channels.size;
     },
+    occupancy,
     stats,
     async close() {
+      occupancy.close();
       for (const channel of channels.values()) {
         for (const subscription of channel.subscriptions) subscription.closed = true;
         stats.subscriptions -= channel.subscriptions.size;

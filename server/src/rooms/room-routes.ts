@@ -7,12 +7,13 @@ import { ErrorCode, isValidRoomId } from '@roomcast/shared';
 import type { Access } from '../auth/access.ts';
 import { ALL_ROOMS } from '../auth/tokens.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { Occupancy } from '../hub/occupancy.ts';
 import { sendError } from '../http-errors.ts';
 
 /** Registers the REST routes. */
 export async function roomRoutes(
   app: FastifyInstance,
-  { engine, access }: { engine: Engine; access: Access },
+  { engine, access, occupancy }: { engine: Engine; access: Access; occupancy: Occupancy },
 ) {
   app.get('/rooms/:roomId', async (request, reply) => {
     const { roomId } = request.params as { roomId: string };
@@ -20,13 +21,18 @@ export async function roomRoutes(
       return sendError(reply, 400, ErrorCode.BAD_REQUEST, 'invalid room id');
     }
     if (!(await access.authorizeRooms(request, reply, [roomId]))) return reply;
-    const { epoch, seq, state } = await engine.snapshot(roomId);
-    return { roomId, epoch, seq, state };
+    const [{ epoch, seq, state }, totals] = await Promise.all([
+      engine.snapshot(roomId),
+      occupancy.totals([roomId]),
+    ]);
+    return { roomId, epoch, seq, state, subscribers: totals.get(roomId) ?? 0 };
   });
 
   app.get('/rooms', async (request, reply) => {
     if (!(await access.authorizeRooms(request, reply, [ALL_ROOMS]))) return reply;
-    return { rooms: await engine.rooms() };
+    const rooms = await engine.rooms();
+    const totals = await occupancy.totals(rooms.map((room) => room.roomId));
+    return { rooms: rooms.map((room) => ({ ...room, subscribers: totals.get(room.roomId) ?? 0 })) };
   });
 
   app.get('/admin/dead-letters', async (request, reply) => {

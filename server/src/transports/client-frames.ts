@@ -6,7 +6,7 @@ import type { ClientFrame, Position } from '@roomcast/shared';
 
 /** A parsed client frame, `since` already parsed. */
 export type ParsedClientFrame =
-  | { type: 'subscribe'; room: string; since?: Position }
+  | { type: 'subscribe'; room: string; since?: Position; occupancy?: boolean }
   | { type: 'unsubscribe'; room: string }
   | { type: 'auth'; token: string };
 
@@ -38,8 +38,10 @@ export function parseClientFrame(text: string): ParsedClientFrame | FrameRefusal
         };
       }
       if (frame.type === 'unsubscribe') return { type: 'unsubscribe', room: frame.room };
+      // Occupancy frames only for a subscriber that asks with `occupancy: true`.
+      const occupancy = frame.occupancy === true ? { occupancy: true } : {};
       if (frame.since === undefined || frame.since === null)
-        return { type: 'subscribe', room: frame.room };
+        return { type: 'subscribe', room: frame.room, ...occupancy };
       const since = typeof frame.since === 'string' ? parsePosition(frame.since) : undefined;
       if (!since) {
         return {
@@ -50,7 +52,7 @@ export function parseClientFrame(text: string): ParsedClientFrame | FrameRefusal
           },
         };
       }
-      return { type: 'subscribe', room: frame.room, since };
+      return { type: 'subscribe', room: frame.room, since, ...occupancy };
     }
     case 'auth':
       if (typeof frame.token !== 'string' || frame.token.length === 0) {

@@ -158,9 +158,12 @@ export async function sseRoutes(
     streams.add(connection);
     heartbeat.add(connection);
     stats.sse++;
+    // `?occupancy=1` (or `true`): occupancy messages for every room of the stream.
+    const asked = String((request.query as Record<string, unknown>).occupancy ?? '');
+    const occupancy = asked === '1' || asked === 'true';
     for (const [room, since] of rooms) {
       if (since && connection.positions) connection.positions.set(room, since);
-      connection.subscriptions.push(hub.subscribe(connection, room, since));
+      connection.subscriptions.push(hub.subscribe(connection, room, since, { occupancy }));
     }
     response.on('close', () => {
       access.limiter.release(ip);

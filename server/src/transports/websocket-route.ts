@@ -147,11 +147,20 @@ export async function websocketRoutes(
     handleFrame(connection, frame);
   }
 
+  /** Rooms whose last subscribe frame asked for occupancy frames, per connection. */
+  const askedOccupancy = new WeakMap<WebSocketConnection, Set<string>>();
+  function occupancyOf(connection: WebSocketConnection): Set<string> {
+    let rooms = askedOccupancy.get(connection);
+    if (!rooms) askedOccupancy.set(connection, (rooms = new Set()));
+    return rooms;
+  }
+
   function handleFrame(connection: WebSocketConnection, frame: ParsedClientFrame) {
     switch (frame.type) {
       case 'auth':
         return exclusive(connection, authenticate(connection, frame.token));
       case 'subscribe':
+        occupancyOf(connection)[frame.occupancy ? 'add' : 'delete'](frame.room);
         return permit(connection, frame.room, frame.since);
       case 'unsubscribe': {
         const existing = connection.subscriptions.get(frame.room);
@@ -216,7 +225,8 @@ export async function websocketRoutes(
     }
     // Subscribing again restarts the room (a client's way to force a resync).
     if (existing) hub.unsubscribe(existing);
-    connection.subscriptions.set(room, hub.subscribe(connection, room, since));
+    const occupancy = occupancyOf(connection).has(room);
+    connection.subscriptions.set(room, hub.subscribe(connection, room, since, { occupancy }));
   }
 
   async function checkUpgrade(request: FastifyRequest, reply: FastifyReply) {

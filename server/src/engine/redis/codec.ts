@@ -4,7 +4,7 @@
  * message's second word, and the epoch comes from the room's hash (stream) or the message's
  * first word, so a room can take a new epoch without rewriting its history.
  */
-import type { AppendInput, LogEntry } from '../engine.ts';
+import type { AnyAppendInput, LogEntry } from '../engine.ts';
 import type { RawStreamEntry } from './scripts.ts';
 
 interface Body {
@@ -15,7 +15,7 @@ interface Body {
 }
 
 /** The body of an entry, as stored in the stream and published. */
-export function encodeBody(input: AppendInput): string {
+export function encodeBody(input: AnyAppendInput): string {
   const body: Body = {
     id: input.webhookId,
     event: input.event,

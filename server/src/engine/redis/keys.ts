@@ -22,6 +22,8 @@ export interface RoomKeys {
   dedup(webhookId: string): string;
   /** String: the reconcile lease (value: the holding node), with a TTL. */
   lease: string;
+  /** Hash: node id → `<subscribers>:<valid until, ms>` (occupancy), the key with a TTL. */
+  occupancy: string;
 }
 
 /** The keys of one peer (one slot). */
@@ -40,6 +42,8 @@ export interface KeyLayout {
   rooms: string;
   /** String: room-independent marker of a handled webhook id (`seen`, track duplicates). */
   seen(webhookId: string): string;
+  /** String: a publish's first answer, under its idempotency id (`remember` / `recall`). */
+  answer(id: string): string;
   /** List: dead letters, newest first, capped. */
   deadLetters: string;
   /** String: dedup marker of a dead-lettered webhook id, in the dead-letter slot. */
@@ -67,6 +71,7 @@ export function createKeyLayout(prefix: string): KeyLayout {
         log: `${base}:log`,
         channel: `${base}:entries`,
         lease: `${base}:reconcile`,
+        occupancy: `${base}:occupancy`,
         dedup: (webhookId) => `${base}:id:${webhookId}`,
       };
     },
@@ -76,6 +81,7 @@ export function createKeyLayout(prefix: string): KeyLayout {
     },
     rooms: `${prefix}rooms`,
     seen: (webhookId) => `${prefix}id:${webhookId}`,
+    answer: (id) => `${prefix}answer:${id}`,
     deadLetters: `${prefix}{dead}:letters`,
     deadLetterId: (webhookId) => `${prefix}{dead}:id:${webhookId}`,
   };

@@ -20,8 +20,8 @@ import {
   reduceRoom,
 } from '@roomcast/shared';
 import type { RoomEvent, RoomState } from '@roomcast/shared';
-import { EngineUnavailableError, asEvent } from '../engine.ts';
-import type { AppendInput, LogEntry } from '../engine.ts';
+import { EngineUnavailableError, asEvent, isAppAppend } from '../engine.ts';
+import type { AnyAppendInput, LogEntry } from '../engine.ts';
 import { decodeStream, encodeBody } from './codec.ts';
 import type { KeyLayout, RoomKeys } from './keys.ts';
 import type { RawStreamEntry, Scripts } from './scripts.ts';
@@ -57,7 +57,7 @@ export type WriteOutcome =
 
 /** Appends to rooms (see the module comment). */
 export interface RoomWriter {
-  append(roomId: string, input: AppendInput): Promise<WriteOutcome>;
+  append(roomId: string, input: AnyAppendInput): Promise<WriteOutcome>;
   /** Forgets every remembered state (after a reconnect: Redis may have lost data). */
   reset(): void;
 }
@@ -186,12 +186,17 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
    * follow-ups run one at a time, in answer order). A judged one runs in the room's queue, after
    * the follow-ups before it, so it is judged on this node's latest state.
    */
-  async function write(roomId: string, input: AppendInput, judge: boolean): Promise<WriteOutcome> {
+  async function write(
+    roomId: string,
+    input: AnyAppendInput,
+    judge: boolean,
+  ): Promise<WriteOutcome> {
     const room = keys.room(roomId);
     const dedupKey = room.dedup(input.webhookId);
     const body = encodeBody(input);
     const event = asEvent(input);
-    const synthesised = (input.payload as { source?: unknown }).source === RECONCILE_SOURCE;
+    const synthesised =
+      !isAppAppend(input) && (input.payload as { source?: unknown }).source === RECONCILE_SOURCE;
     const candidate = mayBeRedundant(event);
     const judged = judge;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
@@ -295,7 +300,7 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
   return {
     append: (roomId, input) =>
       // A synthesised event is always judged on the head: it corrects what the room holds.
-      (input.payload as { source?: unknown }).source === RECONCILE_SOURCE
+      !isAppAppend(input) && (input.payload as { source?: unknown }).source === RECONCILE_SOURCE
         ? serialize(roomId, () => write(roomId, input, true))
         : write(roomId, input, false),
     reset: () => known.clear(),
