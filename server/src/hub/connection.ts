@@ -5,7 +5,7 @@
 import type { Position } from '@roomcast/shared';
 
 /** Kinds of server frames, as named in the public contract. */
-export type FrameKind = 'snapshot' | 'event' | 'subscribed' | 'error';
+export type FrameKind = 'snapshot' | 'event' | 'subscribed' | 'error' | 'heartbeat';
 
 /** One frame on its way out, serialized once; the transport adds its own envelope. */
 export interface OutgoingFrame {
