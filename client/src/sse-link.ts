@@ -6,7 +6,7 @@
  * `@roomcast/client/event-source` reads it with EventSource instead (kept out of the core
  * bundle: every browser of the es2022 target streams fetch).
  */
-import type { Frame, Link, LinkHandlers, SseLinkOpener } from './link.ts';
+import type { Frame, SseLinkOpener } from './link.ts';
 
 /** Parses the `data:` of each complete message in `text`; returns what is left over. */
 function parseMessages(text: string, frame: (frame: Frame) => void): string {
