@@ -140,6 +140,8 @@ export function createClient(options: ClientOptions): Client {
   /** A WebSocket tried beside the SSE stream after a fallback; it takes over once up. */
   let probe: Link | undefined;
   let up = false;
+  /** Whether a WebSocket was ever up: then a refused one is an outage, not a blocked network. */
+  let wsWorked = false;
   let attempt = 0;
   /** Whether the token was refreshed since the last successful connect (one refresh only). */
   let refreshed = false;
@@ -230,6 +232,7 @@ export function createClient(options: ClientOptions): Client {
   /** The server accepted the token (its first heartbeat): subscribe, reset the backoff. */
   function linkUp() {
     up = true;
+    wsWorked ||= kind === 'websocket';
     attempt = 0;
     refreshed = false;
     if (kind === 'websocket') for (const room of rooms.values()) link!.send(subscribeFrame(room));
@@ -268,7 +271,7 @@ export function createClient(options: ClientOptions): Client {
       return setState('failed', code, why.reason);
     }
     // `auto`: a WebSocket that never opened (blocked by a proxy, refused) → SSE now.
-    if (!why.opened && kind === 'websocket' && options.transport !== 'websocket') {
+    if (!why.opened && kind === 'websocket' && !wsWorked && options.transport !== 'websocket') {
       kind = 'sse';
       return retry(0);
     }
