@@ -37,6 +37,8 @@ export interface Room {
   /** True when the last (re)subscribe replayed what was missed without a snapshot. */
   readonly recovered: boolean;
   readonly lastEvent: AnyEvent | undefined;
+  /** The position held, `<epoch>:<seq>` (what a resume starts after); undefined before the first snapshot. */
+  since(): string | undefined;
   /** Typed event handler: `on('peer:joined', (payload, meta) => …)`; returns an unsubscribe. */
   on<K extends EventName>(
     name: K,
@@ -69,8 +71,6 @@ export interface Room {
 
 /** The transport's side of a room. */
 export interface RoomFeed extends Room {
-  /** `<epoch>:<seq>` to resume from, if any. */
-  since(): string | undefined;
   applyFrame(frame: Record<string, unknown>): void;
   setStatus(status: RoomStatus): void;
 }
