@@ -148,6 +148,17 @@ const frames: Record<string, JsonSchema> = {
     },
     ['code', 'message'],
   ),
+  HeartbeatFrame: frame(
+    'heartbeat',
+    {
+      interval: {
+        type: 'integer',
+        description:
+          'ms between heartbeats (WebSocket: ROOMCAST_PING_INTERVAL, SSE: ROOMCAST_SSE_HEARTBEAT); silent for 2x this, the link is dead',
+      },
+    },
+    ['interval'],
+  ),
   Webhook: {
     type: 'object',
     required: ['id', 'event', 'payload'],
@@ -172,12 +183,24 @@ const messages = {
   event: message('EventFrame', 'One event of the room log, in seq order.'),
   subscribed: message('SubscribedFrame', 'The subscription is live.'),
   error: message('ErrorFrame', 'A refused frame or a room-level problem.'),
+  heartbeat: message(
+    'HeartbeatFrame',
+    'The link is alive: the first frame of a connection (WebSocket: once the token is accepted), then at least once per interval.',
+  ),
   batch: {
     name: 'Batch',
     summary: 'Frames of one server tick in one message, in order (only with GET /ws?batch=1).',
     payload: {
       type: 'array',
-      items: { oneOf: ['SnapshotFrame', 'EventFrame', 'SubscribedFrame', 'ErrorFrame'].map(ref) },
+      items: {
+        oneOf: [
+          'SnapshotFrame',
+          'EventFrame',
+          'SubscribedFrame',
+          'ErrorFrame',
+          'HeartbeatFrame',
+        ].map(ref),
+      },
     },
   },
   webhook: message('Webhook', 'A Huddle01 webhook (signed: huddle01-signature header).'),
@@ -189,6 +212,7 @@ const serverMessages = {
   event: messageRef('event'),
   subscribed: messageRef('subscribed'),
   error: messageRef('error'),
+  heartbeat: messageRef('heartbeat'),
 };
 
 function operation(action: 'send' | 'receive', channel: string, names: string[], summary: string) {
@@ -256,20 +280,20 @@ export function asyncApiDocument(): Record<string, unknown> {
       receiveRoomFrames: operation(
         'receive',
         'websocket',
-        ['snapshot', 'event', 'subscribed', 'error', 'batch'],
+        ['snapshot', 'event', 'subscribed', 'error', 'heartbeat', 'batch'],
         'Server frames (batches only for clients that connect with ?batch=1).',
       ),
       receiveRoomStream: operation(
         'receive',
         'roomEvents',
-        ['snapshot', 'event', 'subscribed', 'error'],
+        ['snapshot', 'event', 'subscribed', 'error', 'heartbeat'],
         'One room over SSE.',
       ),
       receiveMultiRoomStream: operation(
         'receive',
         'multiRoomEvents',
-        ['snapshot', 'event', 'subscribed', 'error'],
-        'Several rooms over SSE.',
+        ['snapshot', 'event', 'subscribed', 'error', 'heartbeat'],
+        'Several rooms over SSE (a room the token does not grant: an error frame FORBIDDEN with its room).',
       ),
       receiveWebhook: operation(
         'receive',

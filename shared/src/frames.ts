@@ -82,11 +82,7 @@ export interface HeartbeatFrame {
 }
 
 export type ServerFrame =
-  | SnapshotFrame
-  | EventFrame
-  | SubscribedFrame
-  | ErrorFrame
-  | HeartbeatFrame;
+  SnapshotFrame | EventFrame | SubscribedFrame | ErrorFrame | HeartbeatFrame;
 
 /** The body of `GET /rooms/:roomId/history?limit=N`: the room's retained events, newest last. */
 export interface HistoryPage {
