@@ -42,4 +42,11 @@ export const browserEntries: BrowserEntry[] = [
     external: [],
     budget: 1024,
   },
+  {
+    subpath: './cache',
+    source: 'session-cache.ts',
+    output: 'cache.js',
+    external: [],
+    budget: 1024,
+  },
 ];

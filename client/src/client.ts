@@ -10,7 +10,7 @@ import type { HistoryPage } from '@roomcast/shared';
 import { backoffDelay } from './backoff.ts';
 import type { Frame, Link, LinkDown, LinkHandlers, SseLinkOpener } from './link.ts';
 import { createRoom } from './room.ts';
-import type { Room, RoomFeed } from './room.ts';
+import type { CachedRoom, Room, RoomFeed } from './room.ts';
 import { openSseLink } from './sse-link.ts';
 import { openWebSocketLink } from './ws-link.ts';
 
@@ -66,6 +66,12 @@ export interface ClientOptions {
    * Default 30,000.
    */
   retryWebSocketAfter?: number;
+  /**
+   * Keeps each room's state and position across reloads: `sessionCache()` from
+   * `@roomcast/client/cache`. After a reload the cached state shows at once and the
+   * subscription resumes after its position (recovered, no snapshot). Default: none.
+   */
+  cache?: RoomCache;
   /** WebSocket implementation (Node: `ws`). Default: the global one. */
   WebSocket?: typeof WebSocket;
   /**
@@ -74,6 +80,13 @@ export interface ClientOptions {
    * `@roomcast/client/event-source` (the token then goes in the URL).
    */
   sseLink?: SseLinkOpener;
+}
+
+/** Where rooms are kept between page loads (see `ClientOptions.cache`). */
+export interface RoomCache {
+  load(roomId: string): CachedRoom | undefined;
+  /** Called on every change of the room; the cache decides when to write. */
+  save(roomId: string, room: CachedRoom): void;
 }
 
 /** A roomcast client. */
@@ -414,7 +427,16 @@ export function createClient(options: ClientOptions): Client {
     room(roomId) {
       let room = rooms.get(roomId);
       if (!room) {
-        room = createRoom(roomId, host);
+        const made = (room = createRoom(roomId, host));
+        const { cache } = options;
+        if (cache) {
+          const cached = cache.load(roomId);
+          if (cached) made.restore(cached);
+          made.subscribe(() => {
+            const since = made.since();
+            if (since && made.state) cache.save(roomId, { since, state: made.state });
+          });
+        }
         rooms.set(roomId, room);
         if (kind === 'websocket' && up) link!.send(subscribeFrame(room));
         else if (link) restart();

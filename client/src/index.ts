@@ -4,9 +4,9 @@
  * zod-free subpath.
  */
 export { createClient } from './client.ts';
-export type { Client, ClientOptions, ConnectionState, StateChange } from './client.ts';
+export type { Client, ClientOptions, ConnectionState, RoomCache, StateChange } from './client.ts';
 export type { SseLinkOpener, Link, LinkHandlers, LinkDown, StreamRequest } from './link.ts';
-export type { Room, RoomStatus, EventMeta, AnyEvent } from './room.ts';
+export type { Room, RoomStatus, EventMeta, AnyEvent, CachedRoom } from './room.ts';
 export { backoffDelay } from './backoff.ts';
 export type {
   PeerState,

@@ -69,8 +69,17 @@ export interface Room {
   close(): void;
 }
 
+/** A room's state at a position, as a cache keeps it. */
+export interface CachedRoom {
+  /** `<epoch>:<seq>`. */
+  since: string;
+  state: RoomState;
+}
+
 /** The transport's side of a room. */
 export interface RoomFeed extends Room {
+  /** Starts from a cached state: shown at once; the subscription resumes after its position. */
+  restore(cached: CachedRoom): void;
   applyFrame(frame: Record<string, unknown>): void;
   setStatus(status: RoomStatus): void;
 }
@@ -138,6 +147,13 @@ export function createRoom(id: string, host: RoomHost): RoomFeed {
     history: (options) => host.history(id, options?.limit ?? 100),
     close: () => host.release(room),
     since: () => (epoch === undefined ? undefined : `${epoch}:${seq}`),
+    restore(cached) {
+      const colon = cached.since.lastIndexOf(':');
+      epoch = cached.since.slice(0, colon);
+      seq = Number(cached.since.slice(colon + 1));
+      state = cached.state;
+      changed();
+    },
     setStatus,
     applyFrame(frame) {
       if (status === 'closed') return;

@@ -190,6 +190,38 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
     });
   }
 
+  test('cache: a reload shows the cached room at once and resumes after it (recovered, no snapshot)', async () => {
+    const { page } = await open();
+    const room = 'bs-cache';
+    const seqs: number[] = [];
+    for (const peer of ['ada', 'bob'])
+      seqs.push(
+        (await postWebhook(server, 'peer:joined', peerJoined(room, peer))).body.seq as number,
+      );
+    const watch = { url: server.url, token: server.token, room, cache: true };
+    await page.evaluate((o) => window.harness.watch(o), watch);
+    await page.waitForFunction((id) => window.harness.status(id) === 'live', room, WAIT);
+    const cy = (await postWebhook(server, 'peer:joined', peerJoined(room, 'cy'))).body.seq;
+    await page.waitForFunction((id) => window.harness.rooms[id]!.seqs.length === 1, room, WAIT);
+    await sleep(400); // the cache writes a burst at once, 250 ms after it
+    await page.reload();
+    const missed = (await postWebhook(server, 'peer:joined', peerJoined(room, 'dee'))).body.seq;
+    await page.evaluate((o) => window.harness.watch(o), watch);
+    const record = await page.evaluate((id) => window.harness.rooms[id]!, room);
+    assert.deepEqual(record.initialPeers.sort(), ['ada', 'bob', 'cy'], 'the cached state, at once');
+    await page.waitForFunction((id) => window.harness.status(id) === 'live', room, WAIT);
+    await page.waitForFunction((id) => window.harness.rooms[id]!.seqs.length === 1, room, WAIT);
+    await sleep(100);
+    const after = await page.evaluate((id) => window.harness.rooms[id]!, room);
+    assert.deepEqual(after.statuses, ['live:recovered'], 'resumed: no snapshot');
+    assert.deepEqual(after.seqs, [missed], 'only the event missed during the reload');
+    assert.equal(after.resyncs, 0);
+    assert.equal(cy, seqs[1]! + 1);
+    const peers = await page.evaluate((id) => Object.keys(window.harness.state(id)!.peers), room);
+    assert.deepEqual(peers.sort(), ['ada', 'bob', 'cy', 'dee']);
+    await page.close();
+  });
+
   test('a refused origin ends in failed ORIGIN_NOT_ALLOWED (WebSocket refused, then SSE tells why), with no further attempt', async () => {
     const { page, urls, attempts } = await open();
     const token = await testToken(['*']);
