@@ -397,12 +397,16 @@ function recordStates(client: ReturnType<typeof createClient>) {
 describe('connection state', () => {
   test('idle → connecting → connected; on(state) gives previous and transport; unsubscribe', async () => {
     const server = await startServer();
-    const client = clientFor(server);
+    const { counter, WebSocket: Counting } = countingWebSocket();
+    const client = clientFor(server, { WebSocket: Counting });
     try {
       assert.equal(client.state, 'idle');
       const { seen, changes, stop } = recordStates(client);
       const room = client.room('st-basic');
-      await until(() => room.status === 'live');
+      const second = client.room('st-basic-2'); // while the socket is still connecting
+      await until(() => room.status === 'live' && second.status === 'live');
+      assert.equal(counter.opened, 1, 'one socket for both rooms');
+      second.close();
       assert.deepEqual(seen, ['connecting', 'connected']);
       assert.deepEqual(changes[1], {
         state: 'connected',

@@ -303,8 +303,8 @@ export function createClient(options: ClientOptions): Client {
     if (link || rooms.size === 0 || stopped()) return;
     if (state === 'idle') setState('connecting');
     const current = await currentToken();
-    // The state may have moved while the token was fetched.
-    if (link || stopped()) return;
+    // The state (or the rooms) may have moved while the token was fetched.
+    if (link || rooms.size === 0 || stopped()) return;
     link = open(kind, current);
     watch();
   }
@@ -402,7 +402,8 @@ export function createClient(options: ClientOptions): Client {
 
   const host = {
     release(room: RoomFeed) {
-      const left = (holders.get(room) ?? 1) - 1;
+      if (!holders.has(room)) return; // already gone (refused, or the client closed)
+      const left = holders.get(room)! - 1;
       holders.set(room, left);
       // A moment later: Strict Mode's unmount-and-mount takes the room back meanwhile.
       if (left <= 0) setTimeout(() => holders.get(room)! <= 0 && leave(room));
@@ -438,8 +439,10 @@ export function createClient(options: ClientOptions): Client {
           });
         }
         rooms.set(roomId, room);
-        if (kind === 'websocket' && up) link!.send(subscribeFrame(room));
-        else if (link) restart();
+        // A WebSocket subscribes every room once up; an SSE stream names its rooms: a new one.
+        if (kind === 'websocket') {
+          if (up) link!.send(subscribeFrame(room));
+        } else if (link) restart();
         void connect();
       }
       holders.set(room, (holders.get(room) ?? 0) + 1);
