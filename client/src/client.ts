@@ -379,7 +379,7 @@ export function createClient(options: ClientOptions): Client {
       attempt = 0;
       return void connect();
     }
-    if (link) watch(Math.max(0, interval + 1000 - (Date.now() - lastByte)));
+    if (up) watch(Math.max(0, interval + 1000 - (Date.now() - lastByte)));
   }
   const onVisible = () => globalThis.document?.visibilityState === 'visible' && check();
   globalThis.addEventListener?.('online', check);
