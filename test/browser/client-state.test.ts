@@ -222,6 +222,52 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
     await page.close();
   });
 
+  test('shareTabs: three tabs, one server connection; the leading tab closes, another takes over, nothing lost', async () => {
+    const room = 'bs-tabs';
+    const watch = { url: server.url, token: server.token, room, shareTabs: true };
+    const tabs: Page[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { page } = await open();
+      await page.evaluate((o) => window.harness.watch(o), watch);
+      await page.waitForFunction((id) => window.harness.status(id) === 'live', room, WAIT);
+      tabs.push(page);
+    }
+    const sockets = () => server.app.websocketServer.clients.size;
+    assert.equal(sockets(), 1, 'three tabs, one connection');
+    const first = (await postWebhook(server, 'peer:joined', peerJoined(room, 'a'))).body
+      .seq as number;
+    for (const tab of tabs)
+      await tab.waitForFunction((id) => window.harness.rooms[id]!.seqs.length === 1, room, WAIT);
+
+    const heard = await tabs[1]!.evaluate(() => window.harness.states.length);
+    assert.equal(await tabs[1]!.evaluate(() => window.harness.client?.state), 'connected');
+    await tabs.shift()!.close(); // the leader (the first tab took the lock)
+    await postWebhook(server, 'peer:joined', peerJoined(room, 'b')); // while nobody leads
+    // The next tab took the lock: its own client connected (the tabs heard it connect again).
+    // The next tab took the lock: its own client connected (the tabs heard it connect again).
+    await tabs[0]!.waitForFunction(
+      (n) => {
+        const after = window.harness.states.slice(n);
+        return after.includes('connecting') && after.at(-1) === 'connected';
+      },
+      heard,
+      WAIT,
+    );
+    await postWebhook(server, 'peer:joined', peerJoined(room, 'c'));
+    for (const tab of tabs) {
+      await tab.waitForFunction((id) => window.harness.rooms[id]!.seqs.length >= 3, room, WAIT);
+    }
+    await sleep(200); // a duplicate, if any, would arrive right behind
+    for (const tab of tabs) {
+      const record = await tab.evaluate((id) => window.harness.rooms[id]!, room);
+      assert.deepEqual(record.seqs, [first, first + 1, first + 2], 'each event once, in order');
+      assert.equal(record.resyncs, 0);
+    }
+    for (let i = 0; i < 50 && sockets() !== 1; i++) await sleep(100);
+    assert.equal(sockets(), 1, 'two tabs, one connection');
+    for (const tab of tabs) await tab.close();
+  });
+
   test('a refused origin ends in failed ORIGIN_NOT_ALLOWED (WebSocket refused, then SSE tells why), with no further attempt', async () => {
     const { page, urls, attempts } = await open();
     const token = await testToken(['*']);
