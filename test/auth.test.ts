@@ -14,6 +14,7 @@ import { parseOptions } from '../server/src/config.ts';
 import { createSubscriberToken, createTokenVerifier } from '../server/src/auth/tokens.ts';
 import { connect, eventSeqs } from './helpers/ws-client.ts';
 import { peerJoined } from './helpers/payloads.ts';
+import { TestEventSource } from './helpers/sse-client.ts';
 import { TEST_KEY, TEST_SECRET, postWebhook, startServer, testToken } from './helpers/server.ts';
 import type { TestServer } from './helpers/server.ts';
 
@@ -186,10 +187,19 @@ describe('auth over WS, SSE and REST', () => {
   test('SSE: no token 401, room not in token 403, granted room 200', async () => {
     assert.equal((await fetch(`${server.url}/rooms/room-a/events`)).status, 401);
     assert.equal((await fetch(server.authed('/rooms/room-b/events', roomA))).status, 403);
-    assert.equal(
-      (await fetch(server.authed('/events?room=room-a&room=room-b', roomA))).status,
-      403,
-    );
+    assert.equal((await fetch(server.authed('/events?room=room-b', roomA))).status, 403);
+    // A multi-room stream serves the granted rooms and refuses the others in the stream, as
+    // the WebSocket does.
+    const mixed = new TestEventSource(server.authed('/events?room=room-a&room=room-b', roomA));
+    try {
+      const messages = await mixed.until((m) => m.some((x) => x.data.type === 'subscribed'));
+      const error = messages.find((m) => m.data.type === 'error')!;
+      assert.equal(error.data.code, 'FORBIDDEN');
+      assert.equal(error.data.room, 'room-b');
+      assert.ok(!messages.some((m) => m.data.room === 'room-b' && m.data.type !== 'error'));
+    } finally {
+      mixed.close();
+    }
     const controller = new AbortController();
     const ok = await fetch(server.authed('/rooms/room-a/events', roomA), {
       signal: controller.signal,

@@ -1,66 +1,58 @@
 /**
- * The browser client's size budget: bundled exactly like client/scripts/build.ts (in memory),
- * it stays within 4.5 KiB min+gzip and pulls in neither zod nor React. (4 KiB until the reducer
- * took its hash trie, issue 20: the price of O(log n) events in a browser holding a big room.)
+ * The browser client's size budgets: each entry of client/scripts/browser-build.ts, bundled
+ * exactly like client/scripts/build.ts (in memory), stays within its budget min+gzip; the
+ * core pulls in neither zod nor React, and no entry bundles React.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import type { BuildOptions } from 'esbuild';
-import { browserBuildOptions } from '../client/scripts/browser-build.ts';
+import { browserBuildOptions, browserEntries } from '../client/scripts/browser-build.ts';
+import type { BrowserEntry } from '../client/scripts/browser-build.ts';
 
 const root = new URL('../client/', import.meta.url).pathname;
-const BUDGET = 4608;
 
-/** client/scripts/build.ts's options, kept in memory. */
-const options = {
-  ...browserBuildOptions,
-  write: false,
-  metafile: true,
-} satisfies BuildOptions;
-
-async function bundle(entry: string, external: string[] = []) {
+async function bundle(entry: BrowserEntry) {
   const result = await build({
-    ...options,
-    entryPoints: [`${root}src/${entry}`],
-    outfile: `${root}dist/${entry.replace(/\.ts$/, '.js')}`,
-    external,
+    ...browserBuildOptions,
+    write: false,
+    metafile: true,
+    entryPoints: [`${root}src/${entry.source}`],
+    outfile: `${root}dist/${entry.output}`,
+    external: entry.external,
   });
   const [file] = result.outputFiles;
   assert.ok(file, 'esbuild produced no output');
+  const inputs = result.metafile.inputs;
   return {
     text: file.text,
     bytes: file.contents.length,
     gzipped: gzipSync(file.contents).length,
-    inputs: Object.keys(result.metafile.inputs),
+    inputs: Object.keys(inputs),
   };
 }
 
-test(`@roomcast/client is at most ${BUDGET} B min+gzip, without zod or react`, async () => {
-  const core = await bundle('index.ts');
-  console.log(`@roomcast/client: ${core.bytes} B min, ${core.gzipped} B min+gzip`);
-  assert.ok(core.gzipped <= BUDGET, `${core.gzipped} B min+gzip is over the ${BUDGET} B budget`);
-
-  const modules = core.inputs.filter((input) =>
-    /node_modules\/(zod|react|react-dom)\//.test(input),
-  );
-  assert.deepEqual(modules, [], 'the core bundle must not include zod or react');
-  // Also by content, in case a copy arrives through a path the filter above does not know.
-  for (const marker of [
-    'ZodError',
-    '_zod',
-    'react.transitional.element',
-    'useSyncExternalStore',
-    '"react"',
-  ])
-    assert.ok(!core.text.includes(marker), `the core bundle contains ${marker}`);
-});
-
-test('@roomcast/client/react stays small with react external', async () => {
-  const hooks = await bundle('react.ts', ['react']);
-  console.log(`@roomcast/client/react: ${hooks.bytes} B min, ${hooks.gzipped} B min+gzip`);
-  assert.ok(hooks.text.includes('"react"'), 'react is imported, not bundled');
-  assert.ok(!hooks.inputs.some((input) => input.includes('node_modules/')));
-  assert.ok(!hooks.text.includes('ZodError'));
-});
+for (const entry of browserEntries) {
+  const name = `@roomcast/client${entry.subpath === '.' ? '' : entry.subpath.slice(1)}`;
+  test(`${name} is at most ${entry.budget} B min+gzip, without zod or a bundled react`, async () => {
+    const built = await bundle(entry);
+    console.log(`${name}: ${built.bytes} B min, ${built.gzipped} B min+gzip`);
+    assert.ok(
+      built.gzipped <= entry.budget,
+      `${built.gzipped} B min+gzip is over the ${entry.budget} B budget`,
+    );
+    const modules = built.inputs.filter((input) =>
+      /node_modules\/(zod|react|react-dom)\//.test(input),
+    );
+    assert.deepEqual(modules, [], `${name} must not include zod or react`);
+    // Also by content, in case a copy arrives through a path the filter above does not know.
+    for (const marker of ['ZodError', '_zod', 'react.transitional.element'])
+      assert.ok(!built.text.includes(marker), `${name} contains ${marker}`);
+    if (entry.external.includes('react')) {
+      assert.ok(built.text.includes('"react"'), 'react is imported, not bundled');
+    } else {
+      for (const marker of ['useSyncExternalStore', '"react"'])
+        assert.ok(!built.text.includes(marker), `${name} contains ${marker}`);
+    }
+  });
+}

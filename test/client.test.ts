@@ -1,20 +1,26 @@
 /**
- * @roomcast/client in Node against the real server (the `ws` WebSocket and the `eventsource`
- * EventSource passed in): live events, resume after a cut with no gap and no duplicate, resync
- * after history loss, token refresh over the open socket, backoff, and `auto` falling back to SSE.
+ * @roomcast/client in Node against the real server (the `ws` WebSocket passed in; SSE through
+ * Node's streaming fetch, or the `eventsource` EventSource through eventSourceLink): live
+ * events, resume after a cut with no gap and no duplicate, resync after history loss, token
+ * refresh over the open socket, backoff, `auto` falling back to SSE and back to WebSocket,
+ * the connection state and its terminal paths, dead links, history.
  */
 import assert from 'node:assert/strict';
 import { createServer, request } from 'node:http';
+import { connect as netConnect } from 'node:net';
 import type { Server } from 'node:http';
 import { describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { EventSource } from 'eventsource';
 import { createClient } from '../client/src/index.ts';
-import type { ClientOptions, EventMeta } from '../client/src/index.ts';
+import type { ClientOptions, EventMeta, StateChange } from '../client/src/index.ts';
+import { eventSourceLink } from '../client/src/event-source-link.ts';
+import { openSseLink } from '../client/src/sse-link.ts';
 import { backoffDelay } from '../client/src/backoff.ts';
 import { meetingStarted, peerJoined, peerLeft } from './helpers/payloads.ts';
 import { postWebhook, startServer, testToken } from './helpers/server.ts';
 import type { TestServer } from './helpers/server.ts';
+import { startTcpProxy } from './helpers/tcp-proxy.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -40,7 +46,6 @@ function countingWebSocket() {
 
 const nodeTransports = {
   WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-  EventSource: EventSource as unknown as typeof globalThis.EventSource,
 };
 
 function clientFor(server: TestServer, options: Partial<ClientOptions> = {}) {
@@ -225,7 +230,7 @@ describe('README example: peer joined toasts', () => {
 });
 
 describe('backoff', () => {
-  test('reconnect attempts follow the backoff under fake timers; 1012 retries at once', async (t) => {
+  test('reconnect attempts follow the backoff under fake timers, 1012 included', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
     t.mock.method(Math, 'random', () => 1); // the top of each jitter range, so delays are exact
     const attempts: number[] = [];
@@ -261,13 +266,17 @@ describe('backoff', () => {
       await flush();
       assert.equal(attempts.length, before + 1, `an attempt exactly ${delay} ms later`);
     }
-    nextCloseCode = 1012; // server restart: reconnect at once
+    assert.equal(client.state, 'reconnecting');
+    nextCloseCode = 1012; // server restart: the same full-jitter backoff (no stampede)
     t.mock.timers.tick(20_000);
     await flush();
     const afterRestart = attempts.length;
-    t.mock.timers.tick(0);
+    t.mock.timers.tick(19_999);
     await flush();
-    assert.ok(attempts.length > afterRestart, 'a 1012 close is retried without waiting');
+    assert.equal(attempts.length, afterRestart, 'a 1012 close waits out its backoff too');
+    t.mock.timers.tick(1);
+    await flush();
+    assert.equal(attempts.length, afterRestart + 1);
     client.close();
   });
 
@@ -312,7 +321,7 @@ describe('client over SSE', () => {
       await postWebhook(server, 'peer:joined', peerJoined('s-b', 'y'));
       await until(() => got.length === 2);
       assert.equal(client.transport, 'sse');
-      // Cut every HTTP connection: the EventSource reconnects with its Last-Event-ID.
+      // Cut every HTTP connection: the stream reconnects with its Last-Event-ID.
       server.app.server.closeAllConnections();
       await sleep(100); // let the test's own keep-alive connection notice it was cut too
       await postWebhook(server, 'peer:joined', peerJoined('s-a', 'x2'));
@@ -365,6 +374,320 @@ describe('client over SSE', () => {
       await postWebhook(server, 'peer:joined', peerJoined('fallback', 'p'));
       await until(() => seqs.length === 1);
       assert.equal(client.transport, 'sse');
+    } finally {
+      client.close();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+      await server.close();
+    }
+  });
+});
+
+/** Records a client's state changes as `state` or `state:code`. */
+function recordStates(client: ReturnType<typeof createClient>) {
+  const seen: string[] = [];
+  const changes: StateChange[] = [];
+  const stop = client.on('state', (change) => {
+    changes.push(change);
+    seen.push(change.code ? `${change.state}:${change.code}` : change.state);
+  });
+  return { seen, changes, stop };
+}
+
+describe('connection state', () => {
+  test('idle → connecting → connected; on(state) gives previous and transport; unsubscribe', async () => {
+    const server = await startServer();
+    const { counter, WebSocket: Counting } = countingWebSocket();
+    const client = clientFor(server, { WebSocket: Counting });
+    try {
+      assert.equal(client.state, 'idle');
+      const { seen, changes, stop } = recordStates(client);
+      const room = client.room('st-basic');
+      const second = client.room('st-basic-2'); // while the socket is still connecting
+      await until(() => room.status === 'live' && second.status === 'live');
+      assert.equal(counter.opened, 1, 'one socket for both rooms');
+      second.close();
+      assert.deepEqual(seen, ['connecting', 'connected']);
+      assert.deepEqual(changes[1], {
+        state: 'connected',
+        previous: 'connecting',
+        code: undefined,
+        reason: undefined,
+        transport: 'websocket',
+      });
+      // A cut: reconnecting (with why), then connected again.
+      cutWebSockets(server);
+      await until(() => seen.length === 4, 8000, 'reconnected');
+      assert.deepEqual(seen.slice(2), ['reconnecting:NETWORK', 'connected']);
+      stop();
+      room.close();
+      await until(() => client.state === 'idle', 2000, 'idle after the last room');
+      assert.equal(seen.length, 4, 'no change heard after the unsubscribe');
+    } finally {
+      client.close();
+      assert.equal(client.state, 'closed');
+      await server.close();
+    }
+  });
+
+  for (const transport of ['websocket', 'sse'] as const) {
+    test(`${transport}: a refused token fails with UNAUTHORIZED and makes no more attempts; setToken leaves failed`, async () => {
+      const server = await startServer();
+      const { counter, WebSocket: Counting } = countingWebSocket();
+      let streams = 0;
+      const client = clientFor(server, {
+        token: 'not.a.jwt',
+        transport,
+        WebSocket: Counting,
+        sseLink: (...args) => (streams++, openSseLink(...args)),
+      });
+      try {
+        const { seen } = recordStates(client);
+        const room = client.room('st-refused');
+        await until(() => client.state === 'failed', 5000, 'failed');
+        assert.deepEqual(seen, ['connecting', 'failed:UNAUTHORIZED']);
+        const attempts = counter.opened + streams;
+        await sleep(1500);
+        assert.equal(counter.opened + streams, attempts, 'no attempt after failed');
+        assert.equal(attempts, 1);
+        client.setToken(server.token);
+        await until(() => room.status === 'live', 5000, 'live with the new token');
+        assert.deepEqual(seen.slice(2), ['connecting', 'connected']);
+      } finally {
+        client.close();
+        await server.close();
+      }
+    });
+
+    test(`${transport}: an expired token without getToken fails with TOKEN_EXPIRED; with getToken one refresh is tried`, async () => {
+      const server = await startServer();
+      const expired = await testToken(['*'], -10);
+      const alone = clientFor(server, { token: expired, transport });
+      let fetched = 0;
+      const refreshing = createClient({
+        url: server.url,
+        transport,
+        ...nodeTransports,
+        getToken: () => (fetched++, expired), // refreshed, but still expired
+      });
+      try {
+        const a = recordStates(alone);
+        const b = recordStates(refreshing);
+        alone.room('st-expired');
+        refreshing.room('st-expired');
+        await until(() => alone.state === 'failed' && refreshing.state === 'failed', 8000);
+        assert.deepEqual(a.seen, ['connecting', 'failed:TOKEN_EXPIRED']);
+        assert.equal(b.seen.at(-1), 'failed:TOKEN_EXPIRED');
+        assert.equal(fetched, 2, 'the first token, then one refresh, then no more');
+        await sleep(1000);
+        assert.equal(fetched, 2);
+        refreshing.reconnect(); // leaves failed: a new attempt (a new token from getToken)
+        await until(() => fetched === 3 && refreshing.state === 'failed', 5000);
+      } finally {
+        alone.close();
+        refreshing.close();
+        await server.close();
+      }
+    });
+
+    test(`${transport}: a room the token does not grant is closed with FORBIDDEN; the others carry on`, async () => {
+      const server = await startServer();
+      const client = clientFor(server, { token: await testToken(['st-ok']), transport });
+      try {
+        const ok = client.room('st-ok');
+        const denied = client.room('st-denied');
+        const errors: string[] = [];
+        denied.on('error', (error) => errors.push(error.code));
+        await until(() => ok.status === 'live' && denied.status === 'closed', 5000);
+        assert.deepEqual(errors, ['FORBIDDEN']);
+        assert.equal(client.get('st-denied'), undefined, 'the refused room is gone');
+        const seqs: number[] = [];
+        ok.on('*', (event) => seqs.push(event.meta.seq));
+        await postWebhook(server, 'peer:joined', peerJoined('st-ok', 'p'));
+        await until(() => seqs.length === 1);
+        assert.equal(client.state, 'connected');
+      } finally {
+        client.close();
+        await server.close();
+      }
+    });
+
+    test(`${transport}: a token granting none of the rooms closes each with FORBIDDEN`, async () => {
+      const server = await startServer();
+      const client = clientFor(server, { token: await testToken(['other']), transport });
+      try {
+        const room = client.room('st-none');
+        const errors: string[] = [];
+        room.on('error', (error) => errors.push(error.code));
+        await until(() => room.status === 'closed', 5000);
+        assert.deepEqual(errors, ['FORBIDDEN']);
+        await until(() => client.state === 'idle', 2000);
+      } finally {
+        client.close();
+        await server.close();
+      }
+    });
+  }
+
+  test('eventSourceLink: SSE through EventSource where streaming fetch is missing', async () => {
+    const server = await startServer();
+    const client = clientFor(server, {
+      transport: 'sse',
+      sseLink: eventSourceLink(EventSource as unknown as typeof globalThis.EventSource),
+    });
+    try {
+      const room = client.room('st-es');
+      const seqs: number[] = [];
+      room.on('*', (event) => seqs.push(event.meta.seq));
+      await until(() => room.status === 'live' && client.state === 'connected');
+      await postWebhook(server, 'peer:joined', peerJoined('st-es', 'p'));
+      await until(() => seqs.length === 1);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
+
+describe('history', () => {
+  test('room.history({limit}) gives the last events, newest last, with the token rules of the snapshot', async () => {
+    const server = await startServer();
+    const client = clientFor(server);
+    try {
+      for (let i = 0; i < 5; i++)
+        await postWebhook(server, 'peer:joined', peerJoined('h-room', `p${i}`));
+      const page = await client.room('h-room').history({ limit: 3 });
+      assert.equal(page.roomId, 'h-room');
+      assert.deepEqual(
+        page.events.map((event) => event.seq),
+        [3, 4, 5],
+      );
+      assert.ok(page.events.every((event) => event.type === 'event' && event.epoch === page.epoch));
+      const denied = clientFor(server, { token: await testToken(['other']) });
+      await assert.rejects(denied.room('h-room').history(), { code: 'FORBIDDEN' });
+      denied.close();
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
+
+describe('dead links', () => {
+  for (const transport of ['websocket', 'sse'] as const) {
+    test(`${transport}: a black-holed link is dropped within 2× the heartbeat, then resumed without loss or duplicate`, async () => {
+      const heartbeat = 300;
+      const server = await startServer({ pingInterval: heartbeat, sseHeartbeat: heartbeat });
+      const proxy = await startTcpProxy(server.url);
+      const client = createClient({
+        url: proxy.url,
+        token: server.token,
+        transport,
+        ...nodeTransports,
+      });
+      try {
+        const { changes } = recordStates(client);
+        const room = client.room(`dead-${transport}`);
+        const seqs: number[] = [];
+        room.on('*', (event) => seqs.push(event.meta.seq));
+        await until(() => room.status === 'live');
+        await postWebhook(server, 'peer:joined', peerJoined(room.id, 'before'));
+        await until(() => seqs.length === 1);
+        await sleep(heartbeat); // a heartbeat or two went through: the client knows the interval
+        const cutAt = Date.now();
+        proxy.blackhole();
+        await postWebhook(server, 'peer:joined', peerJoined(room.id, 'during'));
+        await until(() => client.state === 'reconnecting', 4 * heartbeat + 2000, 'noticed');
+        const noticed = Date.now() - cutAt;
+        const lost = changes.at(-1)!;
+        assert.equal(lost.code, 'HEARTBEAT_TIMEOUT');
+        await until(() => client.state === 'connected' && room.status === 'live', 5000, 'resumed');
+        await postWebhook(server, 'peer:joined', peerJoined(room.id, 'after'));
+        await until(() => seqs.length === 3);
+        await sleep(100);
+        assert.deepEqual(seqs, [1, 2, 3], 'each event once, in order');
+        assert.equal(room.recovered, true, 'resumed, no snapshot');
+        console.log(
+          `${transport}: black hole noticed after ${noticed} ms (heartbeat ${heartbeat} ms)`,
+        );
+        // 2× the heartbeat after the last byte, which came at most one heartbeat before the
+        // black hole, plus timer slack.
+        assert.ok(noticed <= 3 * heartbeat + 500, `noticed after ${noticed} ms`);
+      } finally {
+        client.close();
+        await proxy.close();
+        await server.close();
+      }
+    });
+  }
+});
+
+describe('WebSocket again after an SSE fallback', () => {
+  test('auto: WebSocket is retried later and takes the rooms over when it connects', async () => {
+    const server = await startServer();
+    const target = new URL(server.url);
+    let refuse = true;
+    // Forwards HTTP, and WebSocket upgrades only once `refuse` is false.
+    const proxy: Server = createServer((incoming, outgoing) => {
+      const forward = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: incoming.url,
+          method: incoming.method,
+          headers: incoming.headers,
+        },
+        (response) => {
+          outgoing.writeHead(response.statusCode ?? 502, response.headers);
+          response.pipe(outgoing);
+        },
+      );
+      incoming.pipe(forward);
+      outgoing.on('close', () => forward.destroy());
+    });
+    proxy.on('upgrade', (incoming, socket, head) => {
+      if (refuse) return socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+      const upstream = netConnect(Number(target.port), target.hostname, () => {
+        const lines = [`${incoming.method} ${incoming.url} HTTP/1.1`];
+        for (let i = 0; i < incoming.rawHeaders.length; i += 2)
+          lines.push(`${incoming.rawHeaders[i]}: ${incoming.rawHeaders[i + 1]}`);
+        upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+        upstream.write(head);
+        socket.pipe(upstream).pipe(socket);
+      });
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const client = createClient({
+      url: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`,
+      token: server.token,
+      retryWebSocketAfter: 300,
+      ...nodeTransports,
+    });
+    try {
+      const { seen } = recordStates(client);
+      const room = client.room('ws-again');
+      const seqs: number[] = [];
+      room.on('*', (event) => seqs.push(event.meta.seq));
+      await until(
+        () => room.status === 'live' && client.transport === 'sse',
+        8000,
+        'live over SSE',
+      );
+      await postWebhook(server, 'peer:joined', peerJoined('ws-again', 'p1'));
+      await until(() => seqs.length === 1);
+      await sleep(700); // a retry or two, refused: still on SSE, nothing lost
+      assert.equal(client.transport, 'sse');
+      refuse = false;
+      await until(() => client.transport === 'websocket', 5000, 'back on WebSocket');
+      await until(() => server.app.websocketServer.clients.size === 1, 2000);
+      await postWebhook(server, 'peer:joined', peerJoined('ws-again', 'p2'));
+      await until(() => seqs.length === 2);
+      await sleep(100);
+      assert.deepEqual(seqs, [1, 2]);
+      assert.deepEqual(seen, ['connecting', 'connected'], 'the move is not a reconnect');
+      assert.equal(room.status, 'live');
     } finally {
       client.close();
       proxy.closeAllConnections();

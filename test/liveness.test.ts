@@ -56,7 +56,7 @@ describe('liveness', () => {
     }
   });
 
-  test('SSE streams get comment heartbeats', async () => {
+  test('SSE streams open with a heartbeat telling the interval, and get one every interval', async () => {
     const server = await startServer({ sseHeartbeat: 50 });
     try {
       const controller = new AbortController();
@@ -65,9 +65,31 @@ describe('liveness', () => {
       });
       const reader = response.body!.getReader();
       let text = '';
-      while (!text.includes(': heartbeat'))
+      const beat = 'event: heartbeat\ndata: {"type":"heartbeat","interval":50}\n\n';
+      while (text.split(beat).length < 4)
         text += new TextDecoder().decode((await reader.read()).value);
       controller.abort();
+      // The first message, before the room's snapshot: a reader knows the interval at once.
+      assert.ok(text.replace(/^retry: \d+\n\n/, '').startsWith(beat), text.slice(0, 200));
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('WebSocket: a heartbeat frame telling the interval once authenticated, then one with every ping', async () => {
+    const server = await startServer({ pingInterval: 100 });
+    try {
+      const authed = await connect(server.wsUrl);
+      await authed.until(() => authed.heartbeats.length >= 3, 2000, 'three heartbeats');
+      assert.deepEqual(authed.heartbeats[0], { type: 'heartbeat', interval: 100 });
+      // Without a token, nothing until the auth frame is accepted.
+      const later = await connect(server.bareWsUrl);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      assert.equal(later.heartbeats.length, 0, 'no heartbeat before authentication');
+      later.send({ type: 'auth', token: server.token });
+      await later.until(() => later.heartbeats.length >= 1, 2000, 'a heartbeat after auth');
+      authed.close();
+      later.close();
     } finally {
       await server.close();
     }

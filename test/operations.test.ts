@@ -293,6 +293,38 @@ describe('tail and simulate', () => {
     }
   });
 
+  test('tail runs on the client: a server restart is a reconnect and resume, a refused token ends it', async () => {
+    const server = await startServer();
+    try {
+      const tail = runCli(['tail', '--room', 'tail-resume', '--url', server.url, '--count', '2'], {
+        ROOMCAST_TOKEN_SECRET: TEST_SECRET,
+      });
+      while (!tail.output().stdout.includes('snapshot at #0'))
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      await postWebhook(server, 'peer:joined', peerJoined('tail-resume', 'p1'));
+      while (!tail.output().stdout.includes('#1 peer:joined'))
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      for (const socket of server.app.websocketServer.clients) socket.terminate();
+      while (!tail.output().stdout.includes('resumed at #1'))
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      await postWebhook(server, 'peer:joined', peerJoined('tail-resume', 'p2'));
+      assert.equal(await tail.done, 0);
+      const { stdout, stderr } = tail.output();
+      assert.match(stderr, /disconnected \(NETWORK\); reconnecting/);
+      assert.match(stdout, /tail-resume #2 peer:joined/);
+      assert.equal(stdout.match(/#1 peer:joined/g)?.length, 1, 'no event twice');
+
+      const refused = runCli(
+        ['tail', '--room', 'r', '--url', server.url, '--token', 'not.a.jwt'],
+        {},
+      );
+      assert.equal(await refused.done, 1);
+      assert.match(refused.output().stderr, /refused the connection: UNAUTHORIZED/);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('simulate plays meetings whose final state equals the reducer over the log', async () => {
     const server = await startServer();
     try {

@@ -1,10 +1,12 @@
 /**
- * REST: room snapshots, the active-rooms list, health and readiness.
+ * REST: room snapshots, room history, the active-rooms list, health and readiness.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { meetingStarted, peerJoined, peerLeft } from './helpers/payloads.ts';
-import { postWebhook, startServer } from './helpers/server.ts';
+import { postWebhook, startServer, testToken } from './helpers/server.ts';
+import { createMemoryEngine } from '../server/src/engine/memory-engine.ts';
+import { readHistory } from '../server/src/rooms/room-routes.ts';
 import type { TestServer } from './helpers/server.ts';
 
 describe('REST', () => {
@@ -36,6 +38,64 @@ describe('REST', () => {
     assert.match(body.epoch, /^[\w-]+$/);
     assert.deepEqual(Object.keys(body.state.peers), ['p1']);
     assert.deepEqual(body.state.peers.p1?.metadata, { displayName: 'Ada' });
+  });
+
+  test('GET /rooms/:roomId/history: retained event frames, newest last, limit, token rules', async () => {
+    for (let i = 0; i < 6; i++)
+      await postWebhook(server, 'peer:joined', peerJoined('rest-h', `p${i}`));
+    const response = await server.get('/rooms/rest-h/history?limit=4');
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as {
+      roomId: string;
+      epoch: string;
+      events: Array<{ type: string; room: string; epoch: string; seq: number; event: string }>;
+    };
+    assert.equal(body.roomId, 'rest-h');
+    assert.deepEqual(
+      body.events.map((event) => event.seq),
+      [3, 4, 5, 6],
+    );
+    for (const event of body.events) {
+      assert.equal(event.type, 'event');
+      assert.equal(event.room, 'rest-h');
+      assert.equal(event.epoch, body.epoch);
+      assert.equal(event.event, 'peer:joined');
+    }
+    const all = (await (await server.get('/rooms/rest-h/history')).json()) as { events: [] };
+    assert.equal(all.events.length, 6, 'default limit 100');
+    const empty = (await (await server.get('/rooms/rest-nothing/history')).json()) as {
+      events: [];
+    };
+    assert.deepEqual(empty.events, []);
+    for (const limit of ['0', '-1', 'x', '1.5'])
+      assert.equal((await server.get(`/rooms/rest-h/history?limit=${limit}`)).status, 400);
+    assert.equal((await fetch(`${server.url}/rooms/rest-h/history`)).status, 401);
+    const other = await testToken(['other']);
+    const forbidden = await fetch(`${server.url}/rooms/rest-h/history`, {
+      headers: { authorization: `Bearer ${other}` },
+    });
+    assert.equal(forbidden.status, 403);
+  });
+
+  test('history trimmed by size: the page holds what is retained', async () => {
+    const engine = createMemoryEngine({ historySize: 3 });
+    try {
+      for (let i = 0; i < 5; i++) {
+        await engine.append({
+          webhookId: `h-${i}`,
+          event: 'peer:joined',
+          payload: peerJoined('trim', `p${i}`) as never,
+          receivedAt: Date.now(),
+        });
+      }
+      const page = await readHistory(engine, 'trim', 100);
+      assert.deepEqual(
+        page.events.map((event) => event.seq),
+        [3, 4, 5],
+      );
+    } finally {
+      await engine.close();
+    }
   });
 
   test('GET /rooms lists active rooms with peer counts, newest activity first', async () => {

@@ -1,24 +1,39 @@
 /**
- * Writes client/dist/roomcast.min.js: @roomcast/client as one minified ES module with everything
- * it takes from @roomcast/shared inlined, for a `<script type="module">` without a bundler. Runs
- * after tsc has written the package's per-file JavaScript and declarations (see package.json).
- * Prints the measured size, min+gzip: the figure the README states.
+ * Writes client/dist/roomcast.min.js: the core of @roomcast/client (browser-build.ts's `.` entry)
+ * as one minified ES module with everything it takes from @roomcast/shared inlined, for a
+ * `<script type="module">` without a bundler. Runs after tsc has written the package's per-file
+ * JavaScript and declarations, which bundlers use (see package.json). Prints the measured size of
+ * every browser entry, min+gzip, as the size test measures them: the figures the README states.
  */
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { browserBuildOptions } from './browser-build.ts';
+import { browserBuildOptions, browserEntries } from './browser-build.ts';
 
 const root = new URL('..', import.meta.url).pathname;
+const core = browserEntries.find((entry) => entry.subpath === '.')!;
 const outfile = `${root}dist/roomcast.min.js`;
 await build({
   ...browserBuildOptions,
-  entryPoints: [`${root}src/index.ts`],
+  entryPoints: [`${root}src/${core.source}`],
   outfile,
   sourcemap: true,
   write: true,
   logLevel: 'warning',
 });
 const code = readFileSync(outfile);
-const gzipped = gzipSync(code).length;
-console.log(`@roomcast/client: ${code.length} B min, ${gzipped} B min+gzip (dist/roomcast.min.js)`);
+console.log(
+  `@roomcast/client: ${code.length} B min, ${gzipSync(code).length} B min+gzip (dist/roomcast.min.js)`,
+);
+for (const entry of browserEntries.filter((other) => other !== core)) {
+  const result = await build({
+    ...browserBuildOptions,
+    entryPoints: [`${root}src/${entry.source}`],
+    external: entry.external,
+    write: false,
+  });
+  const bytes = result.outputFiles[0]!.contents;
+  console.log(
+    `@roomcast/client${entry.subpath.slice(1)}: ${gzipSync(bytes).length} B min+gzip, bundled alone`,
+  );
+}

@@ -1,12 +1,50 @@
 /**
- * createClient: one connection (a WebSocket, or one multi-room EventSource) for every room of
- * the app, with full-jitter reconnects, per-room resume from `<epoch>:<seq>`, and tokens
- * refreshed over the open connection. Zero runtime dependencies.
+ * createClient: one link (a WebSocket, or one multi-room SSE stream) for every room of the app,
+ * and a connection state that tells the truth: terminal refusals end in `failed` with the
+ * server's code and no more attempts; everything else reconnects with full-jitter backoff and
+ * resumes each room from its `<epoch>:<seq>`; a link silent for 2× the server's heartbeat is
+ * dead. Zero runtime dependencies.
  */
-import { EVENT_NAME_LIST, FRAME_EVENT_NAMES } from '@roomcast/shared/event-names';
+import type { CloseCode, ErrorCode } from '@roomcast/shared/codes';
+import type { HistoryPage } from '@roomcast/shared';
 import { backoffDelay } from './backoff.ts';
+import type { Frame, Link, LinkDown, LinkHandlers, SseLinkOpener } from './link.ts';
 import { createRoom } from './room.ts';
-import type { Room, RoomFeed } from './room.ts';
+import type { CachedRoom, Room, RoomFeed } from './room.ts';
+import { openSseLink } from './sse-link.ts';
+import { openWebSocketLink } from './ws-link.ts';
+
+/** The connection's state (DESIGN.md, "Client contract"). */
+export type ConnectionState =
+  /** No room yet (or none left): nothing to connect. */
+  | 'idle'
+  /** The first attempt (or the first after `reconnect()` / `setToken`). */
+  | 'connecting'
+  /** The server accepted the token; rooms are (re)subscribing or live. */
+  | 'connected'
+  /** The link was lost; the next attempt waits out a full-jitter backoff. */
+  | 'reconnecting'
+  /** Refused for good (`code` says why); no attempt until `reconnect()` or `setToken()`. */
+  | 'failed'
+  /** `close()` was called. */
+  | 'closed';
+
+/** What `client.on('state', …)` hears. */
+export interface StateChange {
+  state: ConnectionState;
+  previous: ConnectionState;
+  /**
+   * Why, when there is a why: the server's error code (`UNAUTHORIZED`, `TOKEN_EXPIRED`,
+   * `ORIGIN_NOT_ALLOWED`, `TOO_MANY_CONNECTIONS`…), else the close code's name in
+   * `CloseCode` (`SERVICE_RESTART`, `SLOW_CONSUMER`…), `HEARTBEAT_TIMEOUT` for a silent link,
+   * or `NETWORK` for a link that dropped with no word.
+   */
+  code?: string | undefined;
+  /** The server's message or the close reason, for people. */
+  reason?: string | undefined;
+  /** The transport of the link this change is about. */
+  transport: 'websocket' | 'sse';
+}
 
 /** Options of createClient. */
 export interface ClientOptions {
@@ -14,32 +52,83 @@ export interface ClientOptions {
   url: string;
   /** A subscriber token. Give `getToken` instead to have it fetched and refreshed. */
   token?: string;
-  /** Fetches a fresh token: on connect, ahead of its `exp`, and after TOKEN_EXPIRED / 4001. */
+  /**
+   * Fetches a fresh token: on connect, ahead of its `exp`, and once after the server refused
+   * the current one (`TOKEN_EXPIRED`, `UNAUTHORIZED`, close 4001). Default: none (a refused
+   * token ends in `failed`).
+   */
   getToken?: () => string | Promise<string>;
   /** `auto` (default): WebSocket, falling back to SSE when a WebSocket cannot connect. */
   transport?: 'auto' | 'websocket' | 'sse';
+  /**
+   * After a fallback to SSE, WebSocket is tried again this many ms later (doubling on each
+   * failure, up to 10 minutes); when it connects, the rooms move over and the stream ends.
+   * Default 30,000.
+   */
+  retryWebSocketAfter?: number;
+  /**
+   * Keeps each room's state and position across reloads: `sessionCache()` from
+   * `@roomcast/client/cache`. After a reload the cached state shows at once and the
+   * subscription resumes after its position (recovered, no snapshot). Default: none.
+   */
+  cache?: RoomCache;
   /** WebSocket implementation (Node: `ws`). Default: the global one. */
   WebSocket?: typeof WebSocket;
-  /** EventSource implementation (Node: the `eventsource` package). Default: the global one. */
-  EventSource?: typeof EventSource;
+  /**
+   * How SSE is read. Default: streaming `fetch`, the token in the `Authorization` header.
+   * Where streaming fetch is missing: `eventSourceLink(EventSource)` from
+   * `@roomcast/client/event-source` (the token then goes in the URL).
+   */
+  sseLink?: SseLinkOpener;
+}
+
+/** Where rooms are kept between page loads (see `ClientOptions.cache`). */
+export interface RoomCache {
+  load(roomId: string): CachedRoom | undefined;
+  /** Called on every change of the room; the cache decides when to write. */
+  save(roomId: string, room: CachedRoom): void;
 }
 
 /** A roomcast client. */
 export interface Client {
-  /** Subscribes to a room (or returns the open subscription). */
+  /** Subscribes to a room (or returns the open subscription), counting one holder. */
   room(roomId: string): Room;
-  /** The transport in use, once chosen. */
+  /** The open subscription of a room, if any, without holding it. */
+  get(roomId: string): Room | undefined;
+  /** The connection's state. */
+  readonly state: ConnectionState;
+  /** Listens to state changes; returns an unsubscribe. */
+  on(name: 'state', handler: (change: StateChange) => void): () => void;
+  /** The transport in use (or about to be). */
   readonly transport: 'websocket' | 'sse';
+  /** Leaves `failed` (or cuts the link now and starts over): a new attempt, backoff reset. */
+  reconnect(): void;
+  /** Uses a new token: sent over the open WebSocket, or used to reconnect (leaves `failed`). */
+  setToken(token: string): void;
   /** Closes every room and the connection. */
   close(): void;
 }
 
-/** Event names an EventSource must listen to (SSE `event:` is the frame kind or event name). */
-const SSE_NAMES = [...FRAME_EVENT_NAMES, ...EVENT_NAME_LIST];
-const OPEN = 1;
-/** A server frame as parsed JSON. */
-type Frame = Record<string, unknown>;
-const CLOSED = 2;
+/** Used before the server's first heartbeat tells the real interval (its default). */
+const DEFAULT_HEARTBEAT = 25_000;
+// The codes the client acts on, checked against the shared tables at compile time (the
+// tables themselves stay out of the bundle: 400 bytes min+gzip).
+const UNAUTHORIZED: typeof ErrorCode.UNAUTHORIZED = 'UNAUTHORIZED';
+const TOKEN_EXPIRED: typeof ErrorCode.TOKEN_EXPIRED = 'TOKEN_EXPIRED';
+const ORIGIN_NOT_ALLOWED: typeof ErrorCode.ORIGIN_NOT_ALLOWED = 'ORIGIN_NOT_ALLOWED';
+const FORBIDDEN: typeof ErrorCode.FORBIDDEN = 'FORBIDDEN';
+const POLICY: typeof CloseCode.POLICY = 1008;
+/** Codes that end in `failed`: trying again as is cannot work. */
+const TERMINAL: readonly string[] = [UNAUTHORIZED, TOKEN_EXPIRED, ORIGIN_NOT_ALLOWED];
+/** Close codes by name, for `StateChange.code` (each pair checked against `CloseCode`). */
+const CLOSE_NAMES: { [K in keyof typeof CloseCode as (typeof CloseCode)[K]]?: K } = {
+  1000: 'NORMAL',
+  1008: 'POLICY',
+  1012: 'SERVICE_RESTART',
+  1013: 'TRY_AGAIN_LATER',
+  4001: 'TOKEN_EXPIRED',
+  4008: 'SLOW_CONSUMER',
+};
 
 /** Seconds-since-epoch `exp` of a JWT, if readable. */
 function expiryOf(token: string | undefined): number | undefined {
@@ -55,17 +144,39 @@ function expiryOf(token: string | undefined): number | undefined {
 export function createClient(options: ClientOptions): Client {
   const base = options.url.replace(/\/+$/, '');
   const rooms = new Map<string, RoomFeed>();
+  const holders = new Map<RoomFeed, number>();
+  const stateHandlers = new Set<(change: StateChange) => void>();
   let kind: 'websocket' | 'sse' = options.transport === 'sse' ? 'sse' : 'websocket';
   let token = options.token;
-  let socket: WebSocket | undefined;
-  let source: EventSource | undefined;
+  let state: ConnectionState = 'idle';
+  let link: Link | undefined;
+  /** A WebSocket tried beside the SSE stream after a fallback; it takes over once up. */
+  let probe: Link | undefined;
+  let up = false;
+  /** Whether a WebSocket was ever up: then a refused one is an outage, not a blocked network. */
+  let wsWorked = false;
   let attempt = 0;
+  /** Whether the token was refreshed since the last successful connect (one refresh only). */
+  let refreshed = false;
+  let interval = DEFAULT_HEARTBEAT;
+  let lastByte = 0;
+  let wsRetry = options.retryWebSocketAfter ?? 30_000;
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
-  let closed = false;
-  let everOpened = false;
+  let deadTimer: ReturnType<typeof setTimeout> | undefined;
+  let probeTimer: ReturnType<typeof setTimeout> | undefined;
 
-  const send = (frame: object) => socket?.readyState === OPEN && socket.send(JSON.stringify(frame));
+  /** The one place the state changes: emits old → new, with why. */
+  function setState(next: ConnectionState, code?: string, reason?: string) {
+    if (next === state) return;
+    const previous = state;
+    state = next;
+    for (const handler of stateHandlers) {
+      handler({ state: next, previous, code, reason, transport: kind });
+    }
+  }
+
+  const stopped = () => state === 'failed' || state === 'closed';
   const subscribeFrame = (room: RoomFeed) => {
     const since = room.since();
     return since
@@ -92,152 +203,277 @@ export function createClient(options: ClientOptions): Client {
   }
 
   async function refresh() {
-    if (closed || !options.getToken) return;
-    token = await options.getToken();
+    if (stopped() || !options.getToken) return;
+    useToken(await options.getToken());
+  }
+
+  function useToken(next: string) {
+    token = next;
     scheduleRefresh();
     // Over the open socket: no reconnect, every subscription and its order carry on.
-    if (socket?.readyState === OPEN) send({ type: 'auth', token });
-    else if (source) reopen();
+    if (up && kind === 'websocket') link!.send({ type: 'auth', token });
+    else if (link) restart();
   }
 
-  function dispatch(frame: Frame) {
-    if (frame.type === 'error' && !frame.room) {
-      if (frame.code === 'TOKEN_EXPIRED') void refresh();
+  /** Arms the dead-link timer: `ms` from now without a byte, the link is dropped. */
+  function watch(ms = 2 * interval) {
+    clearTimeout(deadTimer);
+    deadTimer = setTimeout(() => {
+      drop();
+      lost({ code: 'HEARTBEAT_TIMEOUT', opened: true });
+    }, ms);
+  }
+
+  function alive() {
+    lastByte = Date.now();
+    watch();
+  }
+
+  function frame(data: Frame) {
+    if (data.type === 'heartbeat') {
+      if (typeof data.interval === 'number') interval = data.interval;
+      if (!up) linkUp();
       return;
     }
-    rooms.get(frame.room as string)?.applyFrame(frame);
+    if (data.type === 'error' && !data.room) {
+      if (data.code === TOKEN_EXPIRED && options.getToken && up) void refresh();
+      return;
+    }
+    rooms.get(data.room as string)?.applyFrame(data);
   }
 
-  function retry(now: boolean) {
+  /** The server accepted the token (its first heartbeat): subscribe, reset the backoff. */
+  function linkUp() {
+    up = true;
+    wsWorked ||= kind === 'websocket';
+    attempt = 0;
+    refreshed = false;
+    if (kind === 'websocket') for (const room of rooms.values()) link!.send(subscribeFrame(room));
+    setState('connected');
+    if (kind === 'sse' && options.transport !== 'sse') scheduleProbe();
+  }
+
+  function drop() {
+    clearTimeout(deadTimer);
+    link?.close();
+    link = undefined;
+    up = false;
+  }
+
+  /** A link went down: fail, fall back, or reconnect after a backoff. */
+  function lost(why: LinkDown) {
+    drop();
+    const code: string =
+      why.code ?? (why.close ? CLOSE_NAMES[why.close as CloseCode] : undefined) ?? 'NETWORK';
+    if (state === 'closed') return;
+    if (code === FORBIDDEN) {
+      // A stream of rooms none of which the token grants: each room is refused, as one by one.
+      const message = why.reason ?? 'the token does not grant this room';
+      for (const room of [...rooms.values()]) room.applyFrame({ type: 'error', code, message });
+      return;
+    }
     for (const room of rooms.values()) room.setStatus('connecting');
+    if (TERMINAL.includes(code) || why.close === POLICY) {
+      // A token the server refused: one fresh one from getToken, then give up.
+      if (code !== ORIGIN_NOT_ALLOWED && options.getToken && !refreshed) {
+        refreshed = true;
+        token = undefined;
+        return retry(0, code, why.reason);
+      }
+      clearTimeout(refreshTimer);
+      return setState('failed', code, why.reason);
+    }
+    // `auto`: a WebSocket that never opened (blocked by a proxy, refused) → SSE now.
+    if (!why.opened && kind === 'websocket' && !wsWorked && options.transport !== 'websocket') {
+      kind = 'sse';
+      return retry(0);
+    }
+    setState('reconnecting', code, why.reason);
+    retry(backoffDelay(attempt++));
+  }
+
+  function retry(delay: number, code?: string, reason?: string) {
+    if (state !== 'connecting') setState('reconnecting', code, reason);
     clearTimeout(reconnectTimer);
-    reconnectTimer = setTimeout(connect, now ? 0 : backoffDelay(attempt++));
+    reconnectTimer = setTimeout(() => void connect(), delay);
   }
 
   async function connect() {
     clearTimeout(reconnectTimer);
-    if (closed || rooms.size === 0 || socket || source) return;
+    if (link || rooms.size === 0 || stopped()) return;
+    if (state === 'idle') setState('connecting');
     const current = await currentToken();
-    if (closed || socket || source) return;
-    if (kind === 'sse') return openEventSource(current);
-    const Socket = options.WebSocket ?? globalThis.WebSocket;
-    // batch=1: frames of one tick may come as one message, a JSON array (fewer messages to parse).
-    const ws = new Socket(`${base.replace(/^http/, 'ws')}/ws?batch=1`);
-    socket = ws;
-    ws.onopen = () => {
-      if (socket !== ws) return ws.close(); // replaced meanwhile
-      everOpened = true;
-      attempt = 0;
-      ws.send(JSON.stringify({ type: 'auth', token: current }));
-      for (const room of rooms.values()) ws.send(JSON.stringify(subscribeFrame(room)));
-    };
-    ws.onmessage = (message) => {
-      const data = JSON.parse(String(message.data)) as Frame | Frame[];
-      if (Array.isArray(data)) data.forEach(dispatch);
-      else dispatch(data);
-    };
-    ws.onerror = () => undefined; // 'close' follows; Node's `ws` would throw an unheard error
-    ws.onclose = (event) => {
-      if (socket !== ws) return;
-      socket = undefined;
-      if (closed) return;
-      // `auto`: a WebSocket that never opened (blocked by a proxy, refused) → SSE.
-      if (!everOpened && options.transport !== 'websocket') {
-        kind = 'sse';
-        return void connect();
-      }
-      if (event.code === 4001 || event.code === 1008) token = options.getToken ? undefined : token;
-      retry(event.code === 1012 || event.code === 4008);
-    };
+    // The state (or the rooms) may have moved while the token was fetched.
+    if (link || rooms.size === 0 || stopped()) return;
+    link = open(kind, current);
+    watch();
   }
 
-  function openEventSource(current: string) {
-    const Source = options.EventSource ?? globalThis.EventSource;
-    const query = new URLSearchParams();
+  function open(
+    transport: 'websocket' | 'sse',
+    current: string,
+    handlers: LinkHandlers = { alive, frame, down: lost },
+  ): Link {
+    if (transport === 'websocket') {
+      const url = base.replace(/^http/, 'ws');
+      return openWebSocketLink(url, current, options.WebSocket ?? WebSocket, handlers);
+    }
     const positions = new URLSearchParams();
     for (const room of rooms.values()) {
-      query.append('room', room.id);
       const since = room.since();
       if (since) positions.append(room.id, since);
     }
-    query.set('token', current);
-    if ([...positions].length > 0) query.set('lastEventId', positions.toString());
-    const es = new Source(`${base}/events?${query}`);
-    source = es;
-    // `event: error` frames share their name with EventSource's own connection errors, which
-    // carry no data: only messages with data are frames.
-    const onMessage = (event: Event) => {
-      const data = (event as MessageEvent).data;
-      if (typeof data === 'string') dispatch(JSON.parse(data));
-    };
-    for (const name of SSE_NAMES) es.addEventListener(name, onMessage);
-    es.onopen = () => (attempt = 0);
-    es.onerror = () => {
-      if (source !== es) return;
-      if (es.readyState !== CLOSED) {
-        for (const room of rooms.values()) room.setStatus('connecting'); // EventSource retries by itself
-        return;
-      }
-      // Refused (401 at expiry, 403, 503): a fresh token, then a new stream with our positions.
-      source = undefined;
-      if (options.getToken) token = undefined;
-      if (!closed) retry(false);
-    };
+    const request = { rooms: [...rooms.keys()], positions: positions.toString() };
+    return (options.sseLink ?? openSseLink)(base, current, request, handlers);
   }
 
-  /** SSE streams name their rooms in the URL: a new set of rooms needs a new stream. */
-  function reopen() {
-    source?.close();
-    source = undefined;
-    void connect();
+  /** After a fallback to SSE: a WebSocket beside the stream; once up, the rooms move to it. */
+  function scheduleProbe() {
+    clearTimeout(probeTimer);
+    probeTimer = setTimeout(async () => {
+      const current = await currentToken();
+      if (kind !== 'sse' || !up || probe) return;
+      const handlers: LinkHandlers = {
+        alive() {},
+        frame(data) {
+          if (data.type !== 'heartbeat') return;
+          probe = undefined;
+          drop();
+          kind = 'websocket';
+          link = next;
+          wsRetry = options.retryWebSocketAfter ?? 30_000;
+          // From here on it is the link: its frames and its end go where the link's go.
+          Object.assign(handlers, { alive, frame, down: lost });
+          alive();
+          frame(data);
+        },
+        down() {
+          probe = undefined;
+          wsRetry = Math.min(wsRetry * 2, 600_000);
+          if (kind === 'sse' && up) scheduleProbe();
+        },
+      };
+      const next = open('websocket', current, handlers);
+      probe = next;
+    }, wsRetry);
   }
 
-  function reconnectNow() {
-    // A socket still connecting (or open) is left alone: replacing it would leak it.
-    if (
-      closed ||
-      (socket && socket.readyState <= OPEN) ||
-      (source && source.readyState !== CLOSED)
-    ) {
-      return;
-    }
+  /** Ends the link and opens the next one at once (new rooms on SSE, a new token). */
+  function restart() {
+    drop();
+    retry(0);
+  }
+
+  function reconnect() {
+    if (state === 'closed') return;
+    drop();
     attempt = 0;
-    socket = undefined;
+    refreshed = false;
+    setState('connecting');
     void connect();
   }
-  // Timers in hidden tabs are not to be trusted: check on the way back, and when the network is.
-  const onVisible = () => globalThis.document?.visibilityState === 'visible' && reconnectNow();
-  globalThis.addEventListener?.('online', reconnectNow);
+
+  /** `online`, or a hidden tab shown again: a link quiet for a heartbeat is dropped soon. */
+  function check() {
+    if (state === 'reconnecting' && !link) {
+      attempt = 0;
+      return void connect();
+    }
+    if (up) watch(Math.max(0, interval + 1000 - (Date.now() - lastByte)));
+  }
+  const onVisible = () => globalThis.document?.visibilityState === 'visible' && check();
+  globalThis.addEventListener?.('online', check);
   globalThis.document?.addEventListener('visibilitychange', onVisible);
+
+  /** The room is gone; `refused`: the server already dropped it (nothing to tell it). */
+  function leave(room: RoomFeed, refused?: boolean) {
+    if (rooms.get(room.id) !== room) return;
+    rooms.delete(room.id);
+    holders.delete(room);
+    room.setStatus('closed');
+    if (kind === 'websocket') link?.send({ type: 'unsubscribe', room: room.id });
+    else if (link && !refused) restart();
+    if (rooms.size === 0) {
+      drop();
+      clearTimeout(reconnectTimer);
+      if (state !== 'failed') setState('idle');
+    }
+  }
+
+  const host = {
+    release(room: RoomFeed) {
+      if (!holders.has(room)) return; // already gone (refused, or the client closed)
+      const left = holders.get(room)! - 1;
+      holders.set(room, left);
+      // A moment later: Strict Mode's unmount-and-mount takes the room back meanwhile.
+      if (left <= 0) setTimeout(() => holders.get(room)! <= 0 && leave(room));
+    },
+    refused: (room: RoomFeed) => leave(room, true),
+    async history(roomId: string, limit: number): Promise<HistoryPage> {
+      const response = await fetch(
+        `${base}/rooms/${encodeURIComponent(roomId)}/history?limit=${limit}`,
+        { headers: { authorization: `Bearer ${await currentToken()}` } },
+      );
+      const body = await response.json();
+      if (!response.ok) {
+        throw Object.assign(new Error(body.error?.message ?? `HTTP ${response.status}`), {
+          code: body.error?.code,
+        });
+      }
+      return body as HistoryPage;
+    },
+  };
 
   return {
     room(roomId) {
-      const existing = rooms.get(roomId);
-      if (existing) return existing;
-      const room = createRoom(roomId, (closing) => {
-        rooms.delete(closing.id);
-        if (kind === 'websocket') send({ type: 'unsubscribe', room: closing.id });
-        else if (source) reopen();
-      });
-      rooms.set(roomId, room);
-      if (kind === 'websocket') send(subscribeFrame(room));
-      else if (source) reopen();
-      void connect();
+      let room = rooms.get(roomId);
+      if (!room) {
+        const made = (room = createRoom(roomId, host));
+        const { cache } = options;
+        if (cache) {
+          const cached = cache.load(roomId);
+          if (cached) made.restore(cached);
+          made.subscribe(() => {
+            const since = made.since();
+            if (since && made.state) cache.save(roomId, { since, state: made.state });
+          });
+        }
+        rooms.set(roomId, room);
+        // A WebSocket subscribes every room once up; an SSE stream names its rooms: a new one.
+        if (kind === 'websocket') {
+          if (up) link!.send(subscribeFrame(room));
+        } else if (link) restart();
+        void connect();
+      }
+      holders.set(room, (holders.get(room) ?? 0) + 1);
       return room;
+    },
+    get: (roomId) => rooms.get(roomId),
+    get state() {
+      return state;
+    },
+    on(_name, handler) {
+      stateHandlers.add(handler);
+      return () => void stateHandlers.delete(handler);
     },
     get transport() {
       return kind;
     },
+    reconnect,
+    setToken(next) {
+      if (state !== 'failed') return useToken(next);
+      token = next;
+      reconnect();
+    },
     close() {
-      closed = true;
-      clearTimeout(reconnectTimer);
-      clearTimeout(refreshTimer);
-      globalThis.removeEventListener?.('online', reconnectNow);
+      drop();
+      probe?.close();
+      for (const timer of [reconnectTimer, refreshTimer, probeTimer]) clearTimeout(timer);
+      globalThis.removeEventListener?.('online', check);
       globalThis.document?.removeEventListener('visibilitychange', onVisible);
-      socket?.close(1000);
-      source?.close();
       for (const room of rooms.values()) room.setStatus('closed');
       rooms.clear();
+      setState('closed');
     },
   };
 }

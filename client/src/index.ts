@@ -4,8 +4,9 @@
  * zod-free subpath.
  */
 export { createClient } from './client.ts';
-export type { Client, ClientOptions } from './client.ts';
-export type { Room, RoomStatus, EventMeta, AnyEvent } from './room.ts';
+export type { Client, ClientOptions, ConnectionState, RoomCache, StateChange } from './client.ts';
+export type { SseLinkOpener, Link, LinkHandlers, LinkDown, StreamRequest } from './link.ts';
+export type { Room, RoomStatus, EventMeta, AnyEvent, CachedRoom } from './room.ts';
 export { backoffDelay } from './backoff.ts';
 export type {
   PeerState,
@@ -13,4 +14,4 @@ export type {
   MeetingState,
   RecordingState,
 } from '@roomcast/shared/room-state';
-export type { EventName, EventPayloads } from '@roomcast/shared';
+export type { EventName, EventPayloads, EventFrame, HistoryPage } from '@roomcast/shared';

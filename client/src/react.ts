@@ -8,7 +8,11 @@
  * // in a component:
  * const { state, status } = useRoom('standup');
  * useRoomEvent('standup', 'peer:joined', (peer) => toast(`${peer.id} joined`));
+ * const { state: connection, code } = useConnection();
  * ```
+ *
+ * Rooms are held while a component that uses them is mounted and let go on unmount (the client
+ * counts holders; Strict Mode's unmount-and-mount keeps the subscription).
  */
 import {
   createContext,
@@ -21,7 +25,7 @@ import {
   useSyncExternalStore,
 } from 'react';
 import type { ReactNode } from 'react';
-import type { Client } from './client.ts';
+import type { Client, ConnectionState, StateChange } from './client.ts';
 import type { AnyEvent, EventMeta, Room, RoomStatus } from './room.ts';
 import type { RoomState } from '@roomcast/shared/room-state';
 import type { EventName, EventPayloads } from '@roomcast/shared';
@@ -35,7 +39,7 @@ export interface RoomcastProviderProps {
   children?: ReactNode;
 }
 
-/** Makes `client` available to `useRoom` and `useRoomEvent` in the tree below. */
+/** Makes `client` available to `useRoom`, `useRoomEvent` and `useConnection` in the tree below. */
 export function RoomcastProvider({ client, children }: RoomcastProviderProps) {
   return createElement(ClientContext.Provider, { value: client }, children);
 }
@@ -43,7 +47,7 @@ export function RoomcastProvider({ client, children }: RoomcastProviderProps) {
 /** The client given to the nearest RoomcastProvider. Throws outside one. */
 export function useRoomcastClient(): Client {
   const client = useContext(ClientContext);
-  if (!client) throw new Error('roomcast: useRoom/useRoomEvent need a <RoomcastProvider client>');
+  if (!client) throw new Error('roomcast: the roomcast hooks need a <RoomcastProvider client>');
   return client;
 }
 
@@ -56,11 +60,15 @@ export interface RoomView {
   lastEvent: AnyEvent | undefined;
 }
 
+/** What a room looks like before its subscription exists (the first render). */
+const PENDING: RoomView = { state: undefined, status: 'connecting', lastEvent: undefined };
+
 // One cached view per room, shared by every component reading it: useSyncExternalStore
 // needs getSnapshot to return the same object until something actually changed.
 const views = new WeakMap<Room, RoomView>();
 
-function viewOf(room: Room): RoomView {
+function viewOf(room: Room | undefined): RoomView {
+  if (!room) return PENDING;
   const { state, status, lastEvent } = room;
   const cached = views.get(room);
   if (
@@ -76,14 +84,67 @@ function viewOf(room: Room): RoomView {
 }
 
 /**
- * Subscribes to a room (through the provider's client) and re-renders on every change of its
- * state, status or last event. The subscription is shared with every other user of the room
- * and stays open on unmount; call `client.room(roomId).close()` to leave the room for good.
+ * Subscribes to a room (through the provider's client) while the component is mounted and
+ * re-renders on every change of its state, status or last event. The subscription is shared
+ * with every other user of the room and let go when the last of them unmounts.
  */
 export function useRoom(roomId: string): RoomView {
-  const room = useRoomcastClient().room(roomId);
-  const subscribe = useCallback((listener: () => void) => room.subscribe(listener), [room]);
-  const getSnapshot = useCallback(() => viewOf(room), [room]);
+  const client = useRoomcastClient();
+  // The room this component holds: kept after a refusal, when the client has let it go.
+  const held = useRef<Room | undefined>(undefined);
+  const subscribe = useCallback(
+    (listener: () => void) => {
+      // Held from commit to unmount, never during render (a discarded render holds nothing).
+      const room = client.room(roomId);
+      held.current = room;
+      const stop = room.subscribe(listener);
+      return () => {
+        stop();
+        room.close();
+      };
+    },
+    [client, roomId],
+  );
+  const getSnapshot = useCallback(() => {
+    const room = client.get(roomId) ?? (held.current?.id === roomId ? held.current : undefined);
+    return viewOf(room);
+  }, [client, roomId]);
+  return useSyncExternalStore(subscribe, getSnapshot, getSnapshot);
+}
+
+/** What `useConnection` returns; a new object only when the state changes. */
+export interface ConnectionView {
+  state: ConnectionState;
+  /** Why the connection is in this state (see `StateChange.code`), when known. */
+  code?: string | undefined;
+  reason?: string | undefined;
+  transport: 'websocket' | 'sse';
+}
+
+const connectionViews = new WeakMap<Client, ConnectionView>();
+
+function connectionViewOf(client: Client, change?: StateChange): ConnectionView {
+  const cached = connectionViews.get(client);
+  if (!change && cached?.state === client.state) return cached;
+  const view: ConnectionView = change
+    ? { state: change.state, code: change.code, reason: change.reason, transport: change.transport }
+    : { state: client.state, transport: client.transport };
+  connectionViews.set(client, view);
+  return view;
+}
+
+/** The provider's client connection state (`connected`, `reconnecting`, `failed`…), live. */
+export function useConnection(): ConnectionView {
+  const client = useRoomcastClient();
+  const subscribe = useCallback(
+    (listener: () => void) =>
+      client.on('state', (change) => {
+        connectionViewOf(client, change);
+        listener();
+      }),
+    [client],
+  );
+  const getSnapshot = useCallback(() => connectionViewOf(client), [client]);
   return useSyncExternalStore(subscribe, getSnapshot, getSnapshot);
 }
 
@@ -107,14 +168,19 @@ export function useRoomEvent<K extends keyof RoomEventHandlers>(
   name: K,
   handler: RoomEventHandlers[K],
 ): void {
-  const room = useRoomcastClient().room(roomId);
+  const client = useRoomcastClient();
   const latest = useRef(handler);
   // Updated after commit rather than during render (renders may be discarded).
   useLayoutEffect(() => {
     latest.current = handler;
   });
   useEffect(() => {
+    const room = client.room(roomId); // held while mounted
     const call = (...args: unknown[]) => (latest.current as (...a: unknown[]) => void)(...args);
-    return room.on(name as '*', call);
-  }, [room, name]);
+    const stop = room.on(name as '*', call);
+    return () => {
+      stop();
+      room.close();
+    };
+  }, [client, roomId, name]);
 }

@@ -2,9 +2,12 @@
  * One room as the app sees it: its state (kept with the shared reducer), its typed event
  * handlers, and its status. Fed by a transport; never delivers an event twice.
  */
+import type { ErrorCode } from '@roomcast/shared/codes';
 import { emptyRoomState, reduceRoom } from '@roomcast/shared/room-state';
 import type { RoomState } from '@roomcast/shared/room-state';
-import type { EventName, EventPayloads, RoomEvent } from '@roomcast/shared';
+import type { EventName, EventPayloads, HistoryPage, RoomEvent } from '@roomcast/shared';
+
+const FORBIDDEN: typeof ErrorCode.FORBIDDEN = 'FORBIDDEN';
 
 /** A room subscription's status. */
 export type RoomStatus = 'connecting' | 'live' | 'resyncing' | 'closed';
@@ -34,6 +37,8 @@ export interface Room {
   /** True when the last (re)subscribe replayed what was missed without a snapshot. */
   readonly recovered: boolean;
   readonly lastEvent: AnyEvent | undefined;
+  /** The position held, `<epoch>:<seq>` (what a resume starts after); undefined before the first snapshot. */
+  since(): string | undefined;
   /** Typed event handler: `on('peer:joined', (payload, meta) => …)`; returns an unsubscribe. */
   on<K extends EventName>(
     name: K,
@@ -47,23 +52,49 @@ export interface Room {
   on(name: 'resync', handler: (state: RoomState) => void): () => void;
   /** A room-level error frame (e.g. FORBIDDEN). */
   on(name: 'error', handler: (error: { code: string; message: string }) => void): () => void;
+  /**
+   * The room's retained events, newest last (`GET /rooms/:roomId/history`): `limit` of them
+   * at most (default 100; the server keeps `ROOMCAST_HISTORY_SIZE`, 1000 by default).
+   */
+  history(options?: { limit?: number }): Promise<HistoryPage>;
   /** For React's useSyncExternalStore: the current state. */
   getSnapshot(): RoomState | undefined;
   /** For React's useSyncExternalStore: called on any change of state, status or lastEvent. */
   subscribe(listener: () => void): () => void;
+  /**
+   * Lets go of this room: each `client.room(id)` counts one holder, each `close()` releases
+   * one; the subscription ends (status `closed`) a moment after the last holder lets go, so
+   * React Strict Mode's unmount-and-mount keeps it.
+   */
   close(): void;
+}
+
+/** A room's state at a position, as a cache keeps it. */
+export interface CachedRoom {
+  /** `<epoch>:<seq>`. */
+  since: string;
+  state: RoomState;
 }
 
 /** The transport's side of a room. */
 export interface RoomFeed extends Room {
-  /** `<epoch>:<seq>` to resume from, if any. */
-  since(): string | undefined;
+  /** Starts from a cached state: shown at once; the subscription resumes after its position. */
+  restore(cached: CachedRoom): void;
   applyFrame(frame: Record<string, unknown>): void;
   setStatus(status: RoomStatus): void;
 }
 
-/** Creates a room fed by a transport; `onClose` tells the transport to unsubscribe. */
-export function createRoom(id: string, onClose: (room: RoomFeed) => void): RoomFeed {
+/** What a room asks of its client. */
+export interface RoomHost {
+  /** A holder let go (the client counts them). */
+  release(room: RoomFeed): void;
+  /** The server refused the room: it is gone. */
+  refused(room: RoomFeed): void;
+  history(room: string, limit: number): Promise<HistoryPage>;
+}
+
+/** Creates a room fed by a transport. */
+export function createRoom(id: string, host: RoomHost): RoomFeed {
   const handlers = new Map<string, Set<Handler>>();
   const listeners = new Set<() => void>();
   let state: RoomState | undefined;
@@ -113,11 +144,16 @@ export function createRoom(id: string, onClose: (room: RoomFeed) => void): RoomF
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
-    close() {
-      setStatus('closed');
-      onClose(room);
-    },
+    history: (options) => host.history(id, options?.limit ?? 100),
+    close: () => host.release(room),
     since: () => (epoch === undefined ? undefined : `${epoch}:${seq}`),
+    restore(cached) {
+      const colon = cached.since.lastIndexOf(':');
+      epoch = cached.since.slice(0, colon);
+      seq = Number(cached.since.slice(colon + 1));
+      state = cached.state;
+      changed();
+    },
     setStatus,
     applyFrame(frame) {
       if (status === 'closed') return;
@@ -145,8 +181,11 @@ export function createRoom(id: string, onClose: (room: RoomFeed) => void): RoomF
         recovered = frame.recovered === true;
         setStatus('live');
       } else if (frame.type === 'error') {
+        if (frame.code === FORBIDDEN) {
+          setStatus('closed');
+          host.refused(room);
+        }
         emit('error', { code: frame.code, message: frame.message });
-        if (frame.code === 'FORBIDDEN') setStatus('closed');
       }
     },
   };

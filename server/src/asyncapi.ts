@@ -187,6 +187,17 @@ const frames: Record<string, JsonSchema> = {
       idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
     },
   },
+  HeartbeatFrame: frame(
+    'heartbeat',
+    {
+      interval: {
+        type: 'integer',
+        description:
+          'ms between heartbeats (WebSocket: ROOMCAST_PING_INTERVAL, SSE: ROOMCAST_SSE_HEARTBEAT); silent for 2x this, the link is dead',
+      },
+    },
+    ['interval'],
+  ),
   Webhook: {
     type: 'object',
     required: ['id', 'event', 'payload'],
@@ -215,12 +226,24 @@ const messages = {
     'OccupancyFrame',
     'How many watch the room (on change, at most one a second; to subscribers that asked).',
   ),
+  heartbeat: message(
+    'HeartbeatFrame',
+    'The link is alive: the first frame of a connection (WebSocket: once the token is accepted), then at least once per interval.',
+  ),
   batch: {
     name: 'Batch',
     summary: 'Frames of one server tick in one message, in order (only with GET /ws?batch=1).',
     payload: {
       type: 'array',
-      items: { oneOf: ['SnapshotFrame', 'EventFrame', 'SubscribedFrame', 'ErrorFrame'].map(ref) },
+      items: {
+        oneOf: [
+          'SnapshotFrame',
+          'EventFrame',
+          'SubscribedFrame',
+          'ErrorFrame',
+          'HeartbeatFrame',
+        ].map(ref),
+      },
     },
   },
   webhook: message('Webhook', 'A Huddle01 webhook (signed: huddle01-signature header).'),
@@ -237,6 +260,7 @@ const serverMessages = {
   subscribed: messageRef('subscribed'),
   error: messageRef('error'),
   occupancy: messageRef('occupancy'),
+  heartbeat: messageRef('heartbeat'),
 };
 
 function operation(action: 'send' | 'receive', channel: string, names: string[], summary: string) {
@@ -310,19 +334,19 @@ export function asyncApiDocument(): Record<string, unknown> {
       receiveRoomFrames: operation(
         'receive',
         'websocket',
-        ['snapshot', 'event', 'subscribed', 'error', 'occupancy', 'batch'],
+        ['snapshot', 'event', 'subscribed', 'error', 'occupancy', 'heartbeat', 'batch'],
         'Server frames (batches only for clients that connect with ?batch=1).',
       ),
       receiveRoomStream: operation(
         'receive',
         'roomEvents',
-        ['snapshot', 'event', 'subscribed', 'error', 'occupancy'],
+        ['snapshot', 'event', 'subscribed', 'error', 'occupancy', 'heartbeat'],
         'One room over SSE.',
       ),
       receiveMultiRoomStream: operation(
         'receive',
         'multiRoomEvents',
-        ['snapshot', 'event', 'subscribed', 'error', 'occupancy'],
+        ['snapshot', 'event', 'subscribed', 'error', 'occupancy', 'heartbeat'],
         'Several rooms over SSE.',
       ),
       receiveWebhook: operation(

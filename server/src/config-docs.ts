@@ -106,13 +106,13 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
   pingInterval: {
     env: 'ROOMCAST_PING_INTERVAL',
     unit: 'duration',
-    help: 'WebSocket ping interval',
+    help: 'WebSocket ping and heartbeat-frame interval',
   },
   pongTimeout: { env: 'ROOMCAST_PONG_TIMEOUT', unit: 'duration', help: 'time allowed for a pong' },
   sseHeartbeat: {
     env: 'ROOMCAST_SSE_HEARTBEAT',
     unit: 'duration',
-    help: 'SSE comment heartbeat interval',
+    help: 'SSE heartbeat message interval',
   },
   sseRetry: {
     env: 'ROOMCAST_SSE_RETRY',

@@ -115,11 +115,11 @@ export const optionsSchema = z.object({
   maxSubscriptions: count(100),
   /** Unsent bytes after which a subscriber is dropped as slow. Env `ROOMCAST_MAX_BUFFERED`. Default 1MiB. */
   maxBufferedBytes: size('1MiB'),
-  /** WebSocket ping interval. Env `ROOMCAST_PING_INTERVAL`. Default 25s. */
+  /** WebSocket ping and app-level heartbeat frame interval. Env `ROOMCAST_PING_INTERVAL`. Default 25s. */
   pingInterval: duration('25s'),
   /** Time allowed for a pong. Env `ROOMCAST_PONG_TIMEOUT`. Default 10s. */
   pongTimeout: duration('10s'),
-  /** SSE comment heartbeat interval. Env `ROOMCAST_SSE_HEARTBEAT`. Default 15s. */
+  /** SSE heartbeat message interval. Env `ROOMCAST_SSE_HEARTBEAT`. Default 15s. */
   sseHeartbeat: duration('15s'),
   /** Reconnect delay hinted to SSE clients (`retry:`). Env `ROOMCAST_SSE_RETRY`. Default 2s. */
   sseRetry: duration('2s'),

@@ -197,15 +197,28 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
   await app.register(websocketRoutes, { hub, config, access, stats: transports });
   // Browser-facing reads: CORS for SSE and REST; security headers on the REST answers.
   await app.register(async (browser) => {
-    await browser.register(cors, {
-      origin: (origin, callback) => callback(null, corsAllows(origin)),
+    const corsOptions = {
       methods: ['GET', 'HEAD', 'POST'],
       allowedHeaders: ['authorization', 'last-event-id', 'content-type'],
+    };
+    await browser.register(cors, {
+      // The SSE routes check the origin themselves (403 ORIGIN_NOT_ALLOWED), so CORS there lets
+      // every origin through: a refused page can then read why, and its client stops instead of
+      // retrying a request the browser hides from it. The REST routes keep the strict answer.
+      delegator: (request, callback) => {
+        const sse = /\/events$/.test(request.url.split('?')[0]!);
+        callback(null, { ...corsOptions, origin: sse || corsAllows(request.headers.origin) });
+      },
     });
     await browser.register(sseRoutes, { hub, config, access, stats: transports });
     await browser.register(async (rest) => {
       await rest.register(helmet, { global: true });
-      await rest.register(roomRoutes, { engine, access, occupancy: hub.occupancy });
+      await rest.register(roomRoutes, {
+        engine,
+        access,
+        historySize: config.historySize,
+        occupancy: hub.occupancy,
+      });
       const asyncApi = JSON.stringify(asyncApiDocument());
       rest.get('/asyncapi.json', async (_request, reply) =>
         reply.type('application/json').send(asyncApi),

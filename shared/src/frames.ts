@@ -69,7 +69,28 @@ export interface ErrorFrame {
   room?: string;
 }
 
-export type ServerFrame = SnapshotFrame | EventFrame | SubscribedFrame | ErrorFrame;
+/**
+ * server → client: the link is alive. The first frame of every connection (WebSocket: once the
+ * token is accepted; SSE: right after `retry:`) carries `interval`, the longest the server stays
+ * silent, in ms; one follows at least every `interval` (browsers cannot see WebSocket pings, and
+ * EventSource hides SSE comments). A client that hears nothing for 2 × `interval` drops the link.
+ */
+export interface HeartbeatFrame {
+  type: 'heartbeat';
+  /** ms between heartbeats (`ROOMCAST_PING_INTERVAL` on WebSocket, `ROOMCAST_SSE_HEARTBEAT` on SSE). */
+  interval: number;
+}
+
+export type ServerFrame =
+  SnapshotFrame | EventFrame | SubscribedFrame | ErrorFrame | HeartbeatFrame;
+
+/** The body of `GET /rooms/:roomId/history?limit=N`: the room's retained events, newest last. */
+export interface HistoryPage {
+  roomId: string;
+  /** The log's epoch; every event in `events` belongs to it. */
+  epoch: string;
+  events: EventFrame[];
+}
 
 /** Formats a position as the `<epoch>:<seq>` string used by `since` and SSE ids. */
 export function formatPosition(position: Position): string {

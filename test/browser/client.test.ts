@@ -14,10 +14,16 @@ import type { TestBrowser } from './helpers/chromium.ts';
 import { bundleScript, page as htmlPage, startStaticServer } from './helpers/static-server.ts';
 import type { StaticServer } from './helpers/static-server.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { parseMetrics } from '../helpers/metrics.ts';
 import type { TcpProxy } from '../helpers/tcp-proxy.ts';
 
 const fixtures = new URL('./fixtures/', import.meta.url).pathname;
 const WAIT = { timeout: 15_000 };
+
+/** Subscriptions the server holds (its metrics gauge). */
+async function subscriptions(server: TestServer): Promise<number | undefined> {
+  return parseMetrics(await (await server.get('/metrics')).text()).get('roomcast_subscriptions');
+}
 
 /** Posts a webhook and insists it was appended; returns its seq. */
 async function send(server: TestServer, event: string, payload: unknown): Promise<number> {
@@ -254,16 +260,22 @@ describe('browser client in Chromium', { skip: !chromiumAvailable() }, () => {
     const handled = await page.evaluate(() => window.reactApp.handled);
     assert.deepEqual(handled, [leftSeq - 1, leftSeq], 'useRoomEvent(*) saw each event once');
 
-    // Unmounted, the handlers are gone, while the room itself stays subscribed.
+    assert.equal(await page.getAttribute('#presence', 'data-connection'), 'connected');
+    // Strict Mode mounted everything twice: still one subscription on the server (the earlier
+    // tests' tabs are closed; their sockets may take a moment to go).
+    for (let i = 0; i < 50 && (await subscriptions(server)) !== 1; i++) await sleep(100);
+    assert.equal(await subscriptions(server), 1);
+
+    // Unmounted, the hooks let go of the room: the client drops it and the server with it.
     await page.evaluate(() => window.reactApp.unmount());
-    const lateSeq = await send(server, 'peer:joined', peerJoined(room, 'dee'));
-    await page.waitForFunction(
-      ([id, seq]) => window.reactApp.client?.room(id).lastEvent?.meta.seq === seq,
-      [room, lateSeq] as const,
-      WAIT,
-    );
+    await page.waitForFunction((id) => window.reactApp.client?.get(id) === undefined, room, WAIT);
+    await send(server, 'peer:joined', peerJoined(room, 'dee'));
+    await sleep(200);
     assert.deepEqual(await page.evaluate(() => window.reactApp.handled), handled);
     assert.equal(await page.locator('#presence').count(), 0);
+    for (let i = 0; i < 50 && (await subscriptions(server)) !== 0; i++) await sleep(100);
+    assert.equal(await subscriptions(server), 0, 'the server holds no subscription');
+    assert.equal(await page.evaluate(() => window.reactApp.client?.state), 'idle');
     await closePages();
   });
 });

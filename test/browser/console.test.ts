@@ -189,6 +189,8 @@ describe('moderator console in Chromium', { skip: !chromiumAvailable() }, () => 
       'peer:trackPublished Ada Lovelace turned on camera',
       'peer:trackPublished Ada Lovelace turned on microphone',
       'peer:joined Ada Lovelace joined as speaker',
+      // Sent before the console opened: the log opens with the room's history.
+      'meeting:started Meeting started',
     ]);
 
     await page.selectOption('#log-filter', 'peer:trackPublished');

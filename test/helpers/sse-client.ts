@@ -16,6 +16,8 @@ const NAMES = [...FRAME_EVENT_NAMES, ...EVENT_NAME_LIST];
 /** A recording EventSource. */
 export class TestEventSource {
   readonly messages: SseMessage[] = [];
+  /** Heartbeat messages, kept apart: they come at any time and would only get in the way. */
+  readonly heartbeats: SseMessage[] = [];
   readonly source: EventSource;
 
   constructor(url: string, headers: Record<string, string> = {}) {
@@ -28,11 +30,8 @@ export class TestEventSource {
     });
     for (const name of NAMES) {
       this.source.addEventListener(name, (event) => {
-        this.messages.push({
-          type: event.type,
-          id: event.lastEventId,
-          data: JSON.parse(event.data),
-        });
+        const message = { type: event.type, id: event.lastEventId, data: JSON.parse(event.data) };
+        (event.type === 'heartbeat' ? this.heartbeats : this.messages).push(message);
       });
     }
   }

@@ -9,13 +9,16 @@ export type Frame = Record<string, unknown> & { type: string; room?: string; seq
 /** A recording WebSocket client. */
 export class TestSocket {
   readonly frames: Frame[] = [];
+  /** Heartbeat frames, kept apart: they come at any time and would only get in the way. */
+  readonly heartbeats: Frame[] = [];
   closeCode: number | undefined;
   private waiters: Array<() => void> = [];
   readonly closed: Promise<number>;
 
   constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
-      this.frames.push(JSON.parse(String(data)) as Frame);
+      const frame = JSON.parse(String(data)) as Frame;
+      (frame.type === 'heartbeat' ? this.heartbeats : this.frames).push(frame);
       this.wake();
     });
     this.closed = new Promise((resolve) => {

@@ -21,7 +21,7 @@ import type { RawFrame } from './raw-websocket.ts';
 
 const ROOMS = 1000;
 const MiB = 2 ** 20;
-const SERVER_FRAME_TYPES = new Set(['snapshot', 'event', 'subscribed', 'error']);
+const SERVER_FRAME_TYPES = new Set(['snapshot', 'event', 'subscribed', 'error', 'heartbeat']);
 const ERROR_CODES = new Set<string>(Object.values(ErrorCode));
 const CLOSE_CODES = new Set<number>(Object.values(CloseCode));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

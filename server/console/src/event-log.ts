@@ -36,10 +36,21 @@ export const LOG_LIMIT = 500;
 
 let nextKey = 1;
 
+/** A line of the room's history, before it is a log entry. */
+export interface OlderLine {
+  kind: string;
+  text: string;
+  seq: number;
+  /** When it happened (ms), from the event itself. */
+  at: number;
+}
+
 /** A room's log. */
 export interface EventLog {
   readonly entries: readonly LogEntry[];
   add(kind: string, text: string, seq?: number): LogEntry;
+  /** Puts the room's earlier events (oldest first) before every line with a seq. */
+  addOlder(lines: readonly OlderLine[]): void;
 }
 
 /** An empty log. */
@@ -54,7 +65,24 @@ export function createEventLog(): EventLog {
       if (entries.length > LOG_LIMIT) entries.splice(0, entries.length - LOG_LIMIT);
       return entry;
     },
+    addOlder(lines) {
+      // Only what the log does not hold yet: live events may have come in first.
+      const oldest = entries.find((entry) => entry.seq !== undefined)?.seq ?? Infinity;
+      const older = lines
+        .filter((line) => line.seq < oldest)
+        .map((line): LogEntry => ({ key: nextKey++, ...line }));
+      entries.unshift(...older.slice(-LOG_LIMIT));
+      if (entries.length > LOG_LIMIT) entries.splice(0, entries.length - LOG_LIMIT);
+    },
   };
+}
+
+/** When an event happened (ms), from its own timestamps; undefined when it carries none. */
+export function eventTime(event: AnyEvent): number | undefined {
+  const p = event.payload as Partial<
+    Record<'leftAt' | 'joinedAt' | 'endedAt' | 'createdAt', number>
+  >;
+  return p.leftAt ?? p.joinedAt ?? p.endedAt ?? p.createdAt;
 }
 
 const files = (list: unknown) => (Array.isArray(list) ? list.length : 0);

@@ -6,7 +6,7 @@
  */
 import './console.css';
 import { createClient } from '@roomcast/client';
-import type { Client } from '@roomcast/client';
+import type { Client, StateChange } from '@roomcast/client';
 import { byId, setAttrs, setText } from './dom.ts';
 import { formatElapsed } from './format.ts';
 import { createRoomView } from './room-view.ts';
@@ -52,6 +52,8 @@ interface Session {
   token: string;
   feed: RoomsFeed;
   client: Client | undefined;
+  /** The client's last connection change (the indicator reads it). */
+  connection: StateChange | undefined;
   watched: Map<string, WatchedRoom>;
   summaries: RoomSummary[];
   reachable: boolean;
@@ -109,6 +111,7 @@ function startSession(token: string) {
     token,
     feed: undefined as unknown as RoomsFeed,
     client: undefined,
+    connection: undefined,
     watched: new Map(),
     summaries: [],
     reachable: false,
@@ -208,7 +211,7 @@ function syncSubscriptions(of: Session) {
   }
   for (const roomId of wanted) {
     if (of.watched.has(roomId)) continue;
-    of.client ??= createClient({ url: base, token: of.token });
+    of.client ??= connectClient(of);
     of.watched.set(
       roomId,
       watchRoom(of.client, roomId, {
@@ -219,9 +222,28 @@ function syncSubscriptions(of: Session) {
         },
         joined: (id, name, role) =>
           toasts.show(`${name} joined`, `${id}${role ? ` · ${role}` : ''}`),
+        history: (id) => id === selected && view.redrawLog(),
       }),
     );
   }
+}
+
+/** The session's client; a token it refuses for good sends the user back to the token form. */
+function connectClient(of: Session): Client {
+  const client = createClient({ url: base, token: of.token });
+  client.on('state', (change) => {
+    if (session !== of) return;
+    of.connection = change;
+    if (
+      change.state === 'failed' &&
+      (change.code === 'UNAUTHORIZED' || change.code === 'TOKEN_EXPIRED')
+    ) {
+      clearToken();
+      return showTokenForm(`The server refused this token (${change.code}). Paste a fresh one.`);
+    }
+    scheduleRender();
+  });
+  return client;
 }
 
 function select(roomId: string) {
@@ -298,16 +320,27 @@ function render() {
   tick();
 }
 
+/** The connection indicator: the client's own state (the room list's poll before it exists). */
 function renderConnection(of: Session) {
-  const statuses = [...of.watched.values()].map((watched) => watched.room.status);
-  const status = !of.reachable
-    ? 'offline'
-    : statuses.some((s) => s === 'connecting' || s === 'resyncing')
-      ? 'connecting'
-      : 'live';
-  const text = { offline: 'Reconnecting…', connecting: 'Connecting…', live: 'Live' }[status];
+  const state = of.client?.state;
+  const rooms = [...of.watched.values()].map((watched) => watched.room.status);
+  const settling = rooms.some((s) => s === 'connecting' || s === 'resyncing');
+  const status =
+    state === 'failed'
+      ? 'failed'
+      : state === 'reconnecting' || (state === undefined && !of.reachable)
+        ? 'offline'
+        : state === 'connecting' || settling
+          ? 'connecting'
+          : 'live';
+  const text = {
+    failed: `Refused: ${of.connection?.code ?? 'error'}`,
+    offline: 'Reconnecting…',
+    connecting: 'Connecting…',
+    live: 'Live',
+  }[status];
   setText(ui.conn, text);
-  setAttrs(ui.conn, { 'data-status': status });
+  setAttrs(ui.conn, { 'data-status': status, title: of.connection?.reason ?? '' });
 }
 
 /** Every ticking duration on the page (`data-since` = start in ms). */

@@ -40,6 +40,8 @@ export interface RoomView {
   render(model: RoomModel | undefined): void;
   /** Adds a fresh log line at the top (when it passes the filter). */
   prepend(entry: LogEntry): void;
+  /** Draws the log again (earlier lines were added below). */
+  redrawLog(): void;
 }
 
 const STATUS_TEXT: Record<RoomModel['status'], string> = {
@@ -79,6 +81,8 @@ export function createRoomView(section: HTMLElement, onBack: () => void): RoomVi
       class: 'log-list',
       id: 'event-log',
       'aria-label': 'Events, newest first',
+      // It scrolls once the history fills it: keyboard users must be able to reach it.
+      tabindex: '0',
     });
     const noLog = h(
       'p',
@@ -302,6 +306,7 @@ export function createRoomView(section: HTMLElement, onBack: () => void): RoomVi
         drawRecording(recording);
       }
     },
+    redrawLog: drawLog,
     prepend(entry) {
       if (!parts || !matches(entry, filter)) return;
       parts.logList.prepend(logItem(entry));

@@ -1,10 +1,11 @@
 /**
  * One room the console subscribes to: the client's live room plus what the console adds to
- * it: the readable event log, a cache of display names (a peer:left no longer finds the peer
- * in the state), and when the room last resynced after a gap.
+ * it: the readable event log (opening with the room's recent history), a cache of display
+ * names (a peer:left no longer finds the peer in the state), and when the room last resynced
+ * after a gap.
  */
-import type { AnyEvent, Client, Room } from '@roomcast/client';
-import { createEventLog, describeEvent } from './event-log.ts';
+import type { AnyEvent, Client, EventFrame, Room } from '@roomcast/client';
+import { createEventLog, describeEvent, eventTime } from './event-log.ts';
 import type { EventLog, LogEntry } from './event-log.ts';
 import { nameFromMetadata } from './format.ts';
 
@@ -29,6 +30,16 @@ export interface WatchHooks {
   logged(roomId: string, entry: LogEntry): void;
   /** A peer joined (for the toast). */
   joined(roomId: string, name: string, role: string | undefined): void;
+  /** The room's earlier events were put in its log (to redraw it). */
+  history(roomId: string): void;
+}
+
+/** Earlier events shown when a room opens. */
+const HISTORY_SHOWN = 100;
+
+function asEvent(frame: EventFrame): AnyEvent {
+  const { room, epoch, seq, id } = frame;
+  return { event: frame.event, payload: frame.payload, meta: { room, epoch, seq, id } } as AnyEvent;
 }
 
 /** Subscribes to `roomId` on `client`. */
@@ -79,6 +90,28 @@ export function watchRoom(client: Client, roomId: string, hooks: WatchHooks): Wa
     }),
     room.on('error', (error) => note(`Refused: ${error.code} ${error.message}`)),
   ];
+
+  // The log opens with what happened before: the room's retained events.
+  room.history({ limit: HISTORY_SHOWN }).then(
+    (page) => {
+      const events = page.events.map(asEvent);
+      for (const event of events) {
+        if (event.event !== 'peer:joined') continue;
+        const name = nameFromMetadata(event.payload.metadata);
+        if (name && !names.has(event.payload.id)) names.set(event.payload.id, name);
+      }
+      log.addOlder(
+        events.map((event) => ({
+          kind: event.event,
+          text: describeEvent(event, nameOf),
+          seq: event.meta.seq,
+          at: eventTime(event) ?? Date.now(),
+        })),
+      );
+      hooks.history(roomId);
+    },
+    (error: { code?: string }) => note(`History unavailable: ${error.code ?? 'network error'}`),
+  );
 
   return {
     room,

@@ -34,6 +34,16 @@ export interface Access {
     reply: FastifyReply,
     rooms: readonly string[],
   ): Promise<SubscriberClaims | undefined>;
+  /**
+   * authenticate, then splits `rooms` into the granted and the refused ones (a multi-room
+   * stream refuses a room with an in-stream FORBIDDEN, as the WebSocket does). On a bad token
+   * sends 401; when every room is refused sends 403; either way resolves undefined.
+   */
+  authorizeSome(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    rooms: readonly string[],
+  ): Promise<{ claims: SubscriberClaims; refused: string[] } | undefined>;
   /** Origin check; on failure sends 403 and returns false. */
   checkOrigin(request: FastifyRequest, reply: FastifyReply): boolean;
   /** Connection limits; on refusal sends 429 and returns false. Admitted: call `limiter.release(ip)` once. */
@@ -117,6 +127,24 @@ export function createAccess(
         return undefined;
       }
       return claims;
+    },
+    async authorizeSome(request, reply, rooms) {
+      const byHost = authorize && tokenOf(request.headers, request.query) === undefined;
+      const claims = byHost
+        ? ({ rooms: [], exp: NO_EXPIRY } satisfies SubscriberClaims)
+        : await authenticate(request, reply);
+      if (!claims) return undefined;
+      const refused: string[] = [];
+      for (const room of rooms) {
+        const granted = byHost ? await authorize(request, room) : grantsRoom(claims, room);
+        if (!granted) refused.push(room);
+        else if (byHost) claims.rooms.push(room);
+      }
+      if (refused.length === rooms.length) {
+        await sendError(reply, 403, ErrorCode.FORBIDDEN, 'the token grants none of these rooms');
+        return undefined;
+      }
+      return { claims, refused };
     },
     checkOrigin(request, reply) {
       const origin = request.headers.origin;

@@ -1,11 +1,12 @@
 /**
- * `roomcast tail --room <id> | --all`: live events of rooms, readably (or as JSON lines), over
- * one WebSocket that reconnects with backoff and resumes each room from its last position;
- * a resync (snapshot after a gap) is shown plainly.
+ * `roomcast tail --room <id> | --all`: live events of rooms, readably (or as JSON lines),
+ * through @roomcast/client on Node's `ws`: it reconnects, resumes each room from its last
+ * position and reports its connection state exactly as in a browser; a resync (snapshot after a
+ * gap) is shown plainly, and a refused token ends the command.
  */
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import type { RoomState } from '@roomcast/shared';
+import { createClient } from '@roomcast/client';
 import { createSubscriberToken } from '../auth/tokens.ts';
 import { describeEvent, describeState } from './describe-event.ts';
 import { styles } from './terminal.ts';
@@ -23,11 +24,6 @@ Options:
   --json          one JSON frame per line
   --count <n>     exit after n events
   -h, --help      this text`;
-
-interface RoomPosition {
-  epoch: string;
-  seq: number;
-}
 
 /** Runs `tail`; resolves with the exit code when done (--count) or on a fatal error. */
 export async function tailCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -76,115 +72,98 @@ export async function tailCommand(argv: string[], env: NodeJS.ProcessEnv): Promi
   }
   const limit = values.count === undefined ? Infinity : Number(values.count);
   const style = styles();
-  const positions = new Map<string, RoomPosition>();
   let seen = 0;
-  let attempt = 0;
-  let socket: WebSocket | undefined;
   let finished: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => (finished = resolve));
 
   const time = () => style.dim(new Date().toISOString().slice(11, 23));
   const print = (line: string) => process.stdout.write(`${line}\n`);
+  const note = (line: string) => !values.json && process.stderr.write(`${line}\n`);
 
-  function subscribe(room: string) {
-    const position = positions.get(room);
-    const since = position ? `${position.epoch}:${position.seq}` : undefined;
-    socket?.send(JSON.stringify({ type: 'subscribe', room, ...(since ? { since } : {}) }));
-  }
+  // The browser client, on Node's `ws`: reconnect, resume and state exactly as in a browser.
+  const client = createClient({
+    url: base,
+    getToken: async () => (await makeToken())!,
+    transport: 'websocket',
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+  });
+  client.on('state', ({ state, code, reason }) => {
+    if (state === 'connected') note(style.dim(`connected to ${base}`));
+    else if (state === 'reconnecting')
+      note(style.yellow(`disconnected (${code ?? 'network'}); reconnecting`));
+    else if (state === 'failed') {
+      console.error(`roomcast tail: the server refused the connection: ${code} ${reason ?? ''}`);
+      finished(1);
+    }
+  });
 
-  function onFrame(frame: Record<string, unknown>) {
-    const room = String(frame.room ?? '');
-    if (values.json) print(JSON.stringify(frame));
-    if (frame.type === 'snapshot') {
-      const resync = positions.has(room);
-      positions.set(room, { epoch: String(frame.epoch), seq: Number(frame.seq) });
-      if (!values.json) {
-        const label = resync ? style.yellow('RESYNC') + ' snapshot' : 'snapshot';
-        print(
-          `${time()} ${style.cyan(room)} ${label} at #${String(frame.seq)} — ${describeState(frame.state as RoomState)}`,
-        );
+  function follow(roomId: string) {
+    const room = client.room(roomId);
+    let opened = false;
+    const position = () => Number(room.since()?.split(':').pop() ?? 0);
+    const snapshot = (label: string) => {
+      if (values.json) {
+        const [epoch] = room.since()?.split(':') ?? [];
+        const frame = { type: 'snapshot', room: roomId, epoch, seq: position(), state: room.state };
+        return print(JSON.stringify(frame));
       }
-    } else if (frame.type === 'subscribed') {
-      if (frame.recovered && !values.json)
+      print(
+        `${time()} ${style.cyan(roomId)} ${label} at #${position()} — ${describeState(room.state!)}`,
+      );
+    };
+    room.on('status', (status) => {
+      if (status !== 'live') return;
+      if (!opened) snapshot('snapshot');
+      else if (room.recovered && !values.json)
         print(
-          `${time()} ${style.cyan(room)} ${style.green('resumed')} at #${String(frame.seq)}, nothing missed`,
+          `${time()} ${style.cyan(roomId)} ${style.green('resumed')} at #${position()}, nothing missed`,
         );
-    } else if (frame.type === 'event') {
-      positions.set(room, { epoch: String(frame.epoch), seq: Number(frame.seq) });
-      if (!values.json) {
-        const description = describeEvent(
-          frame as { event: string; payload: Record<string, unknown> },
-        );
+      opened = true;
+    });
+    room.on('resync', () => snapshot(`${style.yellow('RESYNC')} snapshot`));
+    room.on('*', ({ event, payload, meta }) => {
+      if (values.json) {
+        print(JSON.stringify({ type: 'event', ...meta, event, payload }));
+      } else {
+        const description = describeEvent({ event, payload } as Parameters<
+          typeof describeEvent
+        >[0]);
         print(
-          `${time()} ${style.cyan(room)} ${style.dim(`#${String(frame.seq)}`)} ${style.bold(String(frame.event))} ${description}`,
+          `${time()} ${style.cyan(roomId)} ${style.dim(`#${meta.seq}`)} ${style.bold(event)} ${description}`,
         );
       }
       if (++seen >= limit) finished(0);
-    } else if (frame.type === 'error' && !values.json) {
-      print(
-        `${time()} ${style.red(`error ${String(frame.code)}`)} ${room ? `${room}: ` : ''}${String(frame.message)}`,
-      );
-    }
+    });
+    room.on('error', ({ code, message }) =>
+      note(`${time()} ${style.red(`error ${code}`)} ${roomId}: ${message}`),
+    );
   }
 
-  async function discoverRooms(token: string) {
+  /** `--all`: the room list, polled; each new room is followed. */
+  async function discoverRooms() {
     try {
       const response = await fetch(`${base}/rooms`, {
-        headers: { authorization: `Bearer ${token}` },
+        headers: { authorization: `Bearer ${await makeToken()}` },
       });
       if (!response.ok) return;
       const { rooms: list } = (await response.json()) as { rooms: Array<{ roomId: string }> };
       for (const { roomId } of list) {
         if (rooms.has(roomId)) continue;
         rooms.add(roomId);
-        subscribe(roomId);
+        follow(roomId);
       }
     } catch {
-      // the connection loop reports the outage
+      // the client reports the outage
     }
   }
 
-  async function connect() {
-    const token = await makeToken();
-    const ws = new WebSocket(
-      `${base.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(token ?? '')}`,
-    );
-    socket = ws;
-    let poll: NodeJS.Timeout | undefined;
-    ws.on('open', () => {
-      attempt = 0;
-      if (!values.json) process.stderr.write(style.dim(`connected to ${base}\n`));
-      for (const room of rooms) subscribe(room);
-      if (values.all) {
-        void discoverRooms(token!);
-        poll = setInterval(() => void discoverRooms(token!), 2000);
-      }
-    });
-    ws.on('message', (data) => onFrame(JSON.parse(String(data)) as Record<string, unknown>));
-    ws.on('error', () => undefined); // 'close' follows and reconnects
-    ws.on('close', (code) => {
-      if (poll) clearInterval(poll);
-      if (socket !== ws) return;
-      if (code === 1008 && !secret && !values.token) {
-        console.error('roomcast tail: the server refused the token (1008)');
-        return finished(1);
-      }
-      // Full-jitter backoff from 0.5 s to 10 s; 1012 (restart) and 4008 (slow) retry at once.
-      const delay =
-        code === 1012 || code === 4008 ? 0 : Math.random() * Math.min(10_000, 500 * 2 ** attempt++);
-      if (!values.json)
-        process.stderr.write(
-          style.yellow(`disconnected (${code}); reconnecting in ${Math.round(delay)} ms\n`),
-        );
-      setTimeout(() => void connect(), delay);
-    });
-  }
+  for (const room of rooms) follow(room);
+  const poll = values.all ? setInterval(() => void discoverRooms(), 2000) : undefined;
+  if (values.all) void discoverRooms();
 
   process.once('SIGINT', () => finished(0));
-  await connect();
   const code = await done;
-  const last = socket;
-  socket = undefined;
-  last?.terminate();
+  clearInterval(poll);
+  client.close();
   return code;
 }

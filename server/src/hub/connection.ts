@@ -5,7 +5,13 @@
 import type { Position } from '@roomcast/shared';
 
 /** Kinds of server frames, as named in the public contract. */
-export type FrameKind = 'snapshot' | 'event' | 'subscribed' | 'error' | 'occupancy';
+export type FrameKind =
+  | 'snapshot'
+  | 'event'
+  | 'subscribed'
+  | 'error'
+  | 'occupancy'
+  | 'heartbeat';
 
 /** One frame on its way out, serialized once; the transport adds its own envelope. */
 export interface OutgoingFrame {

@@ -148,6 +148,19 @@ export function errorFrame(code: string, message: string, room?: string): Outgoi
   return { room: room ?? '', kind: 'error', json, name: 'error' };
 }
 
+/**
+ * A `heartbeat` frame telling the interval (ms); one object per transport and interval, shared
+ * by every connection (its bytes are built once).
+ */
+export function heartbeatFrame(interval: number): OutgoingFrame {
+  return {
+    room: '',
+    kind: 'heartbeat',
+    json: JSON.stringify({ type: 'heartbeat', interval }),
+    name: 'heartbeat',
+  };
+}
+
 /** Creates the hub. */
 export function createHub(options: HubOptions): Hub {
   const { engine, log, maxBufferedBytes, onFanout, onEngineError, beforeSnapshot } = options;

@@ -1,7 +1,8 @@
 /**
  * WebSocket liveness on a timer wheel (`timer-wheel.ts`): each socket is pinged once per
  * `interval` (the pings of all sockets spread over it) and terminated when its pong is `timeout`
- * late.
+ * late. With each ping goes `beat(socket)`: the app-level heartbeat frame, because a browser
+ * never sees protocol pings and needs bytes of its own to tell a dead link.
  */
 import type { WebSocket } from 'ws';
 import { createTimerWheel, tickOf } from './timer-wheel.ts';
@@ -18,6 +19,7 @@ export function createHeartbeat(
   interval: number,
   timeout: number,
   onTimeout?: (socket: WebSocket) => void,
+  beat?: (socket: WebSocket) => void,
 ): Heartbeat {
   // A slot pinged at one tick is checked `lag` ticks later, at least `timeout` after its ping.
   const tickMs = tickOf(interval);
@@ -50,6 +52,7 @@ export function createHeartbeat(
       if (pingedAt.get(socket) !== 0) continue;
       pingedAt.set(socket, now);
       socket.ping();
+      beat?.(socket);
     }
   }
 

@@ -10,7 +10,7 @@ import { ErrorCode, formatPosition, isValidRoomId, parsePosition } from '@roomca
 import type { Position } from '@roomcast/shared';
 import type { RoomcastConfig } from '../config.ts';
 import type { Connection, OutgoingFrame } from '../hub/connection.ts';
-import { errorFrame } from '../hub/hub.ts';
+import { errorFrame, heartbeatFrame } from '../hub/hub.ts';
 import type { Hub, Subscription } from '../hub/hub.ts';
 import type { Access } from '../auth/access.ts';
 import { sendError } from '../http-errors.ts';
@@ -98,11 +98,12 @@ export async function sseRoutes(
   { hub, config, access, stats }: SseRouteOptions,
 ) {
   const streams = new Set<SseConnection>();
-  // Each stream gets a comment once per interval, the streams spread over it (timer-wheel.ts).
+  const beatFrame = heartbeatFrame(config.sseHeartbeat);
+  // Each stream gets a heartbeat message once per interval, the streams spread over it
+  // (timer-wheel.ts). A message, not a comment: EventSource hides comments from the page, and
+  // the client needs to see bytes to tell a dead link.
   const heartbeat = createTimerWheel<SseConnection>(config.sseHeartbeat, (slots) => {
-    for (const stream of slots.slot(0)) {
-      if (!stream.ended) stream.response.write(': heartbeat\n\n');
-    }
+    for (const stream of slots.slot(0)) stream.send(beatFrame);
   });
   // A stream ends when its token expires; the client reconnects with a fresh one.
   const expirySweep = setInterval(() => {
@@ -155,6 +156,7 @@ export async function sseRoutes(
     });
     response.write(`retry: ${config.sseRetry}\n\n`);
     const connection = new SseConnection(response, multiRoom, expiresAt);
+    connection.send(beatFrame); // the first message tells the interval
     streams.add(connection);
     heartbeat.add(connection);
     stats.sse++;
@@ -173,6 +175,7 @@ export async function sseRoutes(
       heartbeat.delete(connection);
       for (const subscription of connection.subscriptions) hub.unsubscribe(subscription);
     });
+    return connection;
   }
 
   app.get('/rooms/:roomId/events', async (request, reply) => {
@@ -211,17 +214,27 @@ export async function sseRoutes(
         ErrorCode.BAD_REQUEST,
         `invalid room id ${JSON.stringify(invalid)}`,
       );
-    const claims = await admit(request, reply, rooms);
-    if (!claims) return reply;
+    // A room the token does not grant is refused inside the stream (FORBIDDEN with its room,
+    // as over WebSocket); the others are served.
+    if (!access.checkOrigin(request, reply) || !access.admit(request, reply)) return reply;
+    const granted = await access.authorizeSome(request, reply, rooms);
+    if (!granted) {
+      access.limiter.release(request.ip);
+      return reply;
+    }
+    const refused = new Set(granted.refused);
     const lastEventId = lastEventIdOf(request);
     const resume =
       lastEventId === undefined ? new Map<string, Position>() : parseMultiRoomId(lastEventId);
-    open(
+    const connection = open(
       request,
       reply,
-      new Map(rooms.map((room) => [room, resume.get(room)])),
+      new Map(rooms.filter((room) => !refused.has(room)).map((room) => [room, resume.get(room)])),
       true,
-      claims.exp * 1000,
+      granted.claims.exp * 1000,
     );
+    for (const room of refused) {
+      connection.send(errorFrame(ErrorCode.FORBIDDEN, 'the token does not grant this room', room));
+    }
   });
 }

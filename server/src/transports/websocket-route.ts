@@ -12,7 +12,7 @@ import type { Access } from '../auth/access.ts';
 import { grantsRoom, tokenOf } from '../auth/tokens.ts';
 import type { SubscriberClaims } from '../auth/tokens.ts';
 import type { RoomcastConfig } from '../config.ts';
-import { errorFrame } from '../hub/hub.ts';
+import { errorFrame, heartbeatFrame } from '../hub/hub.ts';
 import type { Hub } from '../hub/hub.ts';
 import { sendError } from '../http-errors.ts';
 import { parseClientFrame } from './client-frames.ts';
@@ -53,11 +53,23 @@ export async function websocketRoutes(
   app: FastifyInstance,
   { hub, config, access, stats }: WebSocketRouteOptions,
 ) {
-  // A dead network path (no FIN, no RST) is only found here: counted and logged.
-  const heartbeat = createHeartbeat(config.pingInterval, config.pongTimeout, () => {
-    stats.heartbeatTimeouts++;
-    app.log.warn({ reason: 'heartbeat_timeout' }, 'subscriber dropped: no pong in time');
-  });
+  const beatFrame = heartbeatFrame(config.pingInterval);
+  const bySocket = new WeakMap<WebSocket, WebSocketConnection>();
+  // A dead network path (no FIN, no RST) is only found here: counted and logged. Each ping
+  // goes with an app-level heartbeat frame to authenticated connections (the browser's side
+  // of liveness: it cannot see pings).
+  const heartbeat = createHeartbeat(
+    config.pingInterval,
+    config.pongTimeout,
+    () => {
+      stats.heartbeatTimeouts++;
+      app.log.warn({ reason: 'heartbeat_timeout' }, 'subscriber dropped: no pong in time');
+    },
+    (socket) => {
+      const connection = bySocket.get(socket);
+      if (connection && (connection.claims || connection.hostCheck)) connection.send(beatFrame);
+    },
+  );
   const connections = new Set<WebSocketConnection>();
   /** Claims verified at the upgrade, handed to the socket handler. */
   const upgradeClaims = new WeakMap<FastifyRequest, SubscriberClaims>();
@@ -113,6 +125,8 @@ export async function websocketRoutes(
       if (!connection.claims) connection.socket.close(CloseCode.POLICY, 'unauthorized');
       return;
     }
+    // The first heartbeat tells the client its token was accepted, and the interval.
+    if (!connection.claims) connection.send(beatFrame);
     connection.claims = check.claims;
     connection.authDeadline = undefined;
     connection.expiredAt = undefined;
@@ -250,8 +264,10 @@ export async function websocketRoutes(
       connection.hostCheck = (room) => authorize(request, room);
     } else if (!connection.claims) connection.authDeadline = Date.now() + config.authTimeout;
     connections.add(connection);
+    bySocket.set(socket, connection);
     stats.ws++;
     heartbeat.add(socket);
+    if (connection.claims || connection.hostCheck) connection.send(beatFrame);
     releaseUpgradeRequest(request, socket);
     socket.on('error', () => socket.terminate());
     socket.on('message', (data: Buffer, isBinary: boolean) =>

@@ -1,0 +1,287 @@
+/**
+ * @roomcast/client's connection state in real Chromium against the real server: each terminal
+ * path (refused token, expired token, refused origin) ends in `failed` with the server's code
+ * and no further attempt; a room the token does not grant is closed with FORBIDDEN over both
+ * transports; a black-holed link over each transport is noticed within 2× the heartbeat and
+ * resumed without loss or duplicate. No token ever appears in a URL the browser requests.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { peerJoined } from '../helpers/payloads.ts';
+import { postWebhook, startServer, testToken } from '../helpers/server.ts';
+import type { TestServer } from '../helpers/server.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import type { TcpProxy } from '../helpers/tcp-proxy.ts';
+import { chromiumAvailable, launchChromium } from './helpers/chromium.ts';
+import type { TestBrowser } from './helpers/chromium.ts';
+import { bundleScript, page as htmlPage, startStaticServer } from './helpers/static-server.ts';
+import type { StaticServer } from './helpers/static-server.ts';
+
+const fixtures = new URL('./fixtures/', import.meta.url).pathname;
+const WAIT = { timeout: 15_000 };
+/** The heartbeat of the server under test: short, so a dead link shows within a second. */
+const HEARTBEAT = 300;
+
+describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () => {
+  let server: TestServer;
+  /** A server that allows no origin but one this page is not on. */
+  let strict: TestServer;
+  let proxy: TcpProxy;
+  let site: StaticServer;
+  let browser: TestBrowser;
+
+  before(async () => {
+    server = await startServer({ pingInterval: HEARTBEAT, sseHeartbeat: HEARTBEAT });
+    strict = await startServer({ allowedOrigins: ['http://app.example'] });
+    proxy = await startTcpProxy(server.url);
+    const clientJs = await bundleScript(`${fixtures}client-page.ts`);
+    site = await startStaticServer({ '/': htmlPage('/client.js'), '/client.js': clientJs });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await site?.close();
+    await proxy?.close();
+    await strict?.close();
+    await server?.close();
+  });
+
+  /** A tab on the test page; records every URL it requests and every connection it opens. */
+  async function open(): Promise<{ page: Page; urls: string[]; attempts: () => number }> {
+    const page = await browser.context.newPage();
+    const urls: string[] = [];
+    let sockets = 0;
+    let streams = 0;
+    page.on('websocket', (socket) => {
+      sockets++;
+      urls.push(socket.url());
+    });
+    page.on('request', (request) => {
+      urls.push(request.url());
+      if (/\/events\?/.test(request.url()) && request.method() === 'GET') streams++;
+    });
+    await page.goto(site.url);
+    return { page, urls, attempts: () => sockets + streams };
+  }
+
+  const statesOf = (page: Page) => page.evaluate(() => window.harness.states);
+
+  /** Waits for the client state to be `state`, and returns the states seen. */
+  async function stateIs(page: Page, state: string) {
+    await page.waitForFunction((s) => window.harness.client?.state === s, state, WAIT);
+    return statesOf(page);
+  }
+
+  /** Asserts that no connection attempt follows `failed`, for `ms`. */
+  async function noMoreAttempts(attempts: () => number, ms = 1500) {
+    const before = attempts();
+    await sleep(ms);
+    assert.equal(attempts(), before, 'an attempt after failed');
+  }
+
+  for (const transport of ['websocket', 'sse'] as const) {
+    test(`${transport}: a refused token ends in failed UNAUTHORIZED, with no further attempt`, async () => {
+      const { page, urls, attempts } = await open();
+      const token = 'not.a.jwt';
+      await page.evaluate((o) => window.harness.watch(o), {
+        url: server.url,
+        token,
+        room: 'bs-refused',
+        transport,
+      });
+      const states = await stateIs(page, 'failed');
+      assert.deepEqual(states, ['connecting', 'failed:UNAUTHORIZED']);
+      await noMoreAttempts(attempts);
+      assert.equal(attempts(), 1);
+      assert.ok(!urls.some((url) => url.includes(token)), 'the token is in no URL');
+      await page.close();
+    });
+
+    test(`${transport}: an expired token ends in failed TOKEN_EXPIRED, with no further attempt`, async () => {
+      const { page, urls, attempts } = await open();
+      const token = await testToken(['*'], -10);
+      await page.evaluate((o) => window.harness.watch(o), {
+        url: server.url,
+        token,
+        room: 'bs-expired',
+        transport,
+      });
+      const states = await stateIs(page, 'failed');
+      assert.deepEqual(states, ['connecting', 'failed:TOKEN_EXPIRED']);
+      await noMoreAttempts(attempts);
+      assert.ok(!urls.some((url) => url.includes(token)), 'the token is in no URL');
+      // A new token leaves failed.
+      const fresh = await testToken(['*']);
+      await page.evaluate((t) => window.harness.client!.setToken(t), fresh);
+      await page.waitForFunction(() => window.harness.status('bs-expired') === 'live', null, WAIT);
+      await page.close();
+    });
+
+    test(`${transport}: a room the token does not grant is closed and its error handler gets FORBIDDEN`, async () => {
+      const { page } = await open();
+      const token = await testToken(['bs-granted']);
+      for (const room of ['bs-granted', 'bs-denied']) {
+        await page.evaluate((o) => window.harness.watch(o), {
+          url: server.url,
+          token,
+          room,
+          transport,
+        });
+      }
+      await page.waitForFunction(
+        () =>
+          window.harness.status('bs-denied') === 'closed' &&
+          window.harness.status('bs-granted') === 'live',
+        null,
+        WAIT,
+      );
+      const rooms = await page.evaluate(() => window.harness.rooms);
+      assert.deepEqual(rooms['bs-denied']!.errors, ['FORBIDDEN']);
+      assert.deepEqual(rooms['bs-granted']!.errors, []);
+      assert.equal(await page.evaluate(() => window.harness.client?.state), 'connected');
+      assert.equal(await page.evaluate(() => window.harness.client?.transport), transport);
+      await page.close();
+    });
+
+    test(`${transport}: a black-holed link is dropped within 2× the heartbeat and resumed without loss or duplicate`, async () => {
+      const { page } = await open();
+      const room = `bs-hole-${transport}`;
+      await page.evaluate((o) => window.harness.watch(o), {
+        url: proxy.url,
+        token: server.token,
+        room,
+        transport,
+      });
+      await page.waitForFunction((id) => window.harness.status(id) === 'live', room, WAIT);
+      const first = (await postWebhook(server, 'peer:joined', peerJoined(room, 'a'))).body
+        .seq as number;
+      await page.waitForFunction((id) => window.harness.rooms[id]!.seqs.length === 1, room, WAIT);
+      await sleep(HEARTBEAT); // the interval is known from the first heartbeat by now
+      const holeAt = Date.now();
+      proxy.blackhole();
+      await postWebhook(server, 'peer:joined', peerJoined(room, 'b'));
+      await page.waitForFunction(
+        () => window.harness.states.includes('reconnecting:HEARTBEAT_TIMEOUT'),
+        null,
+        WAIT,
+      );
+      const noticed = Date.now() - holeAt;
+      await page.waitForFunction(
+        (id) =>
+          window.harness.client?.state === 'connected' && window.harness.status(id) === 'live',
+        room,
+        WAIT,
+      );
+      await postWebhook(server, 'peer:joined', peerJoined(room, 'c'));
+      await page.waitForFunction((id) => window.harness.rooms[id]!.seqs.length >= 3, room, WAIT);
+      await sleep(100); // a duplicate, if any, would arrive right behind
+      const record = await page.evaluate((id) => window.harness.rooms[id]!, room);
+      console.log(
+        `${transport}: black hole noticed after ${noticed} ms (heartbeat ${HEARTBEAT} ms)`,
+      );
+      assert.deepEqual(record.seqs, [first, first + 1, first + 2], 'each event once, in order');
+      assert.equal(record.statuses.at(-1), 'live:recovered', 'resumed, no snapshot');
+      // 2× the heartbeat from the last byte (at most one heartbeat before the black hole).
+      assert.ok(noticed <= 3 * HEARTBEAT + 700, `noticed after ${noticed} ms`);
+      await page.close();
+    });
+  }
+
+  test('cache: a reload shows the cached room at once and resumes after it (recovered, no snapshot)', async () => {
+    const { page } = await open();
+    const room = 'bs-cache';
+    const seqs: number[] = [];
+    for (const peer of ['ada', 'bob'])
+      seqs.push(
+        (await postWebhook(server, 'peer:joined', peerJoined(room, peer))).body.seq as number,
+      );
+    const watch = { url: server.url, token: server.token, room, cache: true };
+    await page.evaluate((o) => window.harness.watch(o), watch);
+    await page.waitForFunction((id) => window.harness.status(id) === 'live', room, WAIT);
+    const cy = (await postWebhook(server, 'peer:joined', peerJoined(room, 'cy'))).body.seq;
+    await page.waitForFunction((id) => window.harness.rooms[id]!.seqs.length === 1, room, WAIT);
+    await sleep(400); // the cache writes a burst at once, 250 ms after it
+    await page.reload();
+    const missed = (await postWebhook(server, 'peer:joined', peerJoined(room, 'dee'))).body.seq;
+    await page.evaluate((o) => window.harness.watch(o), watch);
+    const record = await page.evaluate((id) => window.harness.rooms[id]!, room);
+    assert.deepEqual(record.initialPeers.sort(), ['ada', 'bob', 'cy'], 'the cached state, at once');
+    await page.waitForFunction((id) => window.harness.status(id) === 'live', room, WAIT);
+    await page.waitForFunction((id) => window.harness.rooms[id]!.seqs.length === 1, room, WAIT);
+    await sleep(100);
+    const after = await page.evaluate((id) => window.harness.rooms[id]!, room);
+    assert.deepEqual(after.statuses, ['live:recovered'], 'resumed: no snapshot');
+    assert.deepEqual(after.seqs, [missed], 'only the event missed during the reload');
+    assert.equal(after.resyncs, 0);
+    assert.equal(cy, seqs[1]! + 1);
+    const peers = await page.evaluate((id) => Object.keys(window.harness.state(id)!.peers), room);
+    assert.deepEqual(peers.sort(), ['ada', 'bob', 'cy', 'dee']);
+    await page.close();
+  });
+
+  test('shareTabs: three tabs, one server connection; the leading tab closes, another takes over, nothing lost', async () => {
+    const room = 'bs-tabs';
+    const watch = { url: server.url, token: server.token, room, shareTabs: true };
+    const tabs: Page[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { page } = await open();
+      await page.evaluate((o) => window.harness.watch(o), watch);
+      await page.waitForFunction((id) => window.harness.status(id) === 'live', room, WAIT);
+      tabs.push(page);
+    }
+    const sockets = () => server.app.websocketServer.clients.size;
+    assert.equal(sockets(), 1, 'three tabs, one connection');
+    const first = (await postWebhook(server, 'peer:joined', peerJoined(room, 'a'))).body
+      .seq as number;
+    for (const tab of tabs)
+      await tab.waitForFunction((id) => window.harness.rooms[id]!.seqs.length === 1, room, WAIT);
+
+    const heard = await tabs[1]!.evaluate(() => window.harness.states.length);
+    assert.equal(await tabs[1]!.evaluate(() => window.harness.client?.state), 'connected');
+    await tabs.shift()!.close(); // the leader (the first tab took the lock)
+    await postWebhook(server, 'peer:joined', peerJoined(room, 'b')); // while nobody leads
+    // The next tab took the lock: its own client connected (the tabs heard it connect again).
+    // The next tab took the lock: its own client connected (the tabs heard it connect again).
+    await tabs[0]!.waitForFunction(
+      (n) => {
+        const after = window.harness.states.slice(n);
+        return after.includes('connecting') && after.at(-1) === 'connected';
+      },
+      heard,
+      WAIT,
+    );
+    await postWebhook(server, 'peer:joined', peerJoined(room, 'c'));
+    for (const tab of tabs) {
+      await tab.waitForFunction((id) => window.harness.rooms[id]!.seqs.length >= 3, room, WAIT);
+    }
+    await sleep(200); // a duplicate, if any, would arrive right behind
+    for (const tab of tabs) {
+      const record = await tab.evaluate((id) => window.harness.rooms[id]!, room);
+      assert.deepEqual(record.seqs, [first, first + 1, first + 2], 'each event once, in order');
+      assert.equal(record.resyncs, 0);
+    }
+    for (let i = 0; i < 50 && sockets() !== 1; i++) await sleep(100);
+    assert.equal(sockets(), 1, 'two tabs, one connection');
+    for (const tab of tabs) await tab.close();
+  });
+
+  test('a refused origin ends in failed ORIGIN_NOT_ALLOWED (WebSocket refused, then SSE tells why), with no further attempt', async () => {
+    const { page, urls, attempts } = await open();
+    const token = await testToken(['*']);
+    await page.evaluate((o) => window.harness.watch(o), {
+      url: strict.url,
+      token,
+      room: 'bs-origin',
+    });
+    const states = await stateIs(page, 'failed');
+    assert.deepEqual(states, ['connecting', 'failed:ORIGIN_NOT_ALLOWED']);
+    assert.equal(await page.evaluate(() => window.harness.client?.transport), 'sse');
+    await noMoreAttempts(attempts);
+    assert.equal(attempts(), 2, 'one WebSocket, one stream');
+    assert.ok(!urls.some((url) => url.includes(token)), 'the token is in no URL');
+    await page.close();
+  });
+});
