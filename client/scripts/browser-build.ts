@@ -32,8 +32,9 @@ export interface BrowserEntry {
  * what every app downloads; the others only the apps that import them.
  */
 export const browserEntries: BrowserEntry[] = [
-  // Issue 18's target was 4 KiB; the shared reducer (with its hash trie, issue 20) is 2.6 KiB.
-  { subpath: '.', source: 'index.ts', output: 'index.js', external: [], budget: 6144 },
+  // Issue 18's target was 4 KiB: the shared reducer (with its hash trie, issue 20) is 2.6 KiB,
+  // and the contract's createClient options (shareTabs, cache: 'session') bring their code in.
+  { subpath: '.', source: 'index.ts', output: 'index.js', external: [], budget: 7680 },
   { subpath: './react', source: 'react.ts', output: 'react.js', external: ['react'], budget: 1024 },
   {
     subpath: './event-source',

@@ -67,11 +67,18 @@ export interface ClientOptions {
    */
   retryWebSocketAfter?: number;
   /**
-   * Keeps each room's state and position across reloads: `sessionCache()` from
-   * `@roomcast/client/cache`. After a reload the cached state shows at once and the
-   * subscription resumes after its position (recovered, no snapshot). Default: none.
+   * Keeps each room's state and position across reloads: `'session'` (sessionStorage), or a
+   * cache of your own such as `sessionCache({ prefix })` from `@roomcast/client/cache`. After a
+   * reload the cached state shows at once and the subscription resumes after its position
+   * (recovered, no snapshot). Default: none.
    */
-  cache?: RoomCache;
+  cache?: RoomCache | 'session';
+  /**
+   * One server connection for every tab of this origin (Web Locks leader + BroadcastChannel;
+   * see `@roomcast/client/share-tabs`): rooms are counted across tabs, and when the leading
+   * tab closes another takes over and resumes. Default false.
+   */
+  shareTabs?: boolean;
   /** WebSocket implementation (Node: `ws`). Default: the global one. */
   WebSocket?: typeof WebSocket;
   /**
@@ -429,7 +436,8 @@ export function createClient(options: ClientOptions): Client {
       let room = rooms.get(roomId);
       if (!room) {
         const made = (room = createRoom(roomId, host));
-        const { cache } = options;
+        // `'session'` is resolved by create-client.ts (it keeps this module free of storage code).
+        const cache = typeof options.cache === 'object' ? options.cache : undefined;
         if (cache) {
           const cached = cache.load(roomId);
           if (cached) made.restore(cached);

@@ -3,7 +3,9 @@
  * dependencies; types come from @roomcast/shared (type-only), the reducer from its
  * zod-free subpath.
  */
-export { createClient } from './client.ts';
+export { createClient } from './create-client.ts';
+export { createSharedClient } from './share-tabs.ts';
+export { sessionCache } from './session-cache.ts';
 export type { Client, ClientOptions, ConnectionState, RoomCache, StateChange } from './client.ts';
 export type { SseLinkOpener, Link, LinkHandlers, LinkDown, StreamRequest } from './link.ts';
 export type { Room, RoomStatus, EventMeta, AnyEvent, CachedRoom } from './room.ts';
