@@ -208,7 +208,8 @@ function withMedia(
   // one room) dedups, while counts that go back and forth still make new events.
   const since = known?.observedAt ?? 0;
   const id = `media:${live.sessionId}:${since}:${media.recordingCount}:${media.livestreamCount}`;
-  if (reduceRoom(state, event) === state) return corrections; // an older observation
+  // An observation older than the state's changes nothing: no event for it.
+  if (reduceRoom(state, event).meeting === meeting) return corrections;
   return [...corrections, { kind: 'media', webhookId: `reconcile:${state.roomId}:${id}`, event }];
 }
 
