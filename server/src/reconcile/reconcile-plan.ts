@@ -13,6 +13,8 @@
  *   wins and a real join of the same stay is recognised;
  * - peers (and sessions) younger than `settleMs` are not declared gone: their webhooks may still
  *   be in flight, and the live API itself lags a little.
+ * Huddle01's recording and livestream counts, when the live view has them, become one
+ * `reconcile:media` (roomcast's own event, `state.meeting.media`) when they differ from the state's.
  */
 import { RECONCILE_SOURCE, reduceRoom } from '@roomcast/shared';
 import type { EventPayloads, MeetingState, RoomEvent, RoomState } from '@roomcast/shared';
