@@ -23,7 +23,7 @@ const { values } = parseArgs({ options: { rooms: { type: 'string', default: '500
 const ROOMS = Number(values.rooms);
 const KEY = 'bench-reconcile-key-0123456789';
 /** Long enough for one pass to finish before a second could start. */
-const INTERVAL_MS = 5000;
+const INTERVAL_MS = 15_000;
 const PEERS = 3;
 
 /** One situation: what Huddle01 says and what roomcast holds. */

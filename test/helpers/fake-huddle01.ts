@@ -38,6 +38,8 @@ export interface FakeCall {
   roomId?: string;
   apiKey?: string;
   status: number;
+  /** When the client gave up on it (closed before the answer), if it did. */
+  abortedAt?: number;
 }
 
 /** A failure the next requests get. */
@@ -149,6 +151,7 @@ export async function startFakeHuddle01(apiKeys: string[]): Promise<FakeHuddle01
     };
     response.on('close', () => {
       if (!response.writableEnded) {
+        call.abortedAt = Date.now();
         fake.aborted++;
         for (const wake of waiters) wake();
       }

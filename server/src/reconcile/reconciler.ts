@@ -5,8 +5,8 @@
  *   the subscriber waits at most `bootstrapWaitMs`, after which the seeding lands as events.
  * - Periodic passes: every `intervalMs`, one project-wide `getLiveSessions` call lists the live
  *   sessions; each active room (a live meeting or present peers in its state) and each listed
- *   room is then compared with it: a room absent from the list has no live meeting (no further
- *   call), a listed room roomcast never heard of is discovered, and participants are fetched
+ *   room is then compared with it: a room absent from the list has no live meeting (one call
+ *   confirms it where the state still holds one live), a listed room roomcast never heard of is discovered, and participants are fetched
  *   only where the list cannot vouch for the state (its peer count, when it has one, differs,
  *   or the session is not the state's). Corrections, Huddle01's recording and livestream counts
  *   included, are synthetic events appended through the engine like webhooks (seq, history,
@@ -19,9 +19,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Engine } from '../engine/engine.ts';
 import type { ReconcileMetrics } from '../metrics.ts';
-import { createCallGate } from './call-gate.ts';
 import { peerCount } from '@roomcast/shared';
 import type { RoomState } from '@roomcast/shared';
+import { createCallGate } from './call-gate.ts';
 import { Huddle01ApiError } from './huddle01-api.ts';
 import type { Huddle01Api, LiveRoom, RoomSession } from './huddle01-api.ts';
 import { planReconcile, sameLiveSession } from './reconcile-plan.ts';
@@ -155,6 +155,10 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     return live.sessionId;
   }
 
+  async function liveInState(roomId: string): Promise<boolean> {
+    return isLive((await engine.snapshot(roomId)).state);
+  }
+
   /**
    * One comparison of a room with the API, and its corrections. With a `sighting` (a periodic
    * pass) the project-wide list answers whether the room is live; without (a bootstrap) the
@@ -171,10 +175,15 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     };
     let live: LiveView | null = null;
     try {
-      const session =
-        sighting !== undefined
-          ? sighting.entry
-          : await call(roomId, () => asked(() => api.liveSession(roomId)), urgent);
+      const ownSession = () => call(roomId, () => asked(() => api.liveSession(roomId)), urgent);
+      let session: LiveRoom | null;
+      if (sighting === undefined) session = await ownSession();
+      else if (sighting.entry !== null || !(await liveInState(roomId))) session = sighting.entry;
+      // Absent from the list, live in the state: ending the meeting on the list's word alone
+      // would trust the list to be complete (a truncated or lagging one would end live
+      // meetings, and an ended session ignores its later webhooks), so the room's own call
+      // confirms it. Only rooms where the two disagree pay for it.
+      else session = await ownSession();
       if (session !== null) {
         const media = {
           recordingCount: session.recordingCount,
@@ -405,6 +414,11 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       await Promise.allSettled([...passes.values()]);
     },
   };
+}
+
+/** True when the state holds a live meeting for the room (one a pass might end). */
+function isLive(state: RoomState): boolean {
+  return state.meeting.sessionId !== undefined && state.meeting.endedAt === undefined;
 }
 
 /**
