@@ -44,7 +44,13 @@ describe('huddle01 api client (SDK API class) against a local fake', () => {
 
   test('reads the live session, participants and sessions with the x-api-key header', async () => {
     const client = api();
-    assert.deepEqual(await client.liveSession('abc-defg-hij'), { startTime: T0 });
+    assert.deepEqual(await client.liveSession('abc-defg-hij'), {
+      roomId: 'abc-defg-hij',
+      startTime: T0,
+      recordingCount: 0,
+      livestreamCount: 0,
+      peerCount: 2,
+    });
     assert.deepEqual(await client.liveParticipants('abc-defg-hij'), [
       { peerId: 'peerId-a', joinTime: T0 + 5, metadata: { displayName: 'Ada' } },
       { peerId: 'peerId-b' },
@@ -62,6 +68,55 @@ describe('huddle01 api client (SDK API class) against a local fake', () => {
         ['sessions', 'abc-defg-hij', KEY],
       ],
     );
+  });
+
+  test('one project-wide call lists every live session with its media counts', async () => {
+    fake.rooms.set('rec-live-room', {
+      live: { sessionId: 'sess-r', startTime: T0 + 1, recordingCount: 1, livestreamCount: 2 },
+      participants: [],
+    });
+    fake.rooms.set('ended-room', { participants: [] });
+    try {
+      const before = fake.calls.length;
+      const rooms = await api().liveSessions();
+      assert.deepEqual(
+        rooms.toSorted((a, b) => a.roomId.localeCompare(b.roomId)),
+        [
+          // The SDK's type of the list has no peer count: none is made up.
+          { roomId: 'abc-defg-hij', startTime: T0, recordingCount: 0, livestreamCount: 0 },
+          { roomId: 'rec-live-room', startTime: T0 + 1, recordingCount: 1, livestreamCount: 2 },
+        ],
+      );
+      assert.deepEqual(
+        fake.calls.slice(before).map((c) => [c.route, c.roomId, c.apiKey]),
+        [['live_sessions', undefined, KEY]],
+      );
+      assert.deepEqual(seen.at(-1), ['live_sessions', 'ok']);
+      // Where Huddle01 does give the count, it is kept (the per-room answer's field name).
+      fake.listPeerCounts = true;
+      const counted = await api().liveSessions();
+      assert.equal(counted.find((r) => r.roomId === 'abc-defg-hij')?.peerCount, 2);
+    } finally {
+      fake.listPeerCounts = false;
+      fake.rooms.delete('rec-live-room');
+      fake.rooms.delete('ended-room');
+    }
+  });
+
+  test('the project-wide list failing is an error, never "nothing is live"', async () => {
+    fake.failNext(1, { status: 404 });
+    await assert.rejects(api().liveSessions(), (error: unknown) => {
+      assert.ok(error instanceof Huddle01ApiError);
+      assert.equal(error.result, 'error');
+      return true;
+    });
+    fake.failNext(1, { status: 429, headers: { 'retry-after': '3' } });
+    await assert.rejects(api().liveSessions(), (error: unknown) => {
+      assert.ok(error instanceof Huddle01ApiError);
+      assert.equal(error.result, 'rate_limited');
+      assert.equal(error.retryAfterMs, 3000);
+      return true;
+    });
   });
 
   test('a room that is not live is null (404), quietly: the SDK logs nothing', async () => {

@@ -45,6 +45,10 @@ const ended = (sessionId: string, endedAt: number): RoomEvent => ({
   },
 });
 
+const media = (sessionId: string, counts: Counts, observedAt: number): RoomEvent => ({
+  event: 'reconcile:media',
+  payload: { roomId: ROOM, sessionId, ...counts, observedAt, source: 'reconcile' },
+});
 const fold = (events: RoomEvent[], state = emptyRoomState(ROOM)): RoomState =>
   events.reduce((s, e) => reduceRoom(s, e), state);
 
@@ -248,11 +252,23 @@ const liveList = fc.uniqueArray(
   }),
   { selector: (p) => p.peerId, maxLength: PEERS.length },
 );
+const counts = fc.record({
+  recordingCount: fc.integer({ min: 0, max: 3 }),
+  livestreamCount: fc.integer({ min: 0, max: 3 }),
+});
 const scenario = fc.record({
   started: fc.boolean(),
   stays: history,
   live: fc.option(liveList, { nil: null }),
   observedAt: fc.integer({ min: NOW, max: NOW + 60_000 }),
+  /** Huddle01's media counts of the live session (undefined: the answer had none). */
+  media: fc.option(counts, { nil: undefined }),
+  /** Counts already in the state, observed this long before (negative: after) the plan's. */
+  priorMedia: fc.option(fc.record({ counts, ago: fc.integer({ min: -5000, max: 60_000 }) }), {
+    nil: undefined,
+  }),
+  /** False: the participants were not fetched (the list's peer count agreed). */
+  fetched: fc.boolean(),
 });
 
 function stateOf(s: Scenario): RoomState {
@@ -261,27 +277,34 @@ function stateOf(s: Scenario): RoomState {
     events.push(joined(stay.peer, 's1', stay.joinedAt));
     if (stay.length !== undefined) events.push(left(stay.peer, 's1', stay.joinedAt + stay.length));
   }
+  if (s.priorMedia !== undefined) {
+    events.push(media('s1', s.priorMedia.counts, s.observedAt - s.priorMedia.ago));
+  }
   return fold(events);
 }
+type Counts = { recordingCount: number; livestreamCount: number };
 type Scenario = {
   started: boolean;
   stays: { peer: string; joinedAt: number; length: number | undefined }[];
   live: { peerId: string; joinTime: number | undefined }[] | null;
   observedAt: number;
+  media: Counts | undefined;
+  priorMedia: { counts: Counts; ago: number } | undefined;
+  fetched: boolean;
 };
 
-const liveView = (s: Scenario): LiveView | null =>
-  s.live === null
-    ? null
-    : {
-        sessionId: 's1',
-        startTime: T0,
-        participants: s.live.map((p) =>
-          p.joinTime === undefined
-            ? { peerId: p.peerId }
-            : { peerId: p.peerId, joinTime: p.joinTime },
-        ),
-      };
+function liveView(s: Scenario): LiveView | null {
+  if (s.live === null) return null;
+  const view: LiveView = { sessionId: 's1', startTime: T0 };
+  // Not fetched only when the state is in the session (the reconciler's own condition).
+  if (s.fetched || stateOf(s).meeting.sessionId !== 's1') {
+    view.participants = s.live.map((p) =>
+      p.joinTime === undefined ? { peerId: p.peerId } : { peerId: p.peerId, joinTime: p.joinTime },
+    );
+  }
+  if (s.media !== undefined) view.media = s.media;
+  return view;
+}
 
 const input = (s: Scenario, state = stateOf(s)): PlanInput => ({
   roomId: ROOM,
@@ -292,6 +315,57 @@ const input = (s: Scenario, state = stateOf(s)): PlanInput => ({
 });
 
 describe('reconcile plan: properties', () => {
+  it('folds Huddle01’s media counts in, unless the state holds a newer observation', () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const before = stateOf(s);
+        const corrections = planReconcile(input(s, before));
+        const after = applyPlan(before, corrections);
+        const planned = corrections.filter((c) => c.kind === 'media');
+        assert.ok(planned.length <= 1);
+        const shown = (state: RoomState): Counts => ({
+          recordingCount: state.meeting.media?.recordingCount ?? 0,
+          livestreamCount: state.meeting.media?.livestreamCount ?? 0,
+        });
+        if (s.live === null || s.media === undefined) {
+          assert.equal(planned.length, 0);
+          if (s.live === null) assert.equal(after.meeting.media, undefined, 'ended: no counts');
+          return;
+        }
+        const newer = before.meeting.media !== undefined && s.priorMedia!.ago <= 0;
+        assert.deepEqual(shown(after), newer ? shown(before) : { ...s.media });
+        if (planned[0] !== undefined) {
+          assert.equal(planned[0].event.event, 'reconcile:media');
+          assert.deepEqual(after.meeting.media, { ...s.media, observedAt: s.observedAt });
+        }
+      }),
+    );
+  });
+
+  it('media counts in any order of arrival: the latest observation wins', () => {
+    const observations = fc.uniqueArray(
+      fc.record({ counts, at: fc.integer({ min: T0 + 1, max: NOW }) }),
+      { selector: (o) => o.at, minLength: 1, maxLength: 6 },
+    );
+    fc.assert(
+      fc.property(observations, fc.infiniteStream(fc.nat()), (list, picks) => {
+        const shuffled = [...list];
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          const j = picks.next().value % (i + 1);
+          [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+        }
+        const state = fold([started('s1'), ...shuffled.map((o) => media('s1', o.counts, o.at))]);
+        const latest = list.reduce((a, b) => (b.at > a.at ? b : a));
+        assert.deepEqual(state.meeting.media, { ...latest.counts, observedAt: latest.at });
+        // Another session's counts, or counts after the end, change nothing.
+        assert.equal(reduceRoom(state, media('s2', latest.counts, NOW + 1)).meeting, state.meeting);
+        const over = reduceRoom(state, ended('s1', NOW));
+        assert.equal(over.meeting.media, undefined);
+        assert.equal(reduceRoom(over, media('s1', latest.counts, NOW + 2)).meeting, over.meeting);
+      }),
+    );
+  });
+
   it('converges: listed peers are present (unless a newer leave says otherwise), others gone', () => {
     fc.assert(
       fc.property(scenario, (s) => {
@@ -304,6 +378,10 @@ describe('reconcile plan: properties', () => {
         }
         assert.equal(after.meeting.sessionId, 's1');
         assert.equal(after.meeting.active, true);
+        if (liveView(s)?.participants === undefined) {
+          assert.equal(after.peers, before.peers, 'peers not fetched: left as they are');
+          return;
+        }
         const listed = new Set(s.live.map((p) => p.peerId));
         for (const id of Object.keys(after.peers)) assert.ok(listed.has(id), `${id} listed`);
         for (const p of s.live) {

@@ -81,19 +81,21 @@ describe('reconcile on Redis: several nodes', { skip: redis === undefined }, () 
   });
 
   test('two nodes reconcile each room once per interval between them', async () => {
-    const [a] = await twoNodes('1s');
+    const [a, b] = await twoNodes('1s');
     const startTime = Date.now() - 600_000;
     const rooms = ['lease-1-room', 'lease-2-room', 'lease-3-room'];
     for (const room of rooms) {
       fake.rooms.set(room, { live: { sessionId: `s-${room}`, startTime }, participants: [] });
       await postWebhook(a, 'meeting:started', meetingStarted(room, `s-${room}`, startTime));
     }
+    fake.rooms.get(rooms[0]!)!.live!.livestreamCount = 1;
+    // Each pass asks for a live room's participants (the project-wide list has no peer count).
     await fake.until(
-      () => rooms.every((room) => fake.callsOf(room, 'live_session').length >= 3),
+      () => rooms.every((room) => fake.callsOf(room, 'participants').length >= 3),
       20_000,
     );
     for (const room of rooms) {
-      const times = fake.callsOf(room, 'live_session').map((call) => call.at);
+      const times = fake.callsOf(room, 'participants').map((call) => call.at);
       for (let i = 1; i < times.length; i++) {
         // Without the lease both nodes would call within milliseconds of each other; with it a
         // room's calls are an interval apart (half of it allowed for a loaded machine's jitter).
@@ -103,6 +105,11 @@ describe('reconcile on Redis: several nodes', { skip: redis === undefined }, () 
         );
       }
     }
+    // Huddle01's livestream count reached the shared state once, whichever node saw it.
+    const snapshot = await (await b.get(`/rooms/${rooms[0]}`)).json();
+    assert.equal(snapshot.seq, 2, 'meeting:started, then one reconcile:media');
+    assert.equal(snapshot.state.meeting.media.livestreamCount, 1);
+    assert.equal(snapshot.state.meeting.media.recordingCount, 0);
   });
 
   test('two nodes bootstrapping one room at once append its seed once', async () => {

@@ -10,7 +10,7 @@ import { createMemoryEngine } from '../server/src/engine/memory-engine.ts';
 import { reduceRoom } from '../shared/src/index.ts';
 import type { RoomEvent, RoomState } from '../shared/src/index.ts';
 import type { RoomcastOptions } from '../server/src/config.ts';
-import type { AppendInput, Engine } from '../server/src/engine/engine.ts';
+import type { AppendInput, Engine, LogEntry } from '../server/src/engine/engine.ts';
 import { startFakeHuddle01 } from './helpers/fake-huddle01.ts';
 import type { FakeCall, FakeHuddle01 } from './helpers/fake-huddle01.ts';
 import { parseMetrics, sample } from './helpers/metrics.ts';
@@ -39,6 +39,7 @@ afterEach(async () => {
   await Promise.all(engines.splice(0).map((engine) => engine.close()));
   fake.rooms.clear();
   fake.delayMs = 0;
+  fake.listPeerCounts = false;
   fake.calls.length = 0; // each test counts its own calls
 });
 
@@ -235,7 +236,7 @@ describe('reconcile: periodic passes', () => {
     const payload = healed.payload as { source: string; leftAt: number };
     assert.equal(payload.source, 'reconcile');
     // Healed by the first pass that asked after the leave: decided before a second one began.
-    const passes = fake.callsOf(room, 'live_session').filter((call) => call.at >= leftAt);
+    const passes = fake.callsOf(room, 'participants').filter((call) => call.at >= leftAt);
     assert.ok(passes[1] === undefined || payload.leftAt < passes[1].at, 'first pass healed it');
     assert.deepEqual(peersSeen(socket, room), ['stays']);
     // The state matched the start time: no need to look the session up.
@@ -299,20 +300,23 @@ describe('reconcile: periodic passes', () => {
     const target = await server({ reconcileInterval: '100ms', reconcileTimeout: '300ms' });
     await postWebhook(target, 'meeting:started', meetingStarted(room, 'sess-1', startTime));
     await postWebhook(target, 'peer:joined', peerJoined(room, 'ghost', startTime + 1000, 'sess-1'));
-    await fake.until((calls) => calls.some((c) => c.roomId === room));
+    // The first call of a pass is the project-wide list: it is the one that times out.
+    await fake.until((calls) => calls.length > 0);
     fake.delayMs = 0;
     fake.failNext(1, { status: 429, headers: { 'retry-after': '1' } });
     fake.failNext(1, { status: 503 });
     const socket = await subscribe(target, room);
     await socket.until((all) => all.some(isEvent('peer:left', 'ghost')), 20_000);
 
-    const calls = fake.callsOf(room);
+    const calls = fake.calls;
     const failedAt = (status: number) => calls.find((c) => c.status === status)!;
     const after = (call: FakeCall) => calls[calls.indexOf(call) + 1]!;
     const first = calls[0]!;
-    // The first call gets no answer in time (aborted); the next one waits out the backoff.
+    // The first call gets no answer in time (aborted); the next one waits out the backoff,
+    // counted from the abort (the first call of a process may reach the fake late).
+    assert.ok(first.abortedAt !== undefined, 'the first call was aborted');
     assert.ok(
-      after(first).at - first.at >= 300 + 500,
+      after(first).at - first.abortedAt >= 500,
       'timeout, then at least half the base backoff',
     );
     assert.ok(after(failedAt(429)).at - failedAt(429).at >= 1000, 'Retry-After respected');
@@ -322,12 +326,181 @@ describe('reconcile: periodic passes', () => {
     const samples = await metrics(target);
     for (const result of ['timeout', 'rate_limited', 'error', 'ok']) {
       assert.ok(
-        sample(samples, 'roomcast_reconcile_api_calls_total', { call: 'live_session', result }) >=
+        sample(samples, 'roomcast_reconcile_api_calls_total', { call: 'live_sessions', result }) >=
           1,
         result,
       );
     }
     assert.ok(sample(samples, 'roomcast_reconcile_errors_total', { stage: 'api' }) >= 3);
+  });
+});
+
+/** Resolves with the entries `engine` appends, once `done` holds for them. */
+function appended(engine: Engine, done: (entries: LogEntry[]) => boolean): Promise<LogEntry[]> {
+  const entries: LogEntry[] = [];
+  return new Promise((resolve) => {
+    const stop = engine.watch((entry) => {
+      entries.push(entry);
+      if (done(entries)) {
+        stop();
+        resolve(entries);
+      }
+    });
+  });
+}
+
+describe('reconcile: one project-wide list per pass', () => {
+  test('a live room roomcast never heard of is discovered; a room absent from the list ends after one confirming call', async () => {
+    const startTime = Date.now() - 600_000;
+    const [found, gone, kept] = [freshRoom(), freshRoom(), freshRoom()];
+    fake.rooms.set(found, {
+      live: { sessionId: 'found-s', startTime },
+      participants: [{ peerId: 'f1', joinTime: startTime + 10 }],
+    });
+    fake.rooms.set(kept, {
+      live: { sessionId: 'kept-s', startTime },
+      participants: [{ peerId: 'k1', joinTime: startTime + 20 }],
+    });
+    const engine = await engineWith([
+      ['meeting:started', meetingStarted(gone, 'gone-s', startTime)],
+      ['peer:joined', peerJoined(gone, 'g1', startTime + 30, 'gone-s')],
+      ['meeting:started', meetingStarted(kept, 'kept-s', startTime)],
+      ['peer:joined', peerJoined(kept, 'k1', startTime + 20, 'kept-s')],
+    ]);
+    const entries = appended(
+      engine,
+      (all) =>
+        all.some((e) => e.roomId === gone) && all.filter((e) => e.roomId === found).length === 2,
+    );
+    await server({ reconcileInterval: '200ms' }, engine);
+    const events = await entries;
+    const of = (roomId: string) =>
+      events.filter((e) => e.roomId === roomId).map((e) => [e.event, (e.payload as { source?: string }).source]);
+    assert.deepEqual(of(gone), [['meeting:ended', 'reconcile']]);
+    assert.deepEqual(of(found), [
+      ['meeting:started', 'reconcile'],
+      ['peer:joined', 'reconcile'],
+    ]);
+    const state = (await engine.snapshot(found)).state;
+    assert.equal(state.meeting.sessionId, 'found-s');
+    assert.deepEqual(Object.keys(state.peers), ['f1']);
+    // `gone`, live in the state but absent from the list, was confirmed by its own call (a
+    // truncated list must not end live meetings); `found` needed its participants and session.
+    assert.deepEqual(
+      fake.callsOf(gone).map((c) => [c.route, c.status]),
+      [['live_session', 404]],
+    );
+    assert.deepEqual(
+      fake.callsOf(found).map((c) => c.route),
+      ['participants', 'sessions'],
+    );
+    const first = fake.calls[0]!;
+    assert.equal(first.route, 'live_sessions');
+    assert.equal(first.roomId, undefined);
+  });
+
+  test('recording and livestream counts are folded into meeting.media, and dropped when the meeting ends', async () => {
+    const room = freshRoom();
+    const startTime = Date.now() - 600_000;
+    fake.rooms.set(room, {
+      live: { sessionId: 'rec-s', startTime, recordingCount: 1, livestreamCount: 2 },
+      participants: [{ peerId: 'p1', joinTime: startTime + 1000 }],
+    });
+    const engine = await engineWith([
+      ['meeting:started', meetingStarted(room, 'rec-s', startTime)],
+      ['peer:joined', peerJoined(room, 'p1', startTime + 1000, 'rec-s')],
+    ]);
+    const target = await server({ reconcileInterval: '200ms' }, engine);
+    const socket = await subscribe(target, room);
+    const counted = await socket.until((all) => all.some(isEvent('reconcile:media')), 10_000);
+    const media = counted.find(isEvent('reconcile:media'))!;
+    assert.equal(media.seq, 3);
+    assert.equal(media.id, `reconcile:${room}:media:rec-s:0:1:2`);
+    const observed = media.payload as { observedAt: number };
+    assert.deepEqual(media.payload, {
+      roomId: room,
+      sessionId: 'rec-s',
+      recordingCount: 1,
+      livestreamCount: 2,
+      observedAt: observed.observedAt,
+      source: 'reconcile',
+    });
+    let snapshot = await (await target.get(`/rooms/${room}`)).json();
+    assert.deepEqual(snapshot.state.meeting.media, {
+      recordingCount: 1,
+      livestreamCount: 2,
+      observedAt: observed.observedAt,
+    });
+
+    // The recording stops: the next pass says so. Then the meeting ends: no counts are left.
+    fake.rooms.get(room)!.live!.recordingCount = 0;
+    await socket.until((all) => all.filter(isEvent('reconcile:media')).length === 2, 10_000);
+    await postWebhook(target, 'meeting:ended', {
+      ...meetingEnded(room, 'rec-s', Date.now()),
+      createdAt: startTime,
+    });
+    await socket.until((all) => all.some(isEvent('meeting:ended')));
+    snapshot = await (await target.get(`/rooms/${room}`)).json();
+    assert.equal(snapshot.state.meeting.active, false);
+    assert.equal(snapshot.state.meeting.media, undefined);
+    // Every subscriber's own copy, folded from its snapshot and events, agrees.
+    let state = socket.of(room, 'snapshot').at(-1)!.state as RoomState;
+    const counts: unknown[] = [];
+    for (const frame of socket.of(room, 'event')) {
+      state = reduceRoom(state, { event: frame.event, payload: frame.payload } as RoomEvent);
+      if (frame.event === 'reconcile:media') counts.push(state.meeting.media?.recordingCount);
+    }
+    assert.deepEqual(counts, [1, 0]);
+    // (updatedAt aside: the server also folds in when it received each event)
+    assert.deepEqual({ ...state, updatedAt: 0 }, { ...snapshot.state, updatedAt: 0 });
+  });
+
+  test('a signed webhook cannot claim to be reconcile:media', async () => {
+    const room = freshRoom();
+    const target = await server({ reconcileInterval: 'off' });
+    await postWebhook(target, 'meeting:started', meetingStarted(room, 'own-s', Date.now()));
+    const answer = await postWebhook(target, 'reconcile:media', {
+      roomId: room,
+      sessionId: 'own-s',
+      recordingCount: 5,
+      livestreamCount: 5,
+      observedAt: Date.now(),
+    });
+    assert.equal(answer.status, 202);
+    const snapshot = await (await target.get(`/rooms/${room}`)).json();
+    assert.equal(snapshot.seq, 1);
+    assert.equal(snapshot.state.meeting.media, undefined);
+  });
+
+  test('where the list carries peer counts that agree, no participants are fetched; where they differ, they are', async () => {
+    fake.listPeerCounts = true;
+    const startTime = Date.now() - 600_000;
+    const [calm, haunted] = [freshRoom(), freshRoom()];
+    for (const room of [calm, haunted]) {
+      fake.rooms.set(room, {
+        live: { sessionId: `s-${room}`, startTime },
+        participants: [{ peerId: 'p1', joinTime: startTime + 1000 }],
+      });
+    }
+    const engine = await engineWith([
+      ['meeting:started', meetingStarted(calm, `s-${calm}`, startTime)],
+      ['peer:joined', peerJoined(calm, 'p1', startTime + 1000, `s-${calm}`)],
+      ['meeting:started', meetingStarted(haunted, `s-${haunted}`, startTime)],
+      ['peer:joined', peerJoined(haunted, 'p1', startTime + 1000, `s-${haunted}`)],
+      ['peer:joined', peerJoined(haunted, 'ghost', startTime + 2000, `s-${haunted}`)],
+    ]);
+    const healed = appended(engine, (all) => all.some((e) => e.event === 'peer:left'));
+    await server({ reconcileInterval: '200ms' }, engine);
+    const [left] = await healed;
+    assert.equal(left!.roomId, haunted);
+    assert.equal((left!.payload as { id: string }).id, 'ghost');
+    await fake.until((calls) => calls.filter((c) => c.route === 'live_sessions').length >= 3);
+    assert.deepEqual(fake.callsOf(calm), []);
+    assert.deepEqual(
+      fake.callsOf(haunted).map((c) => c.route),
+      ['participants'],
+      'once healed, the counts agree',
+    );
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { EVENT_NAMES, payloadSchemas } from '@roomcast/shared';
+import { EVENT_NAMES, isWebhookEventName, payloadSchemas } from '@roomcast/shared';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -17,6 +17,8 @@ const position = {
   epoch: str('the log incarnation; changes when history can no longer be trusted'),
   seq: { type: 'integer', minimum: 0, description: 'position in the room log' },
 };
+
+const WEBHOOK_EVENT_NAMES = EVENT_NAMES.filter(isWebhookEventName);
 
 function schemaName(event: string): string {
   return `${event.replace(/:(\w)/, (_match, letter: string) => letter.toUpperCase())}Payload`;
@@ -69,6 +71,17 @@ const roomState: JsonSchema = {
         source: {
           const: 'reconcile',
           description: 'the last meeting:started / meeting:ended applied was synthesised',
+        },
+        media: {
+          type: 'object',
+          description:
+            "Huddle01's live API's recording and livestream counts of the live session, as of observedAt (set by reconcile:media; absent until reconcile saw any, dropped when the session ends)",
+          required: ['recordingCount', 'livestreamCount', 'observedAt'],
+          properties: {
+            recordingCount: { type: 'integer', minimum: 0 },
+            livestreamCount: { type: 'integer', minimum: 0 },
+            observedAt: { type: 'number' },
+          },
         },
       },
     },
@@ -203,8 +216,9 @@ const frames: Record<string, JsonSchema> = {
     required: ['id', 'event', 'payload'],
     properties: {
       id: { type: 'string' },
-      event: { enum: EVENT_NAMES },
-      payload: { oneOf: EVENT_NAMES.map((event) => ref(schemaName(event))) },
+      // roomcast's own synthetic events (reconcile:media) travel out, never in.
+      event: { enum: WEBHOOK_EVENT_NAMES },
+      payload: { oneOf: WEBHOOK_EVENT_NAMES.map((event) => ref(schemaName(event))) },
     },
   },
 };

@@ -16,9 +16,9 @@ export interface TransportStats {
 
 /** What the reconciler counts (docs/reconcile.md). */
 export interface ReconcileMetrics {
-  /** Huddle01 API calls by call (live_session, participants, sessions) and result. */
+  /** Huddle01 API calls by call (live_sessions, live_session, participants, sessions) and result. */
   readonly calls: Counter<'call' | 'result'>;
-  /** Synthetic events appended, by kind (peer_joined, peer_left, meeting_started, meeting_ended). */
+  /** Synthetic events appended, by kind (peer_joined, peer_left, meeting_started, meeting_ended, media). */
   readonly corrections: Counter<'kind'>;
   /** Reconcile failures by stage (api, engine). */
   readonly errors: Counter<'stage'>;

@@ -14,6 +14,7 @@ export const EVENT_NAME_LIST = [
   'recording:ended',
   'recording:updated',
   'recording:stopped',
+  'reconcile:media',
 ] as const;
 
 /** Names of the SSE messages that are not webhook events. */

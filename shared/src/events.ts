@@ -127,6 +127,21 @@ export const recordingStoppedPayload = z.looseObject({
   ipfsUrl: z.string().optional(),
 });
 
+/**
+ * roomcast's own event (never a Huddle01 webhook): the recording and livestream counts
+ * Huddle01's live API gave for the room's live session (`getLiveSessions`), appended by reconcile
+ * when they differ from the state's `meeting.media`. Always `source: "reconcile"`.
+ */
+export const reconcileMediaPayload = z.looseObject({
+  roomId,
+  sessionId: nonEmpty,
+  recordingCount: z.number().int().nonnegative(),
+  livestreamCount: z.number().int().nonnegative(),
+  /** When roomcast asked the API (ms): a later observation wins, whatever the arrival order. */
+  observedAt: timestamp,
+  source,
+});
+
 /** Payload schema of each known event name. */
 export const payloadSchemas = {
   'meeting:started': meetingStartedPayload,
@@ -139,6 +154,7 @@ export const payloadSchemas = {
   'recording:ended': recordingPayload,
   'recording:updated': recordingPayload,
   'recording:stopped': recordingStoppedPayload,
+  'reconcile:media': reconcileMediaPayload,
 } as const;
 
 /** Every webhook event name roomcast understands. */
@@ -162,6 +178,7 @@ export type PeerLeftPayload = EventPayloads['peer:left'];
 export type PeerTrackPayload = EventPayloads['peer:trackPublished'];
 export type RecordingPayload = EventPayloads['recording:started'];
 export type RecordingStoppedPayload = EventPayloads['recording:stopped'];
+export type ReconcileMediaPayload = EventPayloads['reconcile:media'];
 
 const envelope = <K extends EventName>(name: K) =>
   z.looseObject({ id: nonEmpty, event: z.literal(name), payload: payloadSchemas[name] });
@@ -178,6 +195,7 @@ export const webhookSchema = z.discriminatedUnion('event', [
   envelope('recording:ended'),
   envelope('recording:updated'),
   envelope('recording:stopped'),
+  envelope('reconcile:media'),
 ]);
 
 /** A parsed, known webhook. `event` narrows `payload`. */
@@ -189,6 +207,14 @@ export type RoomEvent = { [K in EventName]: { event: K; payload: EventPayloads[K
 /** True when `name` is one of the events roomcast understands. */
 export function isEventName(name: unknown): name is EventName {
   return typeof name === 'string' && Object.hasOwn(payloadSchemas, name);
+}
+
+/**
+ * True for the events Huddle01 sends as webhooks: every known event but roomcast's own
+ * synthetic ones (`reconcile:media`), which a webhook may not claim to be.
+ */
+export function isWebhookEventName(name: unknown): name is Exclude<EventName, 'reconcile:media'> {
+  return isEventName(name) && name !== 'reconcile:media';
 }
 
 /** Events that carry no roomId and are routed through the peer→room index. */

@@ -22,6 +22,7 @@ import type {
   MeetingStartedPayload,
   PeerJoinedPayload,
   PeerLeftPayload,
+  ReconcileMediaPayload,
   RecordingPayload,
   RecordingStoppedPayload,
   RoomEvent,
@@ -80,6 +81,20 @@ export interface MeetingState {
   earliestAt?: number;
   /** `"reconcile"` when the last meeting:started / meeting:ended applied was synthesised. */
   source?: 'reconcile';
+  /**
+   * Recordings and livestreams running in the live session, as Huddle01's live API counted them
+   * at `observedAt` (set by reconcile's `reconcile:media`); absent until reconcile has looked,
+   * and dropped when the session ends.
+   */
+  media?: MeetingMedia;
+}
+
+/** Huddle01's own counts of a live session's media (`getLiveSessions`). */
+export interface MeetingMedia {
+  recordingCount: number;
+  livestreamCount: number;
+  /** When roomcast asked Huddle01 (ms). */
+  observedAt: number;
 }
 
 /** The current (or last) recording of the current session. */
@@ -280,6 +295,8 @@ function apply(state: Tries, event: RoomEvent): Tries {
       const p = event.payload;
       return inSession(state, p.sessionId, streamsStart(p.streams), (s) => recordingEnded(s, p));
     }
+    case 'reconcile:media':
+      return mediaCounted(state, event.payload);
   }
 }
 
@@ -354,10 +371,12 @@ function meetingEnded(state: Tries, p: MeetingEndedPayload): Tries {
   for (const id of trieKeys(state.peers)) {
     departed = trieSet(departed, id, Math.max(trieGet(departed, id) ?? p.endedAt, p.endedAt));
   }
+  // Nothing records or streams in an ended session: its last counts would only mislead.
+  const { media: _counts, ...meeting } = state.meeting;
   return {
     ...state,
     meeting: withSource(
-      { ...state.meeting, active: false, startedAt: p.createdAt, endedAt: p.endedAt },
+      { ...meeting, active: false, startedAt: p.createdAt, endedAt: p.endedAt },
       p,
     ),
     peers: emptyTrie(),
@@ -558,6 +577,23 @@ function streamsStart(streams: readonly RecordingStream[] | undefined): number |
   return earliest;
 }
 
+/**
+ * Huddle01's media counts of the current live session; only ever about the session the state
+ * is in (it never starts or ends one), and an older observation never replaces a newer one.
+ */
+function mediaCounted(state: Tries, p: ReconcileMediaPayload): Tries {
+  const { meeting } = state;
+  if (p.sessionId !== meeting.sessionId || over(state)) return state;
+  const known = meeting.media;
+  if (known !== undefined && known.observedAt >= p.observedAt) return state;
+  const media = {
+    recordingCount: p.recordingCount,
+    livestreamCount: p.livestreamCount,
+    observedAt: p.observedAt,
+  };
+  return { ...state, meeting: { ...meeting, media } };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reconcile marks: which facts came from synthesised events (see docs/reconcile.md)
 
@@ -607,6 +643,8 @@ function eventTimes(event: RoomEvent): number[] {
     case 'recording:ended':
     case 'recording:stopped':
       return (event.payload.streams ?? []).flatMap((s) => [s.startedAt, s.endedAt]);
+    case 'reconcile:media':
+      return [event.payload.observedAt];
   }
 }
 

@@ -1,7 +1,16 @@
 /**
- * A local stand-in for Huddle01's live API on a real socket (port 0): the three routes the SDK's
+ * A local stand-in for Huddle01's live API on a real socket (port 0): the four routes the SDK's
  * `API` class calls for reconcile, the `x-api-key` check, and knobs for failures and slowness.
  * Every request is recorded, so tests count calls where Huddle01 would.
+ *
+ * Answers have the shapes of @huddle01/server-sdk 2.6's typed client (dist/client.d.ts):
+ * - `GET /api/v2/sdk/live-sessions` → `{liveSessions: {roomId, startTime, livestreamCount,
+ *   recordingCount}[]}` (no peer count: `listPeerCounts` adds `currentPeerCount`, a field only
+ *   the per-room answer is typed with, to exercise the path that would use it);
+ * - `GET /api/v2/sdk/live-sessions/:roomId` → `{liveSessions: {roomId, startTime,
+ *   currentPeerCount, livestreamCount, recordingCount}}`, 404 when not live;
+ * - `GET /api/v2/sdk/live-sessions/participants/:roomId` → `{count, participants}`, 404 when not live;
+ * - `GET /api/v2/sdk/rooms/session-details?roomId=` → `{sessions}`.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +18,14 @@ import type { AddressInfo } from 'node:net';
 /** A room as the fake knows it. */
 export interface FakeRoom {
   /** The live session, if any. */
-  live?: { sessionId: string; startTime: number };
+  live?: {
+    sessionId: string;
+    startTime: number;
+    /** Recordings running (default 0). */
+    recordingCount?: number;
+    /** Livestreams running (default 0). */
+    livestreamCount?: number;
+  };
   participants: { peerId: string; joinTime?: number; metadata?: unknown }[];
   /** Ended sessions listed by getRoomSessions. */
   past?: { sessionId: string; startTime: number; endTime: number }[];
@@ -18,10 +34,12 @@ export interface FakeRoom {
 /** One request the fake received. */
 export interface FakeCall {
   at: number;
-  route: 'live_session' | 'participants' | 'sessions' | 'unknown';
+  route: 'live_sessions' | 'live_session' | 'participants' | 'sessions' | 'unknown';
   roomId?: string;
   apiKey?: string;
   status: number;
+  /** When the client gave up on it (closed before the answer), if it did. */
+  abortedAt?: number;
 }
 
 /** A failure the next requests get. */
@@ -40,6 +58,8 @@ export interface FakeHuddle01 {
   failNext(count: number, failure: FakeFailure): void;
   /** Holds every answer this long (ms); 0 answers at once. */
   delayMs: number;
+  /** The project-wide list carries `currentPeerCount` too (not in the SDK's type). Default false. */
+  listPeerCounts: boolean;
   /** Requests the client gave up on (closed before the answer). */
   aborted: number;
   /** Calls of one room (optionally one route). */
@@ -63,7 +83,23 @@ export async function startFakeHuddle01(apiKeys: string[]): Promise<FakeHuddle01
     if (typeof apiKey === 'string') call.apiKey = apiKey;
     let body: unknown;
     let match: RegExpExecArray | null;
-    if ((match = /^\/api\/v2\/sdk\/live-sessions\/participants\/([^/]+)$/.exec(url.pathname))) {
+    if (url.pathname === '/api/v2/sdk/live-sessions') {
+      call.route = 'live_sessions';
+      const liveSessions = [...rooms].flatMap(([roomId, room]) => {
+        if (!room.live) return [];
+        const entry: Record<string, unknown> = {
+          roomId,
+          startTime: room.live.startTime,
+          livestreamCount: room.live.livestreamCount ?? 0,
+          recordingCount: room.live.recordingCount ?? 0,
+        };
+        if (fake.listPeerCounts) entry.currentPeerCount = room.participants.length;
+        return [entry];
+      });
+      body = { liveSessions };
+    } else if (
+      (match = /^\/api\/v2\/sdk\/live-sessions\/participants\/([^/]+)$/.exec(url.pathname))
+    ) {
       call.route = 'participants';
       call.roomId = decodeURIComponent(match[1]!);
       const room = rooms.get(call.roomId);
@@ -80,8 +116,8 @@ export async function startFakeHuddle01(apiKeys: string[]): Promise<FakeHuddle01
               roomId: call.roomId,
               startTime: room.live.startTime,
               currentPeerCount: room.participants.length,
-              livestreamCount: 0,
-              recordingCount: 0,
+              livestreamCount: room.live.livestreamCount ?? 0,
+              recordingCount: room.live.recordingCount ?? 0,
             },
           }
         : undefined;
@@ -89,10 +125,12 @@ export async function startFakeHuddle01(apiKeys: string[]): Promise<FakeHuddle01
       call.route = 'sessions';
       call.roomId = url.searchParams.get('roomId') ?? '';
       const room = rooms.get(call.roomId);
-      const sessions = [
-        ...(room?.live ? [{ ...room.live, endTime: null }] : []),
-        ...(room?.past ?? []),
-      ];
+      const live = room?.live && {
+        sessionId: room.live.sessionId,
+        startTime: room.live.startTime,
+        endTime: null,
+      };
+      const sessions = [...(live ? [live] : []), ...(room?.past ?? [])];
       body = { sessions };
     }
 
@@ -113,6 +151,7 @@ export async function startFakeHuddle01(apiKeys: string[]): Promise<FakeHuddle01
     };
     response.on('close', () => {
       if (!response.writableEnded) {
+        call.abortedAt = Date.now();
         fake.aborted++;
         for (const wake of waiters) wake();
       }
@@ -131,6 +170,7 @@ export async function startFakeHuddle01(apiKeys: string[]): Promise<FakeHuddle01
     rooms,
     calls,
     delayMs: 0,
+    listPeerCounts: false,
     aborted: 0,
     failNext(count, failure) {
       for (let i = 0; i < count; i++) failures.push(failure);

@@ -116,6 +116,10 @@ export function describeEvent(event: AnyEvent, nameOf: (peerId: string) => strin
     case 'recording:ended':
     case 'recording:stopped':
       return `Recording ended · ${files(event.payload.files)} file(s)`;
+    case 'reconcile:media': {
+      const p = event.payload;
+      return `Huddle01 counts ${p.recordingCount} recording(s), ${p.livestreamCount} livestream(s)`;
+    }
   }
 }
 

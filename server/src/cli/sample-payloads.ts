@@ -79,6 +79,15 @@ export function samplePayload<K extends EventName>(
     'recording:updated': recording,
     'recording:ended': recording,
     'recording:stopped': { id: recording.id, roomId },
+    // roomcast's own (reconcile), never sent by Huddle01: the webhook route refuses it.
+    'reconcile:media': {
+      roomId,
+      sessionId,
+      recordingCount: 1,
+      livestreamCount: 0,
+      observedAt: now,
+      source: 'reconcile',
+    },
   };
   return payloads[event];
 }

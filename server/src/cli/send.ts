@@ -4,15 +4,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { EVENT_NAMES, isEventName } from '@roomcast/shared';
+import { EVENT_NAMES, isWebhookEventName } from '@roomcast/shared';
 import { signRawWebhook } from '../webhooks/sign-webhook.ts';
 import { randomPeerId, randomWebhookId, samplePayload } from './sample-payloads.ts';
+
+/** What Huddle01 sends (roomcast's own reconcile:media is not a webhook). */
+const WEBHOOK_EVENTS = EVENT_NAMES.filter(isWebhookEventName);
 
 export const SEND_HELP = `Usage: roomcast send <event> --room <id> [options]
 
 Posts a signed Huddle01 webhook to a roomcast server and prints the answer.
 
-Events: ${EVENT_NAMES.join(', ')}
+Events: ${WEBHOOK_EVENTS.join(', ')}
 
 Options:
   --room <id>      room id (required unless --file gives the payload)
@@ -49,8 +52,8 @@ export async function sendCommand(argv: string[], env: NodeJS.ProcessEnv): Promi
     return 0;
   }
   const event = positionals[0];
-  if (!isEventName(event)) {
-    console.error(`roomcast send: name an event: ${EVENT_NAMES.join(', ')}\n\n${SEND_HELP}`);
+  if (!isWebhookEventName(event)) {
+    console.error(`roomcast send: name an event: ${WEBHOOK_EVENTS.join(', ')}\n\n${SEND_HELP}`);
     return 2;
   }
   const key = values.key ?? env.HUDDLE01_API_KEY?.split(',')[0]?.trim();

@@ -1,5 +1,5 @@
 /**
- * The three Huddle01 live-API reads reconcile needs, through the SDK's own `API` class (it
+ * The four Huddle01 live-API reads reconcile needs, through the SDK's own `API` class (it
  * builds the URLs and sends the `x-api-key` header), each with a timeout that really aborts the
  * request, a typed outcome (404 "not live" is an answer, not an error; 429 keeps Retry-After),
  * and a validated response shape. See scoped-fetch.ts for how the SDK's fetch is reached.
@@ -14,7 +14,7 @@ import type { FetchScope } from './scoped-fetch.ts';
 export const HUDDLE01_API_URL = 'https://infra-api.huddle01.workers.dev';
 
 /** The reads, as metric labels. */
-export type ApiCall = 'live_session' | 'participants' | 'sessions';
+export type ApiCall = 'live_sessions' | 'live_session' | 'participants' | 'sessions';
 
 /** How a read went, as metric labels. */
 export type CallResult = 'ok' | 'not_found' | 'rate_limited' | 'timeout' | 'error';
@@ -42,10 +42,29 @@ export interface RoomSession {
   endTime: number | null;
 }
 
+/**
+ * A live session as `getLiveSessions` describes it. The project-wide list (SDK 2.6 type:
+ * `{roomId, startTime, livestreamCount, recordingCount}[]`) carries no peer count; the per-room
+ * answer adds `currentPeerCount` and types both media counts `number | null` (null read as 0).
+ */
+export interface LiveRoom {
+  roomId: string;
+  /** When the live session started (ms). */
+  startTime: number;
+  /** Recordings running in the session. */
+  recordingCount: number;
+  /** Livestreams running in the session. */
+  livestreamCount: number;
+  /** Peers in the session, when the answer carries `currentPeerCount`. */
+  peerCount?: number;
+}
+
 /** The reads reconcile makes. Null means Huddle01 has no live session for the room (404). */
 export interface Huddle01Api {
-  /** The room's live session start, or null when it is not live. */
-  liveSession(roomId: string): Promise<{ startTime: number } | null>;
+  /** Every live session of the project: one call answers for all rooms. */
+  liveSessions(): Promise<LiveRoom[]>;
+  /** The room's live session, or null when it is not live. */
+  liveSession(roomId: string): Promise<LiveRoom | null>;
   /** The live session's participants, or null when it is not live. */
   liveParticipants(roomId: string): Promise<LiveParticipant[] | null>;
   /** The room's sessions (one page), to learn the live session's id. */
@@ -66,7 +85,15 @@ export interface Huddle01ApiOptions {
 }
 
 const timestamp = z.number().finite();
-const liveSessionShape = z.looseObject({ roomId: z.string().optional(), startTime: timestamp });
+const count = z.number().int().nonnegative().nullish();
+const liveSessionShape = z.looseObject({
+  roomId: z.string().optional(),
+  startTime: timestamp,
+  currentPeerCount: count,
+  recordingCount: count,
+  livestreamCount: count,
+});
+const liveSessionsShape = z.array(liveSessionShape.extend({ roomId: z.string().min(1) }));
 const participantsShape = z.array(
   z.looseObject({
     peerId: z.string().min(1),
@@ -145,6 +172,19 @@ export function createHuddle01Api(options: Huddle01ApiOptions): Huddle01Api {
       for (const controller of inFlight) controller.abort();
     },
 
+    liveSessions() {
+      return read<LiveRoom[] | null>(
+        'live_sessions',
+        () => sdk.getLiveSessions(),
+        (value) => parse('live_sessions', liveSessionsShape, value).map(toLiveRoom),
+        null,
+      ).then((rooms) => {
+        // The project-wide list has no "not live" answer: a 404 there is a failure.
+        if (rooms === null) throw new Huddle01ApiError('error', 'live_sessions: HTTP 404', 404);
+        return rooms;
+      });
+    },
+
     liveSession(roomId) {
       return read(
         'live_session',
@@ -157,7 +197,7 @@ export function createHuddle01Api(options: Huddle01ApiOptions): Huddle01Api {
             entry = value.find((item: { roomId?: unknown } | null) => item?.roomId === roomId);
             if (entry === undefined) return null;
           }
-          return { startTime: parse('live_session', liveSessionShape, entry).startTime };
+          return toLiveRoom({ ...parse('live_session', liveSessionShape, entry), roomId });
         },
         null,
       );
@@ -192,6 +232,18 @@ export function createHuddle01Api(options: Huddle01ApiOptions): Huddle01Api {
       );
     },
   };
+}
+
+/** One `getLiveSessions` entry, counts made numbers (absent or null: none counted). */
+function toLiveRoom(entry: z.infer<typeof liveSessionShape> & { roomId: string }): LiveRoom {
+  const room: LiveRoom = {
+    roomId: entry.roomId,
+    startTime: entry.startTime,
+    recordingCount: entry.recordingCount ?? 0,
+    livestreamCount: entry.livestreamCount ?? 0,
+  };
+  if (typeof entry.currentPeerCount === 'number') room.peerCount = entry.currentPeerCount;
+  return room;
 }
 
 /**

@@ -13,6 +13,8 @@
  *   wins and a real join of the same stay is recognised;
  * - peers (and sessions) younger than `settleMs` are not declared gone: their webhooks may still
  *   be in flight, and the live API itself lags a little.
+ * Huddle01's recording and livestream counts, when the live view has them, become one
+ * `reconcile:media` (roomcast's own event, `state.meeting.media`) when they differ from the state's.
  */
 import { RECONCILE_SOURCE, reduceRoom } from '@roomcast/shared';
 import type { EventPayloads, MeetingState, RoomEvent, RoomState } from '@roomcast/shared';
@@ -32,7 +34,13 @@ export interface LiveView {
   sessionId: string;
   /** When the session started (ms). */
   startTime: number;
-  participants: readonly LiveParticipant[];
+  /**
+   * The participants; undefined when they were not fetched because Huddle01's peer count agreed
+   * with the state's (peers are then left as they are).
+   */
+  participants?: readonly LiveParticipant[];
+  /** Huddle01's recording and livestream counts of the session, when the answer had them. */
+  media?: { recordingCount: number; livestreamCount: number };
 }
 
 /** What `planReconcile` compares. */
@@ -49,7 +57,8 @@ export interface PlanInput {
 }
 
 /** Kinds of correction (the metric label and the log's `kind`). */
-export type CorrectionKind = 'meeting_started' | 'meeting_ended' | 'peer_joined' | 'peer_left';
+export type CorrectionKind =
+  'meeting_started' | 'meeting_ended' | 'peer_joined' | 'peer_left' | 'media';
 
 /** One synthetic event to append. */
 export interface Correction {
@@ -113,7 +122,9 @@ export function planReconcile(input: PlanInput): Correction[] {
     });
   }
 
-  const listed = new Map(live.participants.map((p) => [p.peerId, p]));
+  const participants = live.participants;
+  if (participants === undefined) return withMedia(state, corrections, live, observedAt);
+  const listed = new Map(participants.map((p) => [p.peerId, p]));
   for (const peer of Object.values(state.peers)) {
     if (listed.has(peer.id) || peer.joinedAt > settledBefore) continue;
     const payload: EventPayloads['peer:left'] = {
@@ -131,7 +142,7 @@ export function planReconcile(input: PlanInput): Correction[] {
     });
   }
 
-  for (const participant of live.participants) {
+  for (const participant of participants) {
     if (Object.hasOwn(state.peers, participant.peerId)) continue;
     const joinTime = participant.joinTime;
     if (joinTime === undefined) {
@@ -159,7 +170,49 @@ export function planReconcile(input: PlanInput): Correction[] {
       payload,
     });
   }
-  return corrections;
+  return withMedia(state, corrections, live, observedAt);
+}
+
+/**
+ * `corrections` plus a `reconcile:media` when Huddle01's counts differ from the state's (once
+ * the state is in the live session). Not a presence change, so outside `add`'s filter.
+ */
+function withMedia(
+  state: RoomState,
+  corrections: Correction[],
+  live: LiveView,
+  observedAt: number,
+): Correction[] {
+  const { media } = live;
+  const { meeting } = state;
+  if (media === undefined || meeting.sessionId !== live.sessionId || !meeting.active) {
+    return corrections;
+  }
+  // No counts in the state reads as none running: a room that never records costs no event.
+  const known = meeting.media;
+  const recordings = known?.recordingCount ?? 0;
+  const livestreams = known?.livestreamCount ?? 0;
+  if (recordings === media.recordingCount && livestreams === media.livestreamCount) {
+    return corrections;
+  }
+  const event: RoomEvent = {
+    event: 'reconcile:media',
+    payload: {
+      roomId: state.roomId,
+      sessionId: live.sessionId,
+      recordingCount: media.recordingCount,
+      livestreamCount: media.livestreamCount,
+      observedAt,
+      source: RECONCILE_SOURCE,
+    },
+  };
+  // The previous observation in the id: the same change planned twice (two nodes bootstrapping
+  // one room) dedups, while counts that go back and forth still make new events.
+  const since = known?.observedAt ?? 0;
+  const id = `media:${live.sessionId}:${since}:${media.recordingCount}:${media.livestreamCount}`;
+  // An observation older than the state's changes nothing: no event for it.
+  if (reduceRoom(state, event).meeting === meeting) return corrections;
+  return [...corrections, { kind: 'media', webhookId: `reconcile:${state.roomId}:${id}`, event }];
 }
 
 /** A synthesised meeting:ended of the state's current session. */

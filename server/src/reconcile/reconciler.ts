@@ -3,9 +3,14 @@
  * - Bootstrap: when a subscriber arrives for a room the engine holds nothing for (a restart, a
  *   new epoch), the room's live session and participants seed it before the first snapshot;
  *   the subscriber waits at most `bootstrapWaitMs`, after which the seeding lands as events.
- * - Periodic passes: every `intervalMs`, each active room (a live meeting or present peers in
- *   its state) is compared with the API; corrections are synthetic events appended through the
- *   engine like webhooks (seq, history, resume; marked `source: "reconcile"`).
+ * - Periodic passes: every `intervalMs`, one project-wide `getLiveSessions` call lists the live
+ *   sessions; each active room (a live meeting or present peers in its state) and each listed
+ *   room is then compared with it: a room absent from the list has no live meeting (one call
+ *   confirms it where the state still holds one live), a listed room roomcast never heard of is discovered, and participants are fetched
+ *   only where the list cannot vouch for the state (its peer count, when it has one, differs,
+ *   or the session is not the state's). Corrections, Huddle01's recording and livestream counts
+ *   included, are synthetic events appended through the engine like webhooks (seq, history,
+ *   resume; marked `source: "reconcile"`).
  * - Good citizen: every API call goes through the call gate (budget, concurrency, backoff);
  *   with several nodes a room is reconciled by the node holding its lease for the interval.
  * Nothing here is on the webhook or fan-out path: failures are counted, logged and retried on
@@ -14,9 +19,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Engine } from '../engine/engine.ts';
 import type { ReconcileMetrics } from '../metrics.ts';
+import { peerCount } from '@roomcast/shared';
+import type { RoomState } from '@roomcast/shared';
 import { createCallGate } from './call-gate.ts';
 import { Huddle01ApiError } from './huddle01-api.ts';
-import type { Huddle01Api, RoomSession } from './huddle01-api.ts';
+import type { Huddle01Api, LiveRoom, RoomSession } from './huddle01-api.ts';
 import { planReconcile, sameLiveSession } from './reconcile-plan.ts';
 import type { LiveView } from './reconcile-plan.ts';
 import { SAME_CHANGE_TOLERANCE_MS } from './redundancy.ts';
@@ -61,6 +68,13 @@ export interface Reconciler {
 type Trigger = 'bootstrap' | 'interval';
 type PassOutcome = 'corrected' | 'in_sync' | 'failed' | 'skipped';
 
+/** What the project-wide list said about one room, and when roomcast asked. */
+interface Sighting {
+  /** The room's live session, or null: not listed, so not live. */
+  entry: LiveRoom | null;
+  observedAt: number;
+}
+
 /**
  * Room ids sent to Huddle01's API. The SDK puts the id into the URL path as is, so anything
  * else (a subscriber can name any room) is never sent. Huddle01's ids look like `abc-defg-hij`.
@@ -84,7 +98,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     now,
   });
   const passes = new Map<string, Promise<PassOutcome>>();
-  const queue = new Set<string>();
+  /** Rooms waiting for their pass, with the newest list's word on each. */
+  const queue = new Map<string, Sighting>();
   const bootstraps = new Map<string, { at: number; done: Promise<void> }>();
   /** The live session id per room and start time, learned from getRoomSessions. */
   const sessionIds = new Map<string, { startTime: number; sessionId: string }>();
@@ -92,8 +107,12 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
 
-  /** One API call through the gate; the outcome feeds the backoff. */
-  async function call<T>(roomId: string, read: () => Promise<T>, urgent: boolean): Promise<T> {
+  /** One API call through the gate (`roomId` undefined: project-wide); feeds the backoff. */
+  async function call<T>(
+    roomId: string | undefined,
+    read: () => Promise<T>,
+    urgent: boolean,
+  ): Promise<T> {
     try {
       const value = await gate.run(read, urgent);
       gate.succeeded();
@@ -136,20 +155,54 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     return live.sessionId;
   }
 
-  /** One comparison of a room with the API, and its corrections. */
-  async function pass(roomId: string, trigger: Trigger): Promise<PassOutcome> {
+  async function liveInState(roomId: string): Promise<boolean> {
+    return isLive((await engine.snapshot(roomId)).state);
+  }
+
+  /**
+   * One comparison of a room with the API, and its corrections. With a `sighting` (a periodic
+   * pass) the project-wide list answers whether the room is live; without (a bootstrap) the
+   * room's own live session is asked for.
+   */
+  async function pass(roomId: string, trigger: Trigger, sighting?: Sighting): Promise<PassOutcome> {
     const urgent = trigger === 'bootstrap';
     // When the deciding question was asked (the gate may have kept the pass waiting): the date
     // of synthesised leaves and ends, and what "too young to judge" is measured against.
-    let observedAt = now();
+    let observedAt = sighting?.observedAt ?? now();
     const asked = <T>(read: () => Promise<T>) => {
       observedAt = now();
       return read();
     };
     let live: LiveView | null = null;
     try {
-      const session = await call(roomId, () => asked(() => api.liveSession(roomId)), urgent);
+      const ownSession = () => call(roomId, () => asked(() => api.liveSession(roomId)), urgent);
+      let session: LiveRoom | null;
+      if (sighting === undefined) session = await ownSession();
+      else if (sighting.entry !== null || !(await liveInState(roomId))) session = sighting.entry;
+      // Absent from the list, live in the state: ending the meeting on the list's word alone
+      // would trust the list to be complete (a truncated or lagging one would end live
+      // meetings, and an ended session ignores its later webhooks), so the room's own call
+      // confirms it. Only rooms where the two disagree pay for it.
+      else session = await ownSession();
       if (session !== null) {
+        const media = {
+          recordingCount: session.recordingCount,
+          livestreamCount: session.livestreamCount,
+        };
+        const { state } = await engine.snapshot(roomId);
+        if (countsAgree(state, session)) {
+          // Huddle01 vouches for the state's peers: only the media counts may need a change.
+          return await apply(
+            roomId,
+            trigger,
+            {
+              sessionId: state.meeting.sessionId!,
+              startTime: session.startTime,
+              media,
+            },
+            observedAt,
+          );
+        }
         const participants = await call(
           roomId,
           () => asked(() => api.liveParticipants(roomId)),
@@ -162,13 +215,23 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
           log.warn({ reconcile: { roomId, trigger } }, 'live session not among the room sessions');
           return 'skipped';
         }
-        live = { sessionId, startTime: session.startTime, participants };
+        live = { sessionId, startTime: session.startTime, participants, media };
       }
     } catch (error) {
       if (!(error instanceof Huddle01ApiError)) throw error;
       metrics?.errors.inc({ stage: 'api' });
       return 'failed';
     }
+    return apply(roomId, trigger, live, observedAt);
+  }
+
+  /** Plans against the state as it is now and appends the corrections. */
+  async function apply(
+    roomId: string,
+    trigger: Trigger,
+    live: LiveView | null,
+    observedAt: number,
+  ): Promise<PassOutcome> {
     // Read just before planning: a webhook that made a change meanwhile is not made twice (and
     // one arriving after this read makes the correction redundant inside the engine).
     const { state } = await engine.snapshot(roomId);
@@ -204,10 +267,10 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   }
 
   /** Runs a pass unless one is running for the room (then that one is the answer). */
-  function passOnce(roomId: string, trigger: Trigger): Promise<PassOutcome> {
+  function passOnce(roomId: string, trigger: Trigger, sighting?: Sighting): Promise<PassOutcome> {
     const running = passes.get(roomId);
     if (running) return running;
-    const started = pass(roomId, trigger)
+    const started = pass(roomId, trigger, sighting)
       .catch((error: unknown) => {
         if (closed) return 'skipped' as const;
         metrics?.errors.inc({ stage: 'engine' });
@@ -224,7 +287,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   }
 
   async function work(): Promise<void> {
-    for (const roomId of queue) {
+    for (const [roomId, sighting] of queue) {
       queue.delete(roomId);
       if (closed) return;
       try {
@@ -238,7 +301,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         log.warn({ err: error, reconcile: { roomId } }, 'reconcile lease failed');
         continue;
       }
-      await passOnce(roomId, 'interval');
+      await passOnce(roomId, 'interval', sighting);
     }
   }
 
@@ -252,18 +315,53 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     }
   }
 
+  /** The project-wide list of live sessions, or undefined when it could not be had. */
+  async function listLive(): Promise<{ rooms: LiveRoom[]; observedAt: number } | undefined> {
+    let observedAt = now();
+    try {
+      const rooms = await call(
+        undefined,
+        () => {
+          observedAt = now();
+          return api.liveSessions();
+        },
+        false,
+      );
+      return { rooms, observedAt };
+    } catch (error) {
+      if (closed) return undefined;
+      metrics?.errors.inc({ stage: 'api' });
+      if (!(error instanceof Huddle01ApiError)) {
+        log.warn({ err: error }, 'reconcile: could not list live sessions');
+      }
+      return undefined; // this pass is skipped; the next interval asks again
+    }
+  }
+
   async function tick(): Promise<void> {
+    const listed = await listLive();
+    if (listed === undefined || closed) return;
+    const { observedAt } = listed;
+    const live = new Map(
+      listed.rooms.map((entry): [string, Sighting] => [entry.roomId, { entry, observedAt }]),
+    );
+    const enqueue = (roomId: string) => {
+      if (!API_ROOM_ID.test(roomId) || passes.has(roomId)) return;
+      // A room still waiting from the last tick keeps its place, with the newer sighting.
+      queue.set(roomId, live.get(roomId) ?? { entry: null, observedAt });
+    };
     try {
       for (const room of await engine.rooms()) {
-        if (!room.meetingActive && room.peers === 0) continue;
-        if (!API_ROOM_ID.test(room.roomId) || passes.has(room.roomId)) continue;
-        queue.add(room.roomId); // a Set: a room still waiting from the last tick waits once
+        if (room.meetingActive || room.peers > 0) enqueue(room.roomId);
       }
-      startWorkers();
     } catch (error) {
       metrics?.errors.inc({ stage: 'engine' });
       log.warn({ err: error }, 'reconcile: could not list rooms');
+      return;
     }
+    // Live rooms roomcast holds nothing active for: discovered.
+    for (const roomId of live.keys()) enqueue(roomId);
+    startWorkers();
   }
 
   function schedule(): void {
@@ -316,6 +414,23 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       await Promise.allSettled([...passes.values()]);
     },
   };
+}
+
+/** True when the state holds a live meeting for the room (one a pass might end). */
+function isLive(state: RoomState): boolean {
+  return state.meeting.sessionId !== undefined && state.meeting.endedAt === undefined;
+}
+
+/**
+ * True when a live session's peer count (when Huddle01 gave one) equals the state's, and the
+ * state is in that session: the participants need not be fetched.
+ */
+function countsAgree(state: RoomState, session: LiveRoom): boolean {
+  return (
+    session.peerCount !== undefined &&
+    session.peerCount === peerCount(state) &&
+    sameLiveSession(state.meeting, session.startTime)
+  );
 }
 
 /**

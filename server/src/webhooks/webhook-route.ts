@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
-import { ErrorCode, isEventName, payloadSchemas } from '@roomcast/shared';
+import { ErrorCode, isEventName, isWebhookEventName, payloadSchemas } from '@roomcast/shared';
 import type { DeadLetter, Engine } from '../engine/engine.ts';
 import type { Metrics } from '../metrics.ts';
 import { sendError } from '../http-errors.ts';
@@ -93,7 +93,8 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
     const receivedAt = Date.now();
     const event = body.event;
 
-    if (!isEventName(event)) {
+    // roomcast's own synthetic events (reconcile:media) are not Huddle01's to send.
+    if (!isWebhookEventName(event)) {
       const detail = `unknown event ${JSON.stringify(event)}`;
       return deadLetter(request, reply, {
         webhookId: id,
