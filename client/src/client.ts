@@ -10,7 +10,7 @@ import type { HistoryPage } from '@roomcast/shared';
 import { backoffDelay } from './backoff.ts';
 import type { Frame, Link, LinkDown, LinkHandlers, SseLinkOpener } from './link.ts';
 import { createRoom } from './room.ts';
-import type { CachedRoom, Room, RoomFeed } from './room.ts';
+import type { AppEventMap, CachedRoom, Room, RoomFeed, RoomOptions } from './room.ts';
 import { openSseLink } from './sse-link.ts';
 import { openWebSocketLink } from './ws-link.ts';
 
@@ -97,11 +97,14 @@ export interface RoomCache {
 }
 
 /** A roomcast client. */
-export interface Client {
-  /** Subscribes to a room (or returns the open subscription), counting one holder. */
-  room(roomId: string): Room;
+export interface Client<A extends AppEventMap = AppEventMap> {
+  /**
+   * Subscribes to a room (or returns the open subscription), counting one holder.
+   * `{ occupancy: true }` also gets who watches it (`room.occupancy`).
+   */
+  room(roomId: string, options?: RoomOptions): Room<A>;
   /** The open subscription of a room, if any, without holding it. */
-  get(roomId: string): Room | undefined;
+  get(roomId: string): Room<A> | undefined;
   /** The connection's state. */
   readonly state: ConnectionState;
   /** Listens to state changes; returns an unsubscribe. */
@@ -186,9 +189,10 @@ export function createClient(options: ClientOptions): Client {
   const stopped = () => state === 'failed' || state === 'closed';
   const subscribeFrame = (room: RoomFeed) => {
     const since = room.since();
-    return since
-      ? { type: 'subscribe', room: room.id, since }
-      : { type: 'subscribe', room: room.id };
+    const frame: Record<string, unknown> = { type: 'subscribe', room: room.id };
+    if (since) frame.since = since;
+    if (room.wantsOccupancy) frame.occupancy = true;
+    return frame;
   };
 
   async function currentToken(): Promise<string> {
@@ -330,7 +334,8 @@ export function createClient(options: ClientOptions): Client {
       const since = room.since();
       if (since) positions.append(room.id, since);
     }
-    const request = { rooms: [...rooms.keys()], positions: positions.toString() };
+    const occupancy = [...rooms.values()].some((room) => room.wantsOccupancy);
+    const request = { rooms: [...rooms.keys()], positions: positions.toString(), occupancy };
     return (options.sseLink ?? openSseLink)(base, current, request, handlers);
   }
 
@@ -432,10 +437,17 @@ export function createClient(options: ClientOptions): Client {
   };
 
   return {
-    room(roomId) {
+    room(roomId, roomOptions: RoomOptions = {}) {
       let room = rooms.get(roomId);
+      if (room && roomOptions.occupancy && !room.wantsOccupancy) {
+        // A holder that wants occupancy joins one that did not: subscribe again (it resumes).
+        room.wantsOccupancy = true;
+        if (kind === 'websocket') {
+          if (up) link!.send(subscribeFrame(room));
+        } else if (link) restart();
+      }
       if (!room) {
-        const made = (room = createRoom(roomId, host));
+        const made = (room = createRoom(roomId, host, roomOptions));
         // `'session'` is resolved by create-client.ts (it keeps this module free of storage code).
         const cache = typeof options.cache === 'object' ? options.cache : undefined;
         if (cache) {

@@ -5,14 +5,24 @@
  */
 import { createClient as createConnectionClient } from './client.ts';
 import type { Client, ClientOptions } from './client.ts';
+import type { AppEventMap } from './room.ts';
 import { sessionCache } from './session-cache.ts';
 import { createSharedClient } from './share-tabs.ts';
 
-/** Creates a client. Nothing connects until the first `room()`. */
-export function createClient(options: ClientOptions): Client {
+/**
+ * Creates a client. Nothing connects until the first `room()`. Name your app events' payload
+ * types to type `room.on('app:…')`: `createClient<{ 'app:hand-raised': { peerId: string } }>(…)`.
+ */
+export function createClient<A extends AppEventMap = AppEventMap>(
+  options: ClientOptions,
+): Client<A> {
   const resolved: ClientOptions = {
     ...options,
     cache: options.cache === 'session' ? sessionCache() : options.cache,
   };
-  return options.shareTabs ? createSharedClient(resolved) : createConnectionClient(resolved);
+  const client = options.shareTabs
+    ? createSharedClient(resolved)
+    : createConnectionClient(resolved);
+  // The map only types handlers: the same client serves every map.
+  return client as Client<A>;
 }

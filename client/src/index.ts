@@ -8,7 +8,15 @@ export { createSharedClient } from './share-tabs.ts';
 export { sessionCache } from './session-cache.ts';
 export type { Client, ClientOptions, ConnectionState, RoomCache, StateChange } from './client.ts';
 export type { SseLinkOpener, Link, LinkHandlers, LinkDown, StreamRequest } from './link.ts';
-export type { Room, RoomStatus, EventMeta, AnyEvent, CachedRoom } from './room.ts';
+export type {
+  Room,
+  RoomStatus,
+  RoomOptions,
+  EventMeta,
+  AnyEvent,
+  AppEventMap,
+  CachedRoom,
+} from './room.ts';
 export { backoffDelay } from './backoff.ts';
 export type {
   PeerState,

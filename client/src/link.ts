@@ -42,6 +42,8 @@ export interface StreamRequest {
   rooms: string[];
   /** `Last-Event-ID` of a multi-room stream (`room=<epoch>:<seq>&…`); empty when nothing is held. */
   positions: string;
+  /** Ask for occupancy messages (some room wants them). */
+  occupancy?: boolean;
 }
 
 /** Opens an SSE link to the server at `url` (streaming fetch by default; see `ClientOptions.sseLink`). */

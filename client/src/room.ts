@@ -25,11 +25,23 @@ export type AnyEvent = {
   [K in EventName]: { event: K; payload: EventPayloads[K]; meta: EventMeta };
 }[EventName];
 
+/**
+ * Your app's own events (`POST /rooms/:roomId/publish`), by name, with their payload types:
+ * `createClient<{ 'app:hand-raised': { peerId: string } }>(…)` types `room.on('app:hand-raised', …)`.
+ */
+export type AppEventMap = { [name: `app:${string}`]: unknown };
+
+/** Options of `client.room(id, options)`. */
+export interface RoomOptions {
+  /** Also receive who watches the room (`room.occupancy`, `on('occupancy')`). Default false. */
+  occupancy?: boolean;
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one store for every handler shape
 type Handler = (...args: any[]) => void;
 
 /** A subscription to one room. */
-export interface Room {
+export interface Room<A extends AppEventMap = AppEventMap> {
   readonly id: string;
   /** The room state; undefined until the first snapshot. */
   readonly state: RoomState | undefined;
@@ -37,6 +49,8 @@ export interface Room {
   /** True when the last (re)subscribe replayed what was missed without a snapshot. */
   readonly recovered: boolean;
   readonly lastEvent: AnyEvent | undefined;
+  /** Subscribers watching the room (WS + SSE, all nodes), once told; needs `{ occupancy: true }`. */
+  readonly occupancy: number | undefined;
   /** The position held, `<epoch>:<seq>` (what a resume starts after); undefined before the first snapshot. */
   since(): string | undefined;
   /** Typed event handler: `on('peer:joined', (payload, meta) => …)`; returns an unsubscribe. */
@@ -44,8 +58,15 @@ export interface Room {
     name: K,
     handler: (payload: EventPayloads[K], meta: EventMeta) => void,
   ): () => void;
+  /** An app event (`app:<name>`), typed by the client's `AppEventMap`. */
+  on<K extends keyof A & `app:${string}`>(
+    name: K,
+    handler: (payload: A[K], meta: EventMeta) => void,
+  ): () => void;
   /** Every event. */
   on(name: '*', handler: (event: AnyEvent) => void): () => void;
+  /** How many subscribers watch the room, all nodes (rooms opened with `{ occupancy: true }`). */
+  on(name: 'occupancy', handler: (subscribers: number) => void): () => void;
   /** Status changes (old → new). */
   on(name: 'status', handler: (status: RoomStatus, previous: RoomStatus) => void): () => void;
   /** A snapshot replaced the state after a gap that could not be replayed. */
@@ -78,6 +99,8 @@ export interface CachedRoom {
 
 /** The transport's side of a room. */
 export interface RoomFeed extends Room {
+  /** Whether a holder asked for occupancy frames. */
+  wantsOccupancy: boolean;
   /** Starts from a cached state: shown at once; the subscription resumes after its position. */
   restore(cached: CachedRoom): void;
   applyFrame(frame: Record<string, unknown>): void;
@@ -94,13 +117,14 @@ export interface RoomHost {
 }
 
 /** Creates a room fed by a transport. */
-export function createRoom(id: string, host: RoomHost): RoomFeed {
+export function createRoom(id: string, host: RoomHost, options: RoomOptions = {}): RoomFeed {
   const handlers = new Map<string, Set<Handler>>();
   const listeners = new Set<() => void>();
   let state: RoomState | undefined;
   let status: RoomStatus = 'connecting';
   let recovered = false;
   let lastEvent: AnyEvent | undefined;
+  let occupancy: number | undefined;
   let epoch: string | undefined;
   let seq = 0;
 
@@ -134,6 +158,10 @@ export function createRoom(id: string, host: RoomHost): RoomFeed {
     get lastEvent() {
       return lastEvent;
     },
+    get occupancy() {
+      return occupancy;
+    },
+    wantsOccupancy: options.occupancy === true,
     on(name: string, handler: Handler) {
       const set = handlers.get(name) ?? new Set();
       handlers.set(name, set.add(handler));
@@ -176,6 +204,10 @@ export function createRoom(id: string, host: RoomHost): RoomFeed {
         lastEvent = event;
         emit(event.event, event.payload, meta);
         emit('*', event);
+        changed();
+      } else if (frame.type === 'occupancy') {
+        occupancy = frame.subscribers as number;
+        emit('occupancy', occupancy);
         changed();
       } else if (frame.type === 'subscribed') {
         recovered = frame.recovered === true;

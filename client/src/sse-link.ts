@@ -26,6 +26,7 @@ function parseMessages(text: string, frame: (frame: Frame) => void): string {
 /** Opens a stream through streaming fetch. */
 export const openSseLink: SseLinkOpener = (url, token, request, on) => {
   const query = new URLSearchParams(request.rooms.map((room) => ['room', room]));
+  if (request.occupancy) query.set('occupancy', '1');
   const abort = new AbortController();
   let opened = false;
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
