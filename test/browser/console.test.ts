@@ -147,6 +147,8 @@ describe('moderator console in Chromium', { skip: !chromiumAvailable() }, () => 
     await page.waitForSelector(item, WAIT);
     await page.click(item);
     await page.waitForSelector(`#room-view[data-room="${room}"][data-status="live"]`, WAIT);
+    // The console's own subscription is one of the room's watchers (GET /rooms, polled).
+    await page.waitForSelector(`${item} .room-watching >> text=/[1-9]\\d* watching/`, WAIT);
     await send(
       server,
       'peer:joined',

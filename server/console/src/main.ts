@@ -6,6 +6,7 @@
  */
 import './console.css';
 import { createClient } from '@roomcast/client';
+import { peerCount } from '@roomcast/shared/room-state';
 import type { Client, StateChange } from '@roomcast/client';
 import { byId, setAttrs, setText } from './dom.ts';
 import { formatElapsed } from './format.ts';
@@ -171,10 +172,11 @@ function roomLines(of: Session): RoomLine[] {
   for (const summary of of.summaries) {
     const watched = of.watched.get(summary.roomId);
     const state = watched?.room.state;
-    const peers = state ? Object.keys(state.peers).length : summary.peers;
+    const peers = state ? peerCount(state) : summary.peers;
     const line: RoomLine & { activity: number } = {
       roomId: summary.roomId,
       peers,
+      ...(summary.subscribers === undefined ? {} : { watching: summary.subscribers }),
       live: state ? state.meeting.active || peers > 0 : summary.meetingActive || summary.peers > 0,
       recording: state ? state.recording.active : summary.recordingActive,
       activity: Math.max(summary.updatedAt, watched?.lastEventAt ?? 0),

@@ -8,6 +8,8 @@ import { h, setAttrs, setText } from './dom.ts';
 export interface RoomLine {
   roomId: string;
   peers: number;
+  /** Subscribers watching the room (all nodes), when the server told. */
+  watching?: number;
   live: boolean;
   recording: boolean;
   /** Meeting start (ms), when known: the duration ticks from it. */
@@ -18,6 +20,7 @@ interface Item {
   li: HTMLLIElement;
   button: HTMLButtonElement;
   peers: HTMLSpanElement;
+  watching: HTMLSpanElement;
   duration: HTMLSpanElement;
   rec: HTMLSpanElement;
 }
@@ -36,20 +39,23 @@ export function createRoomsList(
 
   function create(roomId: string): Item {
     const peers = h('span', { class: 'room-peers' });
+    const watching = h('span', { class: 'room-watching' });
     const duration = h('span', { class: 'room-duration' });
     const rec = h('span', { class: 'badge badge-rec' }, 'REC');
     const button = h(
       'button',
       { type: 'button', class: 'room-item', 'data-room': roomId, onclick: () => onSelect(roomId) },
       h('span', { class: 'room-name' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), roomId),
-      h('span', { class: 'room-meta' }, peers, duration, rec),
+      h('span', { class: 'room-meta' }, peers, watching, duration, rec),
     );
-    return { li: h('li', {}, button), button, peers, duration, rec };
+    return { li: h('li', {}, button), button, peers, watching, duration, rec };
   }
 
   function update(item: Item, line: RoomLine, selected: boolean) {
     const { peers, live, recording, startedAt } = line;
     setText(item.peers, `${peers} ${peers === 1 ? 'person' : 'people'}`);
+    item.watching.hidden = line.watching === undefined;
+    setText(item.watching, `${line.watching ?? 0} watching`);
     setAttrs(item.button, {
       'aria-current': selected ? 'true' : undefined,
       'data-state': live ? 'live' : 'ended',

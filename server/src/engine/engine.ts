@@ -100,6 +100,8 @@ export interface RoomSummary {
   meetingActive: boolean;
   recordingActive: boolean;
   updatedAt: number;
+  /** Subscribers watching it, all nodes (set by `GET /rooms`, hub/occupancy.ts). */
+  subscribers?: number;
 }
 
 /** An authentic webhook that could not be put in any room's log. */
