@@ -19,6 +19,11 @@ export interface BuildAppOptions {
   logger?: boolean | Record<string, unknown>;
 }
 
+/** Trusts the `hops` proxies nearest to the server (the socket's peer is hop 0). */
+function trustHops(hops: number) {
+  return (_address: string, hop: number) => hop < hops;
+}
+
 /** Builds the standalone server (routes at `/`). */
 export async function buildApp({
   config,
@@ -36,7 +41,9 @@ export async function buildApp({
             ...(logger === true ? {} : logger),
           },
     routerOptions: { maxParamLength: 300 },
-    trustProxy: config.trustProxy,
+    // A hop count as a function: fastify's types take only addresses for the plain value.
+    trustProxy:
+      typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     forceCloseConnections: true,
   });
   await app.register(roomcast, { ...config, engine } as never);

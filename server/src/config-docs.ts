@@ -9,7 +9,8 @@ import type { optionsSchema } from './config.ts';
 type OptionKey = keyof z.output<typeof optionsSchema>;
 
 /** How an option's value is written. */
-export type OptionUnit = 'duration' | 'size' | 'list' | 'number' | 'string' | 'boolean' | 'level';
+export type OptionUnit =
+  'duration' | 'size' | 'list' | 'number' | 'string' | 'boolean' | 'level' | 'proxies';
 
 /** The docs of one option. */
 export interface OptionDoc {
@@ -96,7 +97,12 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
   maxBufferedBytes: {
     env: 'ROOMCAST_MAX_BUFFERED',
     unit: 'size',
-    help: 'unsent bytes before a subscriber is dropped as slow',
+    help: 'unsent bytes before a subscriber is dropped as slow (snapshots and replays count)',
+  },
+  subscribeRate: {
+    env: 'ROOMCAST_SUBSCRIBE_RATE',
+    unit: 'number',
+    help: 'subscribe frames per WebSocket per second (burst: the max subscriptions)',
   },
   pingInterval: {
     env: 'ROOMCAST_PING_INTERVAL',
@@ -136,8 +142,8 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
   },
   trustProxy: {
     env: 'ROOMCAST_TRUST_PROXY',
-    unit: 'boolean',
-    help: 'client IP from X-Forwarded-For (behind a load balancer)',
+    unit: 'proxies',
+    help: 'client IP from X-Forwarded-For through the proxies in front: their number (1) or addresses (10.0.0.0/8, loopback)',
   },
   authTimeout: {
     env: 'ROOMCAST_AUTH_TIMEOUT',

@@ -4,6 +4,7 @@
  * frozen; an invalid value fails fast with a message naming the variable.
  */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration, parseSize } from './units.ts';
 import { OPTION_DOCS } from './config-docs.ts';
@@ -58,6 +59,46 @@ const flag = (fallback: boolean) =>
     .default(fallback)
     .transform((value) => value === true || value === 'true' || value === '1');
 
+/** Named ranges proxy-addr (fastify's trustProxy) knows. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An IP address, or one with a CIDR suffix (`10.0.0.0/8`), or a named range. */
+function isProxyAddress(text: string): boolean {
+  if (PROXY_RANGES.has(text)) return true;
+  const [address = '', bits, ...rest] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Which proxies in front are trusted for X-Forwarded-For: `false` (none), a hop count, or
+ * their addresses. `true` (trust every hop, so the left-most entry, which the client writes
+ * itself) is refused.
+ */
+const trustProxy = z
+  .union([z.boolean(), z.number(), z.string(), z.array(z.string())])
+  .default(false)
+  .transform((value, ctx): false | number | string[] => {
+    const message =
+      'expected the number of proxies in front (e.g. 1) or their addresses (e.g. 10.0.0.1,10.0.0.0/8 or loopback), or false; true would take any client-written X-Forwarded-For';
+    const text = typeof value === 'string' ? value.trim().toLowerCase() : value;
+    if (text === false || text === 'false' || text === 0 || text === '0' || text === '')
+      return false;
+    if (typeof text === 'number' || (typeof text === 'string' && /^[0-9]+$/.test(text))) {
+      const hops = Number(text);
+      if (Number.isInteger(hops) && hops > 0 && hops <= 100) return hops;
+    } else if (text !== true && text !== 'true') {
+      const items = (typeof text === 'string' ? text.split(',') : text)
+        .map((item) => item.trim())
+        .filter(Boolean);
+      if (items.length > 0 && items.every(isProxyAddress)) return items;
+    }
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  });
+
 /** A comma-separated list, or an array; empty items dropped. */
 const list = z
   .union([z.string(), z.array(z.string())])
@@ -107,8 +148,17 @@ export const optionsSchema = z.object({
   deadLetterLimit: count(1000),
   /** Subscriptions per connection. Env `ROOMCAST_MAX_SUBSCRIPTIONS`. Default 100. */
   maxSubscriptions: count(100),
-  /** Unsent bytes after which a subscriber is dropped as slow. Env `ROOMCAST_MAX_BUFFERED`. Default 1MiB. */
+  /**
+   * Unsent bytes after which a subscriber is dropped as slow; snapshots and replays count too
+   * (they wait for room under it). Env `ROOMCAST_MAX_BUFFERED`. Default 1MiB.
+   */
   maxBufferedBytes: size('1MiB'),
+  /**
+   * Subscribe frames a WebSocket may send per second, with a burst of
+   * `max(maxSubscriptions, this)` (a reconnect resubscribes every room at once). Env
+   * `ROOMCAST_SUBSCRIBE_RATE`. Default 20.
+   */
+  subscribeRate: count(20),
   /** WebSocket ping interval. Env `ROOMCAST_PING_INTERVAL`. Default 25s. */
   pingInterval: duration('25s'),
   /** Time allowed for a pong. Env `ROOMCAST_PONG_TIMEOUT`. Default 10s. */
@@ -125,8 +175,11 @@ export const optionsSchema = z.object({
   maxConnectionsPerIp: count(2000),
   /** Connection attempts per client IP per second. Env `ROOMCAST_CONNECT_RATE`. Default 100. */
   connectRatePerIp: count(100),
-  /** Trust X-Forwarded-For for the client IP (behind a proxy). Env `ROOMCAST_TRUST_PROXY`. Default false. */
-  trustProxy: flag(false),
+  /**
+   * Client IPs from X-Forwarded-For, through the proxies in front: their number (`1`) or their
+   * addresses (`10.0.0.1,10.0.0.0/8`, `loopback`). Env `ROOMCAST_TRUST_PROXY`. Default false.
+   */
+  trustProxy,
   /** Time a WS connection without a token has to send `{type:"auth"}`. Env `ROOMCAST_AUTH_TIMEOUT`. Default 10s. */
   authTimeout: duration('10s'),
   /** Time after a WS token expires for a refresh before close 4001. Env `ROOMCAST_TOKEN_GRACE`. Default 30s. */

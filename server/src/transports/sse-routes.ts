@@ -9,6 +9,7 @@ import type { ServerResponse } from 'node:http';
 import { ErrorCode, formatPosition, isValidRoomId, parsePosition } from '@roomcast/shared';
 import type { Position } from '@roomcast/shared';
 import type { RoomcastConfig } from '../config.ts';
+import { nextDrain } from '../hub/connection.ts';
 import type { Connection, OutgoingFrame } from '../hub/connection.ts';
 import { errorFrame } from '../hub/hub.ts';
 import type { Hub, Subscription } from '../hub/hub.ts';
@@ -59,6 +60,15 @@ class SseConnection implements Connection {
 
   bufferedBytes(): number {
     return this.response.writableLength;
+  }
+
+  /** One wait for the socket's drain, shared by every subscription waiting on it. */
+  private draining: Promise<void> | undefined;
+
+  drained(): Promise<void> {
+    return (this.draining ??= nextDrain(this.response.socket).finally(
+      () => (this.draining = undefined),
+    ));
   }
 
   dropSlow(): void {
@@ -130,9 +140,16 @@ export async function sseRoutes(
   /** Origin, limits and token for these rooms; on refusal the answer is sent and undefined returned. */
   async function admit(request: FastifyRequest, reply: FastifyReply, rooms: string[]) {
     if (!access.checkOrigin(request, reply)) return undefined;
-    if (!access.admit(request, reply)) return undefined;
+    // The slot is taken (and bound to the response's close) before anything is awaited.
+    const ticket = access.admit(request, reply);
+    if (!ticket) return undefined;
     const claims = await access.authorizeRooms(request, reply, rooms);
-    if (!claims) access.limiter.release(request.ip);
+    if (!claims) return undefined;
+    // The client hung up during the check: nothing is opened for it (its slot is back already).
+    if (ticket.released) {
+      reply.hijack();
+      return undefined;
+    }
     return claims;
   }
 
@@ -144,7 +161,6 @@ export async function sseRoutes(
     expiresAt: number,
   ) {
     const response = reply.raw;
-    const ip = request.ip;
     reply.hijack();
     response.writeHead(200, {
       ...(reply.getHeaders() as Record<string, string>), // CORS and security headers set by hooks
@@ -163,7 +179,6 @@ export async function sseRoutes(
       connection.subscriptions.push(hub.subscribe(connection, room, since));
     }
     response.on('close', () => {
-      access.limiter.release(ip);
       stats.sse--;
       connection.end();
       streams.delete(connection);

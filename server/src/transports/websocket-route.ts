@@ -147,11 +147,28 @@ export async function websocketRoutes(
     handleFrame(connection, frame);
   }
 
+  /** Subscribe frames per connection: a bucket of `subscribeBurst`, refilled at the rate. */
+  const subscribeBurst = Math.max(config.maxSubscriptions, config.subscribeRate);
+  function allowSubscribe(connection: WebSocketConnection, now = Date.now()): boolean {
+    const refill = ((now - connection.subscribeBudgetAt) * config.subscribeRate) / 1000;
+    connection.subscribeBudget = Math.min(subscribeBurst, connection.subscribeBudget + refill);
+    connection.subscribeBudgetAt = now;
+    if (connection.subscribeBudget < 1) return false;
+    connection.subscribeBudget -= 1;
+    return true;
+  }
+
   function handleFrame(connection: WebSocketConnection, frame: ParsedClientFrame) {
     switch (frame.type) {
       case 'auth':
         return exclusive(connection, authenticate(connection, frame.token));
       case 'subscribe':
+        // Each subscribe reads and queues a snapshot or a replay: a flood of them is refused
+        // (and, as invalid frames, ends the connection after a few).
+        if (!allowSubscribe(connection)) {
+          const message = `at most ${config.subscribeRate} subscribe frames a second (ROOMCAST_SUBSCRIBE_RATE)`;
+          return refuse(connection, ErrorCode.RATE_LIMITED, message, frame.room);
+        }
         return permit(connection, frame.room, frame.since);
       case 'unsubscribe': {
         const existing = connection.subscriptions.get(frame.room);
@@ -221,13 +238,16 @@ export async function websocketRoutes(
 
   async function checkUpgrade(request: FastifyRequest, reply: FastifyReply) {
     if (!access.checkOrigin(request, reply)) return reply;
+    // The slot is taken (and bound to the socket's close) before anything is awaited.
+    const ticket = access.admit(request, reply);
+    if (!ticket) return reply;
     const token = tokenOf(request.headers, request.query);
     if (token !== undefined) {
       const check = await access.verifier.verify(token);
+      if (ticket.released) return reply.hijack(); // the client hung up meanwhile
       if (!check.ok) return sendError(reply, 401, check.code, check.message);
       upgradeClaims.set(request, check.claims);
     }
-    if (!access.admit(request, reply)) return reply;
   }
 
   app.get('/ws', { websocket: true, preValidation: checkUpgrade }, (socket, request) => {
@@ -251,7 +271,6 @@ export async function websocketRoutes(
       connections.delete(connection);
       stats.ws--;
       heartbeat.delete(socket);
-      access.limiter.release(connection.ip);
       for (const subscription of connection.subscriptions.values()) hub.unsubscribe(subscription);
       connection.subscriptions.clear();
     });
