@@ -41,11 +41,19 @@ export async function buildApp({
             ...(logger === true ? {} : logger),
           },
     routerOptions: { maxParamLength: 300 },
+    // Not forceCloseConnections: on close, requests in flight (a webhook being appended) are
+    // answered; idle keep-alive connections are closed, and busy ones after their answer.
     // A hop count as a function: fastify's types take only addresses for the plain value.
     trustProxy:
       typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
-    forceCloseConnections: true,
+    forceCloseConnections: 'idle',
   });
   await app.register(roomcast, { ...config, engine } as never);
+  // Draining: every answer closes its connection, so a keep-alive client that sent a webhook
+  // just before the SIGTERM does not hold the shutdown open.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (app.roomcast.draining) reply.header('connection', 'close');
+    done(null, payload);
+  });
   return app;
 }

@@ -160,6 +160,11 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
     unit: 'number',
     help: 'webhooks per minute per client IP (0: no limit)',
   },
+  webhookRefusalLimit: {
+    env: 'ROOMCAST_WEBHOOK_REFUSAL_LIMIT',
+    unit: 'number',
+    help: 'refused webhooks per minute per client IP before its next get 429 unread (0: no limit)',
+  },
   shutdownTimeout: {
     env: 'ROOMCAST_SHUTDOWN_TIMEOUT',
     unit: 'duration',

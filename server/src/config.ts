@@ -130,8 +130,13 @@ export const optionsSchema = z.object({
   allowedOrigins: list,
   /** Accepted age (either way) of a webhook's signature timestamp. Env `ROOMCAST_WEBHOOK_TOLERANCE`. Default 5m. */
   webhookTolerance: duration('5m'),
-  /** Largest webhook body accepted. Env `ROOMCAST_WEBHOOK_MAX_BYTES`. Default 1MiB. */
-  webhookMaxBytes: size('1MiB'),
+  /**
+   * Largest webhook body accepted (413 above, from Content-Length before reading). Huddle01's
+   * largest realistic payload, a recording:ended of an 8-hour meeting in 10-minute files with
+   * 1 KB presigned URLs, is about 106 KB (docs/reliability.md). Env
+   * `ROOMCAST_WEBHOOK_MAX_BYTES`. Default 256KiB.
+   */
+  webhookMaxBytes: size('256KiB'),
   /** How long a webhook id is remembered for dedup. Env `ROOMCAST_DEDUP_WINDOW`. Default 24h. */
   dedupWindow: duration('24h'),
   /** At most this many webhook ids remembered (oldest forgotten first). Env `ROOMCAST_DEDUP_MAX_IDS`. Default 500000. */
@@ -186,6 +191,12 @@ export const optionsSchema = z.object({
   tokenGrace: duration('30s'),
   /** Webhooks per minute per client IP; 0 = no limit. Env `ROOMCAST_WEBHOOK_RATE_LIMIT`. Default 0. */
   webhookRateLimit: z.coerce.number().int().min(0).default(0),
+  /**
+   * Refused webhooks (401, 400, 413) per minute per client IP; past it that IP's webhooks are
+   * answered 429 unread until the minute ends. 0 = no limit. Env
+   * `ROOMCAST_WEBHOOK_REFUSAL_LIMIT`. Default 60.
+   */
+  webhookRefusalLimit: z.coerce.number().int().min(0).default(60),
   /** Longest graceful shutdown before the process exits anyway. Env `ROOMCAST_SHUTDOWN_TIMEOUT`. Default 10s. */
   shutdownTimeout: duration('10s'),
   /** Serve the moderator console at `/` (under the prefix). Env `ROOMCAST_CONSOLE`. Default true. */

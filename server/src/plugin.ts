@@ -175,6 +175,7 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
     tolerance: config.webhookTolerance,
     maxBytes: config.webhookMaxBytes,
     rateLimitPerMinute: config.webhookRateLimit,
+    refusalLimitPerMinute: config.webhookRefusalLimit,
     metrics,
   });
   await app.register(websocketRoutes, { hub, config, access, stats: transports });

@@ -71,11 +71,18 @@ export function tcp(url: string): Promise<Socket> {
   });
 }
 
-/** Writes `head` on a fresh connection and resolves with what came back until the server closed or `waitMs` passed. */
+/**
+ * Writes `head` on a fresh connection and resolves with what came back until the server closed,
+ * `waitMs` passed, or (`firstAnswer`) the first bytes of an answer came.
+ */
 export async function rawExchange(
   url: string,
   head: string,
-  { waitMs = 2000, hangUpAfterMs }: { waitMs?: number; hangUpAfterMs?: number } = {},
+  {
+    waitMs = 2000,
+    hangUpAfterMs,
+    firstAnswer = false,
+  }: { waitMs?: number; hangUpAfterMs?: number; firstAnswer?: boolean } = {},
 ): Promise<string> {
   const socket = await tcp(url);
   let answer = '';
@@ -90,10 +97,13 @@ export async function rawExchange(
   }
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, waitMs);
-    socket.on('close', () => {
+    const done = () => {
       clearTimeout(timer);
       resolve();
-    });
+    };
+    socket.on('close', done);
+    // The answer's head (and what came with it): enough when the server keeps the connection.
+    if (firstAnswer) socket.once('data', () => setTimeout(done, 20));
   });
   socket.destroy();
   return answer;

@@ -8,7 +8,13 @@ import { ErrorCode, isEventName, payloadSchemas } from '@roomcast/shared';
 import type { DeadLetter, Engine } from '../engine/engine.ts';
 import type { Metrics } from '../metrics.ts';
 import { sendError } from '../http-errors.ts';
-import { SIGNATURE_HEADER, checkFreshness, createSignatureVerifier } from './verify-signature.ts';
+import {
+  SIGNATURE_HEADER,
+  checkFreshness,
+  createSignatureVerifier,
+  precheckSignatureHeader,
+} from './verify-signature.ts';
+import { createRefusalLimiter } from './refusal-limit.ts';
 import type { RefusedWebhook } from './verify-signature.ts';
 
 /** What the webhook route needs. */
@@ -21,6 +27,8 @@ export interface WebhookRouteOptions {
   maxBytes: number;
   /** Webhooks per minute per client IP; 0 = no limit. */
   rateLimitPerMinute: number;
+  /** Refused webhooks per minute per client IP before its next ones get 429 unread; 0 = no limit. */
+  refusalLimitPerMinute: number;
   metrics: Metrics;
 }
 
@@ -28,6 +36,7 @@ export interface WebhookRouteOptions {
 export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteOptions) {
   const { engine, apiKeys, tolerance, maxBytes, rateLimitPerMinute, metrics } = options;
   const verifySignature = createSignatureVerifier(apiKeys);
+  const refusals = createRefusalLimiter(options.refusalLimitPerMinute);
   const count = (event: unknown, outcome: string) =>
     metrics.webhooks.inc({ event: isEventName(event) ? event : 'unknown', outcome });
   if (rateLimitPerMinute > 0) {
@@ -68,9 +77,34 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
   // taken raw. fastify refuses a body over the limit from Content-Length before reading it.
   // The Content-Type header plays no part (the signature covers the body alone), but fastify
   // refuses a malformed one (`;;;`) with 415 before the route runs: it is set to one it knows.
-  app.addHook('onRequest', (request, _reply, done) => {
+  //
+  // Before the body is read: an IP over its refusal limit gets 429, and a signature header that
+  // is missing, malformed or stale gets 401. Neither reads, parses nor hashes a byte of it.
+  app.addHook('onRequest', async (request, reply) => {
     request.headers['content-type'] = 'application/octet-stream';
-    done();
+    const now = Date.now();
+    const wait = refusals.blockedFor(request.ip, now);
+    if (wait > 0) {
+      count(undefined, 'rate-limited');
+      const message = `more than ${options.refusalLimitPerMinute} refused webhooks a minute from this address (ROOMCAST_WEBHOOK_REFUSAL_LIMIT)`;
+      return sendError(
+        reply.header('retry-after', String(wait)),
+        429,
+        ErrorCode.RATE_LIMITED,
+        message,
+      );
+    }
+    const header = request.headers[SIGNATURE_HEADER];
+    const early = precheckSignatureHeader(
+      typeof header === 'string' ? header : undefined,
+      now,
+      tolerance,
+    );
+    if (early) return refuse(request, reply, early);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const status = reply.statusCode;
+    if (status === 400 || status === 401 || status === 413) refusals.refused(request.ip);
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
