@@ -155,6 +155,11 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
     unit: 'duration',
     help: 'time after a WS token expires for a refresh before close 4001',
   },
+  maxTokenTtl: {
+    env: 'ROOMCAST_MAX_TOKEN_TTL',
+    unit: 'duration',
+    help: 'longest subscriber token lifetime accepted (longer ones refused)',
+  },
   webhookRateLimit: {
     env: 'ROOMCAST_WEBHOOK_RATE_LIMIT',
     unit: 'number',
@@ -174,6 +179,21 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
     env: 'ROOMCAST_CONSOLE',
     unit: 'boolean',
     help: 'serve the moderator console at / (false: no page, no assets)',
+  },
+  metrics: {
+    env: 'ROOMCAST_METRICS',
+    unit: 'boolean',
+    help: 'serve Prometheus metrics at /metrics (false: not routed)',
+  },
+  metricsToken: {
+    env: 'ROOMCAST_METRICS_TOKEN',
+    unit: 'string',
+    help: '/metrics requires Authorization: Bearer <this> (unset: open)',
+  },
+  asyncApi: {
+    env: 'ROOMCAST_ASYNCAPI',
+    unit: 'boolean',
+    help: 'serve the AsyncAPI document at /asyncapi.json (false: not routed)',
   },
   reconcileInterval: {
     env: 'ROOMCAST_RECONCILE_INTERVAL',

@@ -189,6 +189,8 @@ export const optionsSchema = z.object({
   authTimeout: duration('10s'),
   /** Time after a WS token expires for a refresh before close 4001. Env `ROOMCAST_TOKEN_GRACE`. Default 30s. */
   tokenGrace: duration('30s'),
+  /** Longest subscriber token lifetime accepted (longer ones are refused). Env `ROOMCAST_MAX_TOKEN_TTL`. Default 24h. */
+  maxTokenTtl: duration('24h'),
   /** Webhooks per minute per client IP; 0 = no limit. Env `ROOMCAST_WEBHOOK_RATE_LIMIT`. Default 0. */
   webhookRateLimit: z.coerce.number().int().min(0).default(0),
   /**
@@ -201,6 +203,15 @@ export const optionsSchema = z.object({
   shutdownTimeout: duration('10s'),
   /** Serve the moderator console at `/` (under the prefix). Env `ROOMCAST_CONSOLE`. Default true. */
   console: flag(true),
+  /** Serve Prometheus metrics at `/metrics`. Env `ROOMCAST_METRICS`. Default true. */
+  metrics: flag(true),
+  /**
+   * Bearer key `/metrics` requires (`Authorization: Bearer <key>`, as Prometheus scrapers send
+   * with `authorization.credentials`). Env `ROOMCAST_METRICS_TOKEN`. Default unset: open.
+   */
+  metricsToken: z.string().min(1).optional(),
+  /** Serve the AsyncAPI document at `/asyncapi.json`. Env `ROOMCAST_ASYNCAPI`. Default true. */
+  asyncApi: flag(true),
   /**
    * Time between reconcile passes over active rooms (docs/reconcile.md); `0` or `off` turns
    * reconcile (and bootstrap) off. Env `ROOMCAST_RECONCILE_INTERVAL`. Default unset: 60s in

@@ -51,10 +51,17 @@ export interface MetricsSources {
   transports: TransportStats;
   /** Rooms with local subscribers. */
   activeRooms: () => number;
+  /** Rooms whose state this process holds (undefined: the engine keeps them elsewhere). */
+  roomsHeld?: () => number | undefined;
 }
 
 /** Creates the registry and every metric. */
-export function createMetrics({ hub: hubStats, transports, activeRooms }: MetricsSources): Metrics {
+export function createMetrics({
+  hub: hubStats,
+  transports,
+  activeRooms,
+  roomsHeld,
+}: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -83,6 +90,15 @@ export function createMetrics({ hub: hubStats, transports, activeRooms }: Metric
     registers,
     collect() {
       this.set(activeRooms());
+    },
+  });
+  new Gauge({
+    name: 'roomcast_rooms_held',
+    help: 'Rooms whose state this process holds in memory, subscribed or not (in-memory engine; 0 with Redis, which holds them).',
+    registers,
+    collect() {
+      const held = roomsHeld?.();
+      if (held !== undefined) this.set(held);
     },
   });
   new Counter({

@@ -9,7 +9,8 @@ import fp from 'fastify-plugin';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import websocket from '@fastify/websocket';
-import { CloseCode } from '@roomcast/shared';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { CloseCode, ErrorCode } from '@roomcast/shared';
 import { createAccess } from './auth/access.ts';
 import type { Access, Authorize } from './auth/access.ts';
 import { createCorsOriginCheck } from './auth/origins.ts';
@@ -22,7 +23,7 @@ import { createMemoryEngine } from './engine/memory-engine.ts';
 import { createRedisEngine } from './engine/redis-engine.ts';
 import { createEventHook } from './event-hook.ts';
 import type { RoomcastEventHandler } from './event-hook.ts';
-import { installErrorHandlers } from './http-errors.ts';
+import { installErrorHandlers, sendError } from './http-errors.ts';
 import { createHub } from './hub/hub.ts';
 import type { Hub } from './hub/hub.ts';
 import { roomRoutes } from './rooms/room-routes.ts';
@@ -162,6 +163,17 @@ interface RouteContext {
   draining: () => boolean;
 }
 
+/** Whether an Authorization header carries `key` as a bearer token (always, without a key). */
+function bearerCheck(key: string | undefined): (header: string | undefined) => boolean {
+  if (key === undefined) return () => true;
+  const expected = createHash('sha256').update(key).digest();
+  return (header) => {
+    const given = /^bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '';
+    // Digests, so the comparison takes the same time whatever the length of the guess.
+    return timingSafeEqual(createHash('sha256').update(given).digest(), expected);
+  };
+}
+
 /** The routes, in their own encapsulated context (own error handler, CORS, headers). */
 async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
   const { config, engine, hub, access, metrics, transports, draining } = context;
@@ -190,10 +202,12 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
     await browser.register(async (rest) => {
       await rest.register(helmet, { global: true });
       await rest.register(roomRoutes, { engine, access });
-      const asyncApi = JSON.stringify(asyncApiDocument());
-      rest.get('/asyncapi.json', async (_request, reply) =>
-        reply.type('application/json').send(asyncApi),
-      );
+      if (config.asyncApi) {
+        const asyncApi = JSON.stringify(asyncApiDocument());
+        rest.get('/asyncapi.json', async (_request, reply) =>
+          reply.type('application/json').send(asyncApi),
+        );
+      }
     });
   });
 
@@ -210,9 +224,21 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
       return reply.code(503).send({ ok: false, reason: 'engine unreachable' });
     }
   });
-  app.get('/metrics', async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.render()),
-  );
+  if (config.metrics) {
+    const allowed = bearerCheck(config.metricsToken);
+    app.get('/metrics', async (request, reply) => {
+      if (!allowed(request.headers.authorization)) {
+        reply.header('www-authenticate', 'Bearer realm="roomcast metrics"');
+        return sendError(
+          reply,
+          401,
+          ErrorCode.UNAUTHORIZED,
+          'metrics need Authorization: Bearer <ROOMCAST_METRICS_TOKEN>',
+        );
+      }
+      return reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.render());
+    });
+  }
 }
 
 async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptions) {
@@ -244,6 +270,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
     hub: () => hub.stats,
     transports,
     activeRooms: () => hub.roomCount,
+    roomsHeld: () => engine.roomCount?.(),
   });
   const reconciler = reconcilerFromConfig(config, engine, metrics, app.log);
   const hub = createHub({

@@ -78,7 +78,7 @@ export function createAccess(
   authorize?: Authorize,
   hooks: AccessHooks = {},
 ): Access {
-  const verifier = createTokenVerifier(config.tokenSecrets);
+  const verifier = createTokenVerifier(config.tokenSecrets, { maxTtl: config.maxTokenTtl });
   const originAllowed = createOriginPolicy(config.allowedOrigins, config.production);
   const limiter = createConnectionLimiter(config);
 

@@ -273,8 +273,8 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
       return 'kept';
     },
 
-    async deadLetters() {
-      return [...deadLetters];
+    async deadLetters({ offset = 0, limit = deadLetters.length } = {}) {
+      return deadLetters.slice(offset, offset + limit);
     },
 
     watch(listener) {
@@ -288,6 +288,10 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
 
     async lease() {
       return true; // one process: nobody to share the room with
+    },
+
+    roomCount() {
+      return rooms.size;
     },
 
     async close() {

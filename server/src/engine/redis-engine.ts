@@ -305,9 +305,11 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
       return (await keepDeadLetter(letter)) ? 'kept' : 'duplicate';
     },
 
-    async deadLetters() {
+    async deadLetters({ offset = 0, limit = deadLetterLimit } = {}) {
       await open();
-      const items = await redis.lrange(keys.deadLetters, 0, deadLetterLimit - 1);
+      const last = Math.min(offset + limit, deadLetterLimit) - 1;
+      if (last < offset) return [];
+      const items = await redis.lrange(keys.deadLetters, offset, last);
       return items.map((item) => JSON.parse(item) as DeadLetter);
     },
 

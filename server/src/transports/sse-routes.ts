@@ -86,6 +86,13 @@ class SseConnection implements Connection {
   }
 }
 
+/** The headers of a stream. */
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+};
+
 /** Options of the SSE routes. */
 export interface SseRouteOptions {
   hub: Hub;
@@ -164,9 +171,7 @@ export async function sseRoutes(
     reply.hijack();
     response.writeHead(200, {
       ...(reply.getHeaders() as Record<string, string>), // CORS and security headers set by hooks
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      'x-accel-buffering': 'no',
+      ...SSE_HEADERS,
       connection: 'keep-alive',
     });
     response.write(`retry: ${config.sseRetry}\n\n`);
@@ -187,12 +192,18 @@ export async function sseRoutes(
     });
   }
 
+  /** HEAD: what a GET would answer (checks included), headers only: no stream is opened. */
+  function head(reply: FastifyReply) {
+    return reply.code(200).headers(SSE_HEADERS).send();
+  }
+
   app.get('/rooms/:roomId/events', async (request, reply) => {
     const { roomId } = request.params as { roomId: string };
     if (!isValidRoomId(roomId))
       return sendError(reply, 400, ErrorCode.BAD_REQUEST, 'invalid room id');
     const claims = await admit(request, reply, [roomId]);
     if (!claims) return reply;
+    if (request.method === 'HEAD') return head(reply);
     const lastEventId = lastEventIdOf(request);
     // A malformed id cannot be trusted: the stream starts from a snapshot.
     const since = lastEventId === undefined ? undefined : parsePosition(lastEventId);
@@ -225,6 +236,7 @@ export async function sseRoutes(
       );
     const claims = await admit(request, reply, rooms);
     if (!claims) return reply;
+    if (request.method === 'HEAD') return head(reply);
     const lastEventId = lastEventIdOf(request);
     const resume =
       lastEventId === undefined ? new Map<string, Position>() : parseMultiRoomId(lastEventId);

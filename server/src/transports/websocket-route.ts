@@ -193,6 +193,14 @@ export async function websocketRoutes(
 
   /** Checks the room against the token (or the host's authorize), then subscribes. */
   function permit(connection: WebSocketConnection, room: string, since: Position | undefined) {
+    // An expired token may only be refreshed during its grace, not used for more rooms.
+    if (
+      connection.claims &&
+      (connection.expiredAt !== undefined || Date.now() >= connection.claims.exp * 1000)
+    ) {
+      const message = 'token expired; send {type:"auth"} with a fresh one first';
+      return connection.send(errorFrame(ErrorCode.TOKEN_EXPIRED, message, room));
+    }
     if (connection.claims) {
       if (grantsRoom(connection.claims, room)) return subscribe(connection, room, since);
       return connection.send(

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { ErrorCode, isEventName, payloadSchemas } from '@roomcast/shared';
 import type { DeadLetter, Engine } from '../engine/engine.ts';
+import { compactDeadLetter } from '../engine/entry-delivery.ts';
 import type { Metrics } from '../metrics.ts';
 import { sendError } from '../http-errors.ts';
 import {
@@ -15,7 +16,11 @@ import {
   precheckSignatureHeader,
 } from './verify-signature.ts';
 import { createRefusalLimiter } from './refusal-limit.ts';
+import { rawNumericId } from './raw-id.ts';
 import type { RefusedWebhook } from './verify-signature.ts';
+
+/** Longest webhook id accepted (Huddle01's are a few dozen characters; each is kept for dedup). */
+const MAX_ID_LENGTH = 256;
 
 /** What the webhook route needs. */
 export interface WebhookRouteOptions {
@@ -66,7 +71,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
 
   async function deadLetter(request: FastifyRequest, reply: FastifyReply, letter: DeadLetter) {
     const { webhookId: id, event, reason, detail } = letter;
-    const kept = await engine.deadLetter(letter);
+    const kept = await engine.deadLetter(compactDeadLetter(letter));
     count(event, kept === 'duplicate' ? 'duplicate' : 'dead-letter');
     if (kept === 'duplicate') return reply.send({ ok: true, duplicate: true });
     request.log.warn({ webhook: { id, event, outcome: 'dead-letter', reason } }, detail);
@@ -120,9 +125,15 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
     if (!verified.ok) return refuse(request, reply, verified);
     const stale = checkFreshness(verified.timestamp, Date.now(), tolerance);
     if (stale) return refuse(request, reply, stale, verified.id);
-    const { body, id } = verified;
+    const { body } = verified;
     if (typeof body.id !== 'string' && typeof body.id !== 'number') {
       return sendError(reply, 400, ErrorCode.INVALID_BODY, 'id must be a string');
+    }
+    // Dedup on the id's exact text: parsed, numeric ids past 2^53 would share a key.
+    const id = typeof body.id === 'number' ? (rawNumericId(raw) ?? verified.id) : verified.id;
+    if (id.length > MAX_ID_LENGTH) {
+      const message = `id longer than ${MAX_ID_LENGTH} characters`;
+      return sendError(reply, 400, ErrorCode.INVALID_BODY, message);
     }
     const receivedAt = Date.now();
     const event = body.event;
