@@ -225,17 +225,31 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
     unit: 'level',
     help: 'fatal, error, warn, info, debug, trace or silent',
   },
+  logFormat: {
+    env: 'LOG_FORMAT',
+    unit: 'string',
+    help: 'json (JSON lines), pretty (readable lines) or auto (readable on a terminal)',
+  },
 };
 
-/** `historySize` → `history-size`. */
+/** The option's flag, mirroring its env name: `ROOMCAST_MAX_BUFFERED` → `max-buffered`, `PORT` → `port`. */
 export function flagOf(key: string): string {
+  const env = OPTION_DOCS[key as OptionKey]?.env ?? key;
+  return env
+    .replace(/^ROOMCAST_/, '')
+    .toLowerCase()
+    .replace(/_/g, '-');
+}
+
+/** The flag spelled after the option's camelCase key (`historySize` → `history-size`), still accepted. */
+export function legacyFlagOf(key: string): string {
   return key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
 /** ms → "500ms" / "30s" / "5m" / "24h" (the largest exact unit). */
 export function formatDuration(ms: number): string {
+  // No days: the docs and the README write a day as 24h.
   for (const [unit, size] of [
-    ['d', 86_400_000],
     ['h', 3_600_000],
     ['m', 60_000],
     ['s', 1000],

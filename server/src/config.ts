@@ -50,12 +50,20 @@ const size = (fallback: string) =>
       return bytes;
     });
 
-const count = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** A whole number ≥ `min`, with a message naming the accepted form. */
+const whole = (min: number) => {
+  const error = `expected a whole number${min === 0 ? ' (0 or more)' : ` of ${min} or more`}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error });
+};
+
+const count = (fallback: number) => whole(1).default(fallback);
 
 /** A boolean, or its env spelling (`true`/`false`/`1`/`0`). */
 const flag = (fallback: boolean) =>
   z
-    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])], {
+      error: 'expected true or false (or 1 / 0)',
+    })
     .default(fallback)
     .transform((value) => value === true || value === 'true' || value === '1');
 
@@ -112,7 +120,12 @@ const list = z
 /** The options schema: every option, its default, and its validation. */
 export const optionsSchema = z.object({
   /** Listen port. Env `PORT`. Default 3000. */
-  port: z.coerce.number().int().min(0).max(65535).default(3000),
+  port: z.coerce
+    .number({ error: 'expected a port number, 0–65535' })
+    .int({ error: 'expected a port number, 0–65535' })
+    .min(0, { error: 'expected a port number, 0–65535' })
+    .max(65535, { error: 'expected a port number, 0–65535' })
+    .default(3000),
   /** Listen address. Env `HOST`. Default 127.0.0.1. */
   host: z.string().min(1).default('127.0.0.1'),
   /** True in strict production mode (`NODE_ENV=production`): missing secrets fail startup. */
@@ -125,7 +138,7 @@ export const optionsSchema = z.object({
   /** HS256 secret(s) for subscriber tokens. Env `ROOMCAST_TOKEN_SECRET`. Dev default: generated. */
   tokenSecrets: list,
   /** Redis URL; when set the Redis engine is used. Env `REDIS_URL`. Default unset (in-memory). */
-  redisUrl: z.string().url().optional(),
+  redisUrl: z.string().url({ error: 'expected a URL like redis://host:6379' }).optional(),
   /** Origins allowed for WS / CORS. Env `ROOMCAST_ALLOWED_ORIGINS`. Dev default: any localhost. */
   allowedOrigins: list,
   /** Accepted age (either way) of a webhook's signature timestamp. Env `ROOMCAST_WEBHOOK_TOLERANCE`. Default 5m. */
@@ -192,13 +205,13 @@ export const optionsSchema = z.object({
   /** Longest subscriber token lifetime accepted (longer ones are refused). Env `ROOMCAST_MAX_TOKEN_TTL`. Default 24h. */
   maxTokenTtl: duration('24h'),
   /** Webhooks per minute per client IP; 0 = no limit. Env `ROOMCAST_WEBHOOK_RATE_LIMIT`. Default 0. */
-  webhookRateLimit: z.coerce.number().int().min(0).default(0),
+  webhookRateLimit: whole(0).default(0),
   /**
    * Refused webhooks (401, 400, 413) per minute per client IP; past it that IP's webhooks are
    * answered 429 unread until the minute ends. 0 = no limit. Env
    * `ROOMCAST_WEBHOOK_REFUSAL_LIMIT`. Default 60.
    */
-  webhookRefusalLimit: z.coerce.number().int().min(0).default(60),
+  webhookRefusalLimit: whole(0).default(60),
   /** Longest graceful shutdown before the process exits anyway. Env `ROOMCAST_SHUTDOWN_TIMEOUT`. Default 10s. */
   shutdownTimeout: duration('10s'),
   /** Serve the moderator console at `/` (under the prefix). Env `ROOMCAST_CONSOLE`. Default true. */
@@ -225,9 +238,20 @@ export const optionsSchema = z.object({
   /** Timeout of one Huddle01 API call. Env `ROOMCAST_RECONCILE_TIMEOUT`. Default 5s. */
   reconcileTimeout: duration('5s'),
   /** Base URL of Huddle01's API (an egress proxy). Env `HUDDLE01_API_URL`. Default: the SDK's own. */
-  huddle01ApiUrl: z.string().url().optional(),
+  huddle01ApiUrl: z.string().url({ error: 'expected a URL like https://api.example' }).optional(),
   /** pino log level. Env `LOG_LEVEL`. Default info. */
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logLevel: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'expected fatal, error, warn, info, debug, trace or silent',
+    })
+    .default('info'),
+  /**
+   * How the standalone server writes logs: `json` (JSON lines), `pretty` (readable lines), or
+   * `auto` (readable on a terminal, JSON otherwise). Env `LOG_FORMAT`. Default auto.
+   */
+  logFormat: z
+    .enum(['auto', 'json', 'pretty'], { error: 'expected json, pretty or auto' })
+    .default('auto'),
 });
 
 /** Options as a user writes them (every field optional). */
@@ -314,16 +338,17 @@ export function withDevSecrets(config: RoomcastConfig): {
 } {
   const generated: GeneratedSecrets = {};
   if (config.production) {
-    if (config.huddle01ApiKeys.length === 0) {
-      throw new ConfigError('HUDDLE01_API_KEY is required when NODE_ENV=production');
-    }
-    if (config.tokenSecrets.length === 0) {
-      throw new ConfigError('ROOMCAST_TOKEN_SECRET is required when NODE_ENV=production');
-    }
-    if (config.tokenSecrets.some((secret) => Buffer.byteLength(secret) < MIN_SECRET_BYTES)) {
-      throw new ConfigError(
-        `ROOMCAST_TOKEN_SECRET must be at least ${MIN_SECRET_BYTES} bytes when NODE_ENV=production (e.g. openssl rand -base64 32)`,
+    // Every problem at once: one restart to fix them all.
+    const problems = [];
+    if (config.huddle01ApiKeys.length === 0) problems.push('HUDDLE01_API_KEY is required');
+    if (config.tokenSecrets.length === 0) problems.push('ROOMCAST_TOKEN_SECRET is required');
+    else if (config.tokenSecrets.some((secret) => Buffer.byteLength(secret) < MIN_SECRET_BYTES)) {
+      problems.push(
+        `ROOMCAST_TOKEN_SECRET must be at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 32)`,
       );
+    }
+    if (problems.length > 0) {
+      throw new ConfigError(`${problems.join('; ')} when NODE_ENV=production`);
     }
     return { config, generated };
   }

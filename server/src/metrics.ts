@@ -31,6 +31,8 @@ export interface Metrics {
   readonly registry: Registry;
   /** Webhooks by event and outcome (appended, duplicate, held, dead-letter, refused, engine-error). */
   readonly webhooks: Counter<'event' | 'outcome'>;
+  /** Dead letters kept, by reason (UNKNOWN_EVENT, INVALID_PAYLOAD, UNROUTABLE). */
+  readonly deadLetters: Counter<'reason'>;
   /** Webhooks refused by verification, by reason (the error code). */
   readonly verificationFailures: Counter<'reason'>;
   /** Subscribers dropped or refused, by reason (slow_consumer, heartbeat_timeout, limit_ip, limit_process, limit_rate). */
@@ -144,6 +146,12 @@ export function createMetrics({
       name: 'roomcast_webhooks_total',
       help: 'Webhooks received, by event and outcome.',
       labelNames: ['event', 'outcome'],
+      registers,
+    }),
+    deadLetters: new Counter({
+      name: 'roomcast_dead_letters_total',
+      help: 'Dead letters kept, by reason (UNKNOWN_EVENT, INVALID_PAYLOAD, UNROUTABLE: a held track event whose peer never joined).',
+      labelNames: ['reason'],
       registers,
     }),
     verificationFailures: new Counter({

@@ -153,6 +153,9 @@ export function configFromPluginOptions(
   });
 }
 
+/** Longest /readyz waits for the engine's ping, ms. */
+const READY_TIMEOUT_MS = 900;
+
 interface RouteContext {
   config: RoomcastConfig;
   engine: Engine;
@@ -217,11 +220,22 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_request, reply) => {
     if (draining()) return reply.code(503).send({ ok: false, reason: 'draining' });
+    // Within a second, whatever the engine does: a frozen Redis (or one never reached) would
+    // hold the probe for its whole command timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error('engine did not answer within 1 s')),
+        READY_TIMEOUT_MS,
+      );
+    });
     try {
-      await engine.ping();
+      await Promise.race([engine.ping(), late]);
       return { ok: true };
     } catch {
       return reply.code(503).send({ ok: false, reason: 'engine unreachable' });
+    } finally {
+      clearTimeout(timer);
     }
   });
   if (config.metrics) {
@@ -286,6 +300,22 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
     draining: () => draining,
   });
   const eventHook = createEventHook(engine, app.log);
+  // A held track event whose peer never joined: it was answered 202 long ago, so this line and
+  // this count are the only trace of it becoming a dead letter.
+  const stopDeadLetters = engine.watchDeadLetters?.((letter) => {
+    metrics.deadLetters.inc({ reason: letter.reason });
+    app.log.warn(
+      {
+        webhook: {
+          id: letter.webhookId,
+          event: letter.event,
+          outcome: 'dead-letter',
+          reason: letter.reason,
+        },
+      },
+      `held track event expired: ${letter.detail}`,
+    );
+  });
 
   await app.register(roomcastRoutes, {
     prefix: prefix ?? '',
@@ -319,6 +349,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
   }
 
   app.addHook('onClose', async () => {
+    stopDeadLetters?.();
     await reconciler?.close();
     eventHook.close();
     await hub.close();

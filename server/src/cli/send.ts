@@ -2,8 +2,8 @@
  * `roomcast send <event> --room <id>`: a realistic webhook, signed exactly as Huddle01 signs,
  * posted to a roomcast server; the answer is printed.
  */
+import { parseCommandArgs } from './args.ts';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { EVENT_NAMES, isEventName } from '@roomcast/shared';
 import { signRawWebhook } from '../webhooks/sign-webhook.ts';
 import { randomPeerId, randomWebhookId, samplePayload } from './sample-payloads.ts';
@@ -28,10 +28,10 @@ Options:
 
 /** Runs `send`; resolves to the process exit code. */
 export async function sendCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseCommandArgs(
+    'send',
+    argv,
+    {
       room: { type: 'string' },
       peer: { type: 'string' },
       session: { type: 'string' },
@@ -43,7 +43,8 @@ export async function sendCommand(argv: string[], env: NodeJS.ProcessEnv): Promi
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
-  });
+    true,
+  );
   if (values.help) {
     console.log(SEND_HELP);
     return 0;
@@ -61,6 +62,7 @@ export async function sendCommand(argv: string[], env: NodeJS.ProcessEnv): Promi
     return 2;
   }
   let body: { id: string; event: string; payload: unknown };
+  let peerId: string | undefined;
   if (values.file) {
     const parsed = JSON.parse(readFileSync(values.file, 'utf8')) as Record<string, unknown>;
     body =
@@ -76,9 +78,10 @@ export async function sendCommand(argv: string[], env: NodeJS.ProcessEnv): Promi
       console.error('roomcast send: --room <id> is required');
       return 2;
     }
+    peerId = values.peer ?? randomPeerId();
     const payload = samplePayload(event, {
       roomId: values.room,
-      peerId: values.peer ?? randomPeerId(),
+      peerId,
       sessionId: values.session,
       track: values.track,
     });
@@ -108,7 +111,9 @@ export async function sendCommand(argv: string[], env: NodeJS.ProcessEnv): Promi
   const answer = await response.text();
   if (values.json) console.log(answer);
   else {
-    console.log(`POST ${base}/webhooks/huddle01  ${event}  id=${body.id}`);
+    // The peer id too, for the next command (e.g. --peer <it> for a track event).
+    const peer = peerId !== undefined && event.startsWith('peer:') ? `  peer=${peerId}` : '';
+    console.log(`POST ${base}/webhooks/huddle01  ${event}  id=${body.id}${peer}`);
     console.log(`${response.status} ${response.statusText}  ${answer}`);
   }
   return response.ok ? 0 : 1;

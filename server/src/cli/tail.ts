@@ -3,7 +3,7 @@
  * one WebSocket that reconnects with backoff and resumes each room from its last position;
  * a resync (snapshot after a gap) is shown plainly.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './args.ts';
 import WebSocket from 'ws';
 import type { RoomState } from '@roomcast/shared';
 import { createSubscriberToken } from '../auth/tokens.ts';
@@ -31,9 +31,10 @@ interface RoomPosition {
 
 /** Runs `tail`; resolves with the exit code when done (--count) or on a fatal error. */
 export async function tailCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const { values } = parseCommandArgs(
+    'tail',
+    argv,
+    {
       room: { type: 'string', multiple: true },
       all: { type: 'boolean', default: false },
       url: { type: 'string' },
@@ -42,7 +43,8 @@ export async function tailCommand(argv: string[], env: NodeJS.ProcessEnv): Promi
       count: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
-  });
+    false,
+  );
   if (values.help) {
     console.log(TAIL_HELP);
     return 0;

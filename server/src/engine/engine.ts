@@ -126,6 +126,12 @@ export interface Engine {
    */
   lease?(roomId: string, ms: number): Promise<boolean>;
   /**
+   * Calls `listener` for each dead letter the engine makes on its own: a held track event
+   * whose peer never joined (UNROUTABLE), on the node that held it. Returns a function that
+   * stops it. Optional.
+   */
+  watchDeadLetters?(listener: (letter: DeadLetter) => void): () => void;
+  /**
    * Rooms whose state this process holds in memory (subscribed or not, until they are evicted
    * as idle). Optional: an engine that keeps rooms elsewhere (Redis) has none to count.
    */

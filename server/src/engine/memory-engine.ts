@@ -83,6 +83,7 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
   const seenIds = createDedupWindow(dedupWindow, dedupMaxIds);
   const deadLetters: DeadLetter[] = [];
   const watchers = new Set<EntryListener>();
+  const letterWatchers = new Set<(letter: DeadLetter) => void>();
   let closed = false;
 
   const sweepTimer = setInterval(evictIdleRooms, Math.min(roomIdleTtl, 60_000));
@@ -163,7 +164,9 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
         queue.splice(index, 1);
         if (queue.length === 0) held.delete(peerId);
       }
-      keepDeadLetter(unroutableLetter(input, peerId, trackHold));
+      const letter = unroutableLetter(input, peerId, trackHold);
+      keepDeadLetter(letter);
+      for (const watcher of letterWatchers) watcher(letter);
     }, trackHold);
     timer.unref();
     const queue = held.get(peerId) ?? [];
@@ -292,6 +295,11 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
 
     roomCount() {
       return rooms.size;
+    },
+
+    watchDeadLetters(listener) {
+      letterWatchers.add(listener);
+      return () => letterWatchers.delete(listener);
     },
 
     async close() {

@@ -125,13 +125,18 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     trackHold,
     indexTtl: roomIdleTtl,
     appendTo,
-    keepDeadLetter,
+    async keepDeadLetter(letter) {
+      const kept = await keepDeadLetter(letter);
+      if (kept) for (const watcher of letterWatchers) watcher(letter);
+      return kept;
+    },
     onError,
   });
   const stopHeartbeats = [subscriber, ...(owned ? [redis] : [])].map((connection) =>
     startHeartbeat(connection, HEARTBEAT_MS, commandTimeout),
   );
   const watchers = new Set<EntryListener>();
+  const letterWatchers = new Set<(letter: DeadLetter) => void>();
   /** Names this node in the leases it holds (for whoever inspects Redis). */
   const nodeId = newEpoch();
   let closed = false;
@@ -323,6 +328,13 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     async ping() {
       await open();
       await redis.ping();
+    },
+
+    watchDeadLetters(listener) {
+      letterWatchers.add(listener);
+      return () => {
+        letterWatchers.delete(listener);
+      };
     },
 
     async lease(roomId, ms) {

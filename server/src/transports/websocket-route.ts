@@ -163,12 +163,6 @@ export async function websocketRoutes(
       case 'auth':
         return exclusive(connection, authenticate(connection, frame.token));
       case 'subscribe':
-        // Each subscribe reads and queues a snapshot or a replay: a flood of them is refused
-        // (and, as invalid frames, ends the connection after a few).
-        if (!allowSubscribe(connection)) {
-          const message = `at most ${config.subscribeRate} subscribe frames a second (ROOMCAST_SUBSCRIBE_RATE)`;
-          return refuse(connection, ErrorCode.RATE_LIMITED, message, frame.room);
-        }
         return permit(connection, frame.room, frame.since);
       case 'unsubscribe': {
         const existing = connection.subscriptions.get(frame.room);
@@ -238,6 +232,12 @@ export async function websocketRoutes(
     if (!existing && connection.subscriptions.size >= config.maxSubscriptions) {
       const message = `at most ${config.maxSubscriptions} rooms per connection`;
       return refuse(connection, ErrorCode.TOO_MANY_SUBSCRIPTIONS, message, room);
+    }
+    // Each subscribe reads and queues a snapshot or a replay: a flood of them is refused (and,
+    // as invalid frames, ends the connection after a few).
+    if (!allowSubscribe(connection)) {
+      const message = `at most ${config.subscribeRate} subscribe frames a second (ROOMCAST_SUBSCRIBE_RATE)`;
+      return refuse(connection, ErrorCode.RATE_LIMITED, message, room);
     }
     // Subscribing again restarts the room (a client's way to force a resync).
     if (existing) hub.unsubscribe(existing);

@@ -74,6 +74,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
     const kept = await engine.deadLetter(compactDeadLetter(letter));
     count(event, kept === 'duplicate' ? 'duplicate' : 'dead-letter');
     if (kept === 'duplicate') return reply.send({ ok: true, duplicate: true });
+    metrics.deadLetters.inc({ reason });
     request.log.warn({ webhook: { id, event, outcome: 'dead-letter', reason } }, detail);
     return reply.code(202).send({ ok: true, deadLetter: true, reason, message: detail });
   }
