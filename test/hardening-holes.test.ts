@@ -139,14 +139,12 @@ describe('smaller holes (item 8)', () => {
     const server = await startServer();
     try {
       for (const path of ['/rooms/head/events', '/events?room=head&room=other']) {
-        const started = Date.now();
         const response = await fetch(server.authed(path), {
           method: 'HEAD',
           signal: AbortSignal.timeout(2000),
         });
         assert.equal(response.status, 200, path);
         assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
-        assert.ok(Date.now() - started < 1000);
         const refused = await fetch(`${server.url}${path}`, {
           method: 'HEAD',
           signal: AbortSignal.timeout(2000),

@@ -57,14 +57,12 @@ describe('attack: forged webhooks that are expensive to refuse (item 4)', () => 
     try {
       const stale = `t=${Date.now() - 3_600_000},sha256=${'0'.repeat(64)}`;
       for (const signature of [undefined, 'garbage', `t=${Date.now()},sha256=abc`, stale]) {
-        const started = Date.now();
         // 100 KB announced and never sent: only an answer from the headers can come back.
         const answer = await rawExchange(server.url, headersOnly(100_000, signature), {
           waitMs: 1500,
           firstAnswer: true,
         });
         assert.match(answer, /^HTTP\/1\.1 401/, `${signature}: answered from the headers`);
-        assert.ok(Date.now() - started < 1500);
       }
       await stillServes(server.wsUrl);
     } finally {

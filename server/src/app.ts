@@ -44,7 +44,9 @@ export async function buildApp({
             ...(logger === true ? {} : logger),
           },
     routerOptions: { maxParamLength: 300 },
-    ...(requestLogging ? {} : { logController: new LogController({ disableRequestLogging: true }) }),
+    ...(requestLogging
+      ? {}
+      : { logController: new LogController({ disableRequestLogging: true }) }),
     // Not forceCloseConnections: on close, requests in flight (a webhook being appended) are
     // answered; idle keep-alive connections are closed, and busy ones after their answer.
     // A hop count as a function: fastify's types take only addresses for the plain value.
