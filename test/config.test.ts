@@ -17,7 +17,7 @@ describe('config', () => {
     assert.equal(config.port, 3000);
     assert.equal(config.host, '127.0.0.1');
     assert.equal(config.webhookTolerance, 300_000);
-    assert.equal(config.webhookMaxBytes, 1024 * 1024);
+    assert.equal(config.webhookMaxBytes, 256 * 1024);
     assert.equal(config.dedupWindow, 86_400_000);
     assert.equal(config.historySize, 1000);
     assert.equal(config.maxSubscriptions, 100);

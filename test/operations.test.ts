@@ -199,7 +199,10 @@ describe('config sources', () => {
     assert.throws(() => loadServeConfig(['--config', file], {}), /historySize in .*roomcast\.json/);
     writeFileSync(file, JSON.stringify({ histroySize: 5 }));
     assert.throws(() => loadServeConfig(['--config', file], {}), /unknown option "histroySize"/);
-    assert.throws(() => loadServeConfig(['--nope'], {}), /Unknown option '--nope'/);
+    assert.throws(
+      () => loadServeConfig(['--nope'], {}),
+      /^ConfigError: unknown option --nope \(see roomcast serve --help\)$/,
+    );
   });
 
   test('serve --help lists every option with its flag, env name and default', () => {
@@ -208,7 +211,7 @@ describe('config sources', () => {
     if (!loaded.help) return;
     assert.match(loaded.text, /--history-size <number>\s+ROOMCAST_HISTORY_SIZE\s+1000/);
     assert.match(loaded.text, /--webhook-tolerance <duration>\s+ROOMCAST_WEBHOOK_TOLERANCE\s+5m/);
-    assert.match(loaded.text, /--max-buffered-bytes <size>\s+ROOMCAST_MAX_BUFFERED\s+1MiB/);
+    assert.match(loaded.text, /--max-buffered <size>\s+ROOMCAST_MAX_BUFFERED\s+1MiB/);
     assert.match(loaded.text, /--shutdown-timeout <duration>\s+ROOMCAST_SHUTDOWN_TIMEOUT\s+10s/);
   });
 });

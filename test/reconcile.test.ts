@@ -375,7 +375,9 @@ describe('reconcile: one project-wide list per pass', () => {
     await server({ reconcileInterval: '200ms' }, engine);
     const events = await entries;
     const of = (roomId: string) =>
-      events.filter((e) => e.roomId === roomId).map((e) => [e.event, (e.payload as { source?: string }).source]);
+      events
+        .filter((e) => e.roomId === roomId)
+        .map((e) => [e.event, (e.payload as { source?: string }).source]);
     assert.deepEqual(of(gone), [['meeting:ended', 'reconcile']]);
     assert.deepEqual(of(found), [
       ['meeting:started', 'reconcile'],

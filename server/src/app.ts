@@ -2,7 +2,7 @@
  * buildApp: the standalone roomcast server as a fastify instance, not listening (tests call it
  * and listen on port 0; main.ts listens).
  */
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { RoomcastConfig } from './config.ts';
 import type { Engine } from './engine/engine.ts';
@@ -17,6 +17,13 @@ export interface BuildAppOptions {
   engine?: Engine;
   /** pino logger options, or false for none. Default: JSON at config.logLevel. */
   logger?: boolean | Record<string, unknown>;
+  /** fastify's own two lines per request (incoming, completed). Default true. */
+  requestLogging?: boolean;
+}
+
+/** Trusts the `hops` proxies nearest to the server (the socket's peer is hop 0). */
+function trustHops(hops: number) {
+  return (_address: string, hop: number) => hop < hops;
 }
 
 /** Builds the standalone server (routes at `/`). */
@@ -24,6 +31,7 @@ export async function buildApp({
   config,
   engine,
   logger,
+  requestLogging = true,
 }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger:
@@ -36,9 +44,22 @@ export async function buildApp({
             ...(logger === true ? {} : logger),
           },
     routerOptions: { maxParamLength: 300 },
-    trustProxy: config.trustProxy,
-    forceCloseConnections: true,
+    ...(requestLogging
+      ? {}
+      : { logController: new LogController({ disableRequestLogging: true }) }),
+    // Not forceCloseConnections: on close, requests in flight (a webhook being appended) are
+    // answered; idle keep-alive connections are closed, and busy ones after their answer.
+    // A hop count as a function: fastify's types take only addresses for the plain value.
+    trustProxy:
+      typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
+    forceCloseConnections: 'idle',
   });
   await app.register(roomcast, { ...config, engine } as never);
+  // Draining: every answer closes its connection, so a keep-alive client that sent a webhook
+  // just before the SIGTERM does not hold the shutdown open.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (app.roomcast.draining) reply.header('connection', 'close');
+    done(null, payload);
+  });
   return app;
 }

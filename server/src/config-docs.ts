@@ -9,7 +9,8 @@ import type { optionsSchema } from './config.ts';
 type OptionKey = keyof z.output<typeof optionsSchema>;
 
 /** How an option's value is written. */
-export type OptionUnit = 'duration' | 'size' | 'list' | 'number' | 'string' | 'boolean' | 'level';
+export type OptionUnit =
+  'duration' | 'size' | 'list' | 'number' | 'string' | 'boolean' | 'level' | 'proxies';
 
 /** The docs of one option. */
 export interface OptionDoc {
@@ -101,7 +102,12 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
   maxBufferedBytes: {
     env: 'ROOMCAST_MAX_BUFFERED',
     unit: 'size',
-    help: 'unsent bytes before a subscriber is dropped as slow',
+    help: 'unsent bytes before a subscriber is dropped as slow (snapshots and replays count)',
+  },
+  subscribeRate: {
+    env: 'ROOMCAST_SUBSCRIBE_RATE',
+    unit: 'number',
+    help: 'subscribe frames per WebSocket per second (burst: the max subscriptions)',
   },
   pingInterval: {
     env: 'ROOMCAST_PING_INTERVAL',
@@ -141,8 +147,8 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
   },
   trustProxy: {
     env: 'ROOMCAST_TRUST_PROXY',
-    unit: 'boolean',
-    help: 'client IP from X-Forwarded-For (behind a load balancer)',
+    unit: 'proxies',
+    help: 'client IP from X-Forwarded-For through the proxies in front: their number (1) or addresses (10.0.0.0/8, loopback)',
   },
   authTimeout: {
     env: 'ROOMCAST_AUTH_TIMEOUT',
@@ -154,10 +160,20 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
     unit: 'duration',
     help: 'time after a WS token expires for a refresh before close 4001',
   },
+  maxTokenTtl: {
+    env: 'ROOMCAST_MAX_TOKEN_TTL',
+    unit: 'duration',
+    help: 'longest subscriber token lifetime accepted (longer ones refused)',
+  },
   webhookRateLimit: {
     env: 'ROOMCAST_WEBHOOK_RATE_LIMIT',
     unit: 'number',
     help: 'webhooks per minute per client IP (0: no limit)',
+  },
+  webhookRefusalLimit: {
+    env: 'ROOMCAST_WEBHOOK_REFUSAL_LIMIT',
+    unit: 'number',
+    help: 'refused webhooks per minute per client IP before its next get 429 unread (0: no limit)',
   },
   shutdownTimeout: {
     env: 'ROOMCAST_SHUTDOWN_TIMEOUT',
@@ -168,6 +184,21 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
     env: 'ROOMCAST_CONSOLE',
     unit: 'boolean',
     help: 'serve the moderator console at / (false: no page, no assets)',
+  },
+  metrics: {
+    env: 'ROOMCAST_METRICS',
+    unit: 'boolean',
+    help: 'serve Prometheus metrics at /metrics (false: not routed)',
+  },
+  metricsToken: {
+    env: 'ROOMCAST_METRICS_TOKEN',
+    unit: 'string',
+    help: '/metrics requires Authorization: Bearer <this> (unset: open)',
+  },
+  asyncApi: {
+    env: 'ROOMCAST_ASYNCAPI',
+    unit: 'boolean',
+    help: 'serve the AsyncAPI document at /asyncapi.json (false: not routed)',
   },
   reconcileInterval: {
     env: 'ROOMCAST_RECONCILE_INTERVAL',
@@ -199,17 +230,31 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
     unit: 'level',
     help: 'fatal, error, warn, info, debug, trace or silent',
   },
+  logFormat: {
+    env: 'LOG_FORMAT',
+    unit: 'string',
+    help: 'json (JSON lines), pretty (readable lines) or auto (readable on a terminal)',
+  },
 };
 
-/** `historySize` → `history-size`. */
+/** The option's flag, mirroring its env name: `ROOMCAST_MAX_BUFFERED` → `max-buffered`, `PORT` → `port`. */
 export function flagOf(key: string): string {
+  const env = OPTION_DOCS[key as OptionKey]?.env ?? key;
+  return env
+    .replace(/^ROOMCAST_/, '')
+    .toLowerCase()
+    .replace(/_/g, '-');
+}
+
+/** The flag spelled after the option's camelCase key (`historySize` → `history-size`), still accepted. */
+export function legacyFlagOf(key: string): string {
   return key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
 /** ms → "500ms" / "30s" / "5m" / "24h" (the largest exact unit). */
 export function formatDuration(ms: number): string {
+  // No days: the docs and the README write a day as 24h.
   for (const [unit, size] of [
-    ['d', 86_400_000],
     ['h', 3_600_000],
     ['m', 60_000],
     ['s', 1000],

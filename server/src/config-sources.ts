@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, ENV_NAMES, optionsFromEnv, optionsSchema } from './config.ts';
 import type { RoomcastConfig, RoomcastOptions } from './config.ts';
-import { OPTION_DOCS, flagOf, formatDefault } from './config-docs.ts';
+import { OPTION_DOCS, flagOf, formatDefault, legacyFlagOf } from './config-docs.ts';
+import { usageMessage } from './cli/args.ts';
 
 /** Option keys that have no flag (set by NODE_ENV only). */
 const NO_FLAG = new Set(['production']);
@@ -76,8 +77,12 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     config: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   };
-  for (const key of Object.keys(OPTION_DOCS))
-    if (!NO_FLAG.has(key)) flagOptions[flagOf(key)] = { type: 'string' };
+  for (const key of Object.keys(OPTION_DOCS)) {
+    if (NO_FLAG.has(key)) continue;
+    // The flag mirrors the env name; the older spelling after the option key still works.
+    flagOptions[flagOf(key)] = { type: 'string' };
+    flagOptions[legacyFlagOf(key)] = { type: 'string' };
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -87,7 +92,8 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
       allowPositionals: false,
     }));
   } catch (error) {
-    throw new ConfigError(`${(error as Error).message} (see roomcast serve --help)`);
+    const known = Object.keys(OPTION_DOCS).map(flagOf);
+    throw new ConfigError(`${usageMessage(error, known)} (see roomcast serve --help)`);
   }
   if (values.help) return { help: true, text: serveHelp() };
 
@@ -106,10 +112,12 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     if (key !== 'production' || value) sources[key] = ENV_NAMES[key as keyof typeof ENV_NAMES];
   }
   for (const key of Object.keys(OPTION_DOCS)) {
-    const value = values[flagOf(key)];
-    if (typeof value === 'string') {
-      merged[key] = value;
-      sources[key] = `--${flagOf(key)}`;
+    for (const name of new Set([legacyFlagOf(key), flagOf(key)])) {
+      const value = values[name];
+      if (typeof value === 'string') {
+        merged[key] = value;
+        sources[key] = `--${name}`;
+      }
     }
   }
   const result = optionsSchema.safeParse(merged as RoomcastOptions);

@@ -4,6 +4,7 @@
  * frozen; an invalid value fails fast with a message naming the variable.
  */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration, parseSize } from './units.ts';
 import { OPTION_DOCS } from './config-docs.ts';
@@ -49,14 +50,62 @@ const size = (fallback: string) =>
       return bytes;
     });
 
-const count = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** A whole number ≥ `min`, with a message naming the accepted form. */
+const whole = (min: number) => {
+  const error = `expected a whole number${min === 0 ? ' (0 or more)' : ` of ${min} or more`}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error });
+};
+
+const count = (fallback: number) => whole(1).default(fallback);
 
 /** A boolean, or its env spelling (`true`/`false`/`1`/`0`). */
 const flag = (fallback: boolean) =>
   z
-    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])], {
+      error: 'expected true or false (or 1 / 0)',
+    })
     .default(fallback)
     .transform((value) => value === true || value === 'true' || value === '1');
+
+/** Named ranges proxy-addr (fastify's trustProxy) knows. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An IP address, or one with a CIDR suffix (`10.0.0.0/8`), or a named range. */
+function isProxyAddress(text: string): boolean {
+  if (PROXY_RANGES.has(text)) return true;
+  const [address = '', bits, ...rest] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Which proxies in front are trusted for X-Forwarded-For: `false` (none), a hop count, or
+ * their addresses. `true` (trust every hop, so the left-most entry, which the client writes
+ * itself) is refused.
+ */
+const trustProxy = z
+  .union([z.boolean(), z.number(), z.string(), z.array(z.string())])
+  .default(false)
+  .transform((value, ctx): false | number | string[] => {
+    const message =
+      'expected the number of proxies in front (e.g. 1) or their addresses (e.g. 10.0.0.1,10.0.0.0/8 or loopback), or false; true would take any client-written X-Forwarded-For';
+    const text = typeof value === 'string' ? value.trim().toLowerCase() : value;
+    if (text === false || text === 'false' || text === 0 || text === '0' || text === '')
+      return false;
+    if (typeof text === 'number' || (typeof text === 'string' && /^[0-9]+$/.test(text))) {
+      const hops = Number(text);
+      if (Number.isInteger(hops) && hops > 0 && hops <= 100) return hops;
+    } else if (text !== true && text !== 'true') {
+      const items = (typeof text === 'string' ? text.split(',') : text)
+        .map((item) => item.trim())
+        .filter(Boolean);
+      if (items.length > 0 && items.every(isProxyAddress)) return items;
+    }
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  });
 
 /** A comma-separated list, or an array; empty items dropped. */
 const list = z
@@ -71,7 +120,12 @@ const list = z
 /** The options schema: every option, its default, and its validation. */
 export const optionsSchema = z.object({
   /** Listen port. Env `PORT`. Default 3000. */
-  port: z.coerce.number().int().min(0).max(65535).default(3000),
+  port: z.coerce
+    .number({ error: 'expected a port number, 0–65535' })
+    .int({ error: 'expected a port number, 0–65535' })
+    .min(0, { error: 'expected a port number, 0–65535' })
+    .max(65535, { error: 'expected a port number, 0–65535' })
+    .default(3000),
   /** Listen address. Env `HOST`. Default 127.0.0.1. */
   host: z.string().min(1).default('127.0.0.1'),
   /** True in strict production mode (`NODE_ENV=production`): missing secrets fail startup. */
@@ -90,13 +144,18 @@ export const optionsSchema = z.object({
    */
   publishKeys: list,
   /** Redis URL; when set the Redis engine is used. Env `REDIS_URL`. Default unset (in-memory). */
-  redisUrl: z.string().url().optional(),
+  redisUrl: z.string().url({ error: 'expected a URL like redis://host:6379' }).optional(),
   /** Origins allowed for WS / CORS. Env `ROOMCAST_ALLOWED_ORIGINS`. Dev default: any localhost. */
   allowedOrigins: list,
   /** Accepted age (either way) of a webhook's signature timestamp. Env `ROOMCAST_WEBHOOK_TOLERANCE`. Default 5m. */
   webhookTolerance: duration('5m'),
-  /** Largest webhook body accepted. Env `ROOMCAST_WEBHOOK_MAX_BYTES`. Default 1MiB. */
-  webhookMaxBytes: size('1MiB'),
+  /**
+   * Largest webhook body accepted (413 above, from Content-Length before reading). Huddle01's
+   * largest realistic payload, a recording:ended of an 8-hour meeting in 10-minute files with
+   * 1 KB presigned URLs, is about 106 KB (docs/reliability.md). Env
+   * `ROOMCAST_WEBHOOK_MAX_BYTES`. Default 256KiB.
+   */
+  webhookMaxBytes: size('256KiB'),
   /** How long a webhook id is remembered for dedup. Env `ROOMCAST_DEDUP_WINDOW`. Default 24h. */
   dedupWindow: duration('24h'),
   /** At most this many webhook ids remembered (oldest forgotten first). Env `ROOMCAST_DEDUP_MAX_IDS`. Default 500000. */
@@ -113,8 +172,17 @@ export const optionsSchema = z.object({
   deadLetterLimit: count(1000),
   /** Subscriptions per connection. Env `ROOMCAST_MAX_SUBSCRIPTIONS`. Default 100. */
   maxSubscriptions: count(100),
-  /** Unsent bytes after which a subscriber is dropped as slow. Env `ROOMCAST_MAX_BUFFERED`. Default 1MiB. */
+  /**
+   * Unsent bytes after which a subscriber is dropped as slow; snapshots and replays count too
+   * (they wait for room under it). Env `ROOMCAST_MAX_BUFFERED`. Default 1MiB.
+   */
   maxBufferedBytes: size('1MiB'),
+  /**
+   * Subscribe frames a WebSocket may send per second, with a burst of
+   * `max(maxSubscriptions, this)` (a reconnect resubscribes every room at once). Env
+   * `ROOMCAST_SUBSCRIBE_RATE`. Default 20.
+   */
+  subscribeRate: count(20),
   /** WebSocket ping and app-level heartbeat frame interval. Env `ROOMCAST_PING_INTERVAL`. Default 25s. */
   pingInterval: duration('25s'),
   /** Time allowed for a pong. Env `ROOMCAST_PONG_TIMEOUT`. Default 10s. */
@@ -131,18 +199,38 @@ export const optionsSchema = z.object({
   maxConnectionsPerIp: count(2000),
   /** Connection attempts per client IP per second. Env `ROOMCAST_CONNECT_RATE`. Default 100. */
   connectRatePerIp: count(100),
-  /** Trust X-Forwarded-For for the client IP (behind a proxy). Env `ROOMCAST_TRUST_PROXY`. Default false. */
-  trustProxy: flag(false),
+  /**
+   * Client IPs from X-Forwarded-For, through the proxies in front: their number (`1`) or their
+   * addresses (`10.0.0.1,10.0.0.0/8`, `loopback`). Env `ROOMCAST_TRUST_PROXY`. Default false.
+   */
+  trustProxy,
   /** Time a WS connection without a token has to send `{type:"auth"}`. Env `ROOMCAST_AUTH_TIMEOUT`. Default 10s. */
   authTimeout: duration('10s'),
   /** Time after a WS token expires for a refresh before close 4001. Env `ROOMCAST_TOKEN_GRACE`. Default 30s. */
   tokenGrace: duration('30s'),
+  /** Longest subscriber token lifetime accepted (longer ones are refused). Env `ROOMCAST_MAX_TOKEN_TTL`. Default 24h. */
+  maxTokenTtl: duration('24h'),
   /** Webhooks per minute per client IP; 0 = no limit. Env `ROOMCAST_WEBHOOK_RATE_LIMIT`. Default 0. */
-  webhookRateLimit: z.coerce.number().int().min(0).default(0),
+  webhookRateLimit: whole(0).default(0),
+  /**
+   * Refused webhooks (401, 400, 413) per minute per client IP; past it that IP's webhooks are
+   * answered 429 unread until the minute ends. 0 = no limit. Env
+   * `ROOMCAST_WEBHOOK_REFUSAL_LIMIT`. Default 60.
+   */
+  webhookRefusalLimit: whole(0).default(60),
   /** Longest graceful shutdown before the process exits anyway. Env `ROOMCAST_SHUTDOWN_TIMEOUT`. Default 10s. */
   shutdownTimeout: duration('10s'),
   /** Serve the moderator console at `/` (under the prefix). Env `ROOMCAST_CONSOLE`. Default true. */
   console: flag(true),
+  /** Serve Prometheus metrics at `/metrics`. Env `ROOMCAST_METRICS`. Default true. */
+  metrics: flag(true),
+  /**
+   * Bearer key `/metrics` requires (`Authorization: Bearer <key>`, as Prometheus scrapers send
+   * with `authorization.credentials`). Env `ROOMCAST_METRICS_TOKEN`. Default unset: open.
+   */
+  metricsToken: z.string().min(1).optional(),
+  /** Serve the AsyncAPI document at `/asyncapi.json`. Env `ROOMCAST_ASYNCAPI`. Default true. */
+  asyncApi: flag(true),
   /**
    * Time between reconcile passes over active rooms (docs/reconcile.md); `0` or `off` turns
    * reconcile (and bootstrap) off. Env `ROOMCAST_RECONCILE_INTERVAL`. Default unset: 60s in
@@ -156,9 +244,20 @@ export const optionsSchema = z.object({
   /** Timeout of one Huddle01 API call. Env `ROOMCAST_RECONCILE_TIMEOUT`. Default 5s. */
   reconcileTimeout: duration('5s'),
   /** Base URL of Huddle01's API (an egress proxy). Env `HUDDLE01_API_URL`. Default: the SDK's own. */
-  huddle01ApiUrl: z.string().url().optional(),
+  huddle01ApiUrl: z.string().url({ error: 'expected a URL like https://api.example' }).optional(),
   /** pino log level. Env `LOG_LEVEL`. Default info. */
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logLevel: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'expected fatal, error, warn, info, debug, trace or silent',
+    })
+    .default('info'),
+  /**
+   * How the standalone server writes logs: `json` (JSON lines), `pretty` (readable lines), or
+   * `auto` (readable on a terminal, JSON otherwise). Env `LOG_FORMAT`. Default auto.
+   */
+  logFormat: z
+    .enum(['auto', 'json', 'pretty'], { error: 'expected json, pretty or auto' })
+    .default('auto'),
 });
 
 /** Options as a user writes them (every field optional). */
@@ -245,16 +344,17 @@ export function withDevSecrets(config: RoomcastConfig): {
 } {
   const generated: GeneratedSecrets = {};
   if (config.production) {
-    if (config.huddle01ApiKeys.length === 0) {
-      throw new ConfigError('HUDDLE01_API_KEY is required when NODE_ENV=production');
-    }
-    if (config.tokenSecrets.length === 0) {
-      throw new ConfigError('ROOMCAST_TOKEN_SECRET is required when NODE_ENV=production');
-    }
-    if (config.tokenSecrets.some((secret) => Buffer.byteLength(secret) < MIN_SECRET_BYTES)) {
-      throw new ConfigError(
-        `ROOMCAST_TOKEN_SECRET must be at least ${MIN_SECRET_BYTES} bytes when NODE_ENV=production (e.g. openssl rand -base64 32)`,
+    // Every problem at once: one restart to fix them all.
+    const problems = [];
+    if (config.huddle01ApiKeys.length === 0) problems.push('HUDDLE01_API_KEY is required');
+    if (config.tokenSecrets.length === 0) problems.push('ROOMCAST_TOKEN_SECRET is required');
+    else if (config.tokenSecrets.some((secret) => Buffer.byteLength(secret) < MIN_SECRET_BYTES)) {
+      problems.push(
+        `ROOMCAST_TOKEN_SECRET must be at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 32)`,
       );
+    }
+    if (problems.length > 0) {
+      throw new ConfigError(`${problems.join('; ')} when NODE_ENV=production`);
     }
     return { config, generated };
   }

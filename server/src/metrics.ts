@@ -33,6 +33,8 @@ export interface Metrics {
   readonly webhooks: Counter<'event' | 'outcome'>;
   /** App events published, by outcome (appended, duplicate, refused, engine-error). */
   readonly published: Counter<'outcome'>;
+  /** Dead letters kept, by reason (UNKNOWN_EVENT, INVALID_PAYLOAD, UNROUTABLE). */
+  readonly deadLetters: Counter<'reason'>;
   /** Webhooks refused by verification, by reason (the error code). */
   readonly verificationFailures: Counter<'reason'>;
   /** Subscribers dropped or refused, by reason (slow_consumer, heartbeat_timeout, limit_ip, limit_process, limit_rate). */
@@ -55,6 +57,8 @@ export interface MetricsSources {
   activeRooms: () => number;
   /** This node's most-watched rooms with their local subscriber counts (occupancy). */
   topRooms?: (n: number) => [string, number][];
+  /** Rooms whose state this process holds (undefined: the engine keeps them elsewhere). */
+  roomsHeld?: () => number | undefined;
 }
 
 /** Rooms the per-room occupancy gauge reports (bounded: a room id is a label value). */
@@ -66,6 +70,7 @@ export function createMetrics({
   transports,
   activeRooms,
   topRooms,
+  roomsHeld,
 }: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -106,6 +111,15 @@ export function createMetrics({
       this.reset();
       for (const [room, count] of topRooms?.(OCCUPANCY_METRIC_ROOMS) ?? [])
         this.set({ room }, count);
+    },
+  });
+  new Gauge({
+    name: 'roomcast_rooms_held',
+    help: 'Rooms whose state this process holds in memory, subscribed or not (in-memory engine; 0 with Redis, which holds them).',
+    registers,
+    collect() {
+      const held = roomsHeld?.();
+      if (held !== undefined) this.set(held);
     },
   });
   new Counter({
@@ -166,6 +180,12 @@ export function createMetrics({
       name: 'roomcast_published_total',
       help: 'App events published (POST /rooms/:roomId/publish, app.roomcast.publish), by outcome.',
       labelNames: ['outcome'],
+      registers,
+    }),
+    deadLetters: new Counter({
+      name: 'roomcast_dead_letters_total',
+      help: 'Dead letters kept, by reason (UNKNOWN_EVENT, INVALID_PAYLOAD, UNROUTABLE: a held track event whose peer never joined).',
+      labelNames: ['reason'],
       registers,
     }),
     verificationFailures: new Counter({

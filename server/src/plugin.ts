@@ -9,7 +9,8 @@ import fp from 'fastify-plugin';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import websocket from '@fastify/websocket';
-import { CloseCode } from '@roomcast/shared';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { CloseCode, ErrorCode } from '@roomcast/shared';
 import { createAccess } from './auth/access.ts';
 import type { Access, Authorize } from './auth/access.ts';
 import { createCorsOriginCheck } from './auth/origins.ts';
@@ -22,7 +23,7 @@ import { createMemoryEngine } from './engine/memory-engine.ts';
 import { createRedisEngine } from './engine/redis-engine.ts';
 import { createEventHook } from './event-hook.ts';
 import type { RoomcastEventHandler } from './event-hook.ts';
-import { installErrorHandlers } from './http-errors.ts';
+import { installErrorHandlers, sendError } from './http-errors.ts';
 import { createHub } from './hub/hub.ts';
 import type { Hub } from './hub/hub.ts';
 import { roomRoutes } from './rooms/room-routes.ts';
@@ -167,6 +168,9 @@ export function configFromPluginOptions(
   });
 }
 
+/** Longest /readyz waits for the engine's ping, ms. */
+const READY_TIMEOUT_MS = 900;
+
 interface RouteContext {
   publish: Publish;
   config: RoomcastConfig;
@@ -176,6 +180,17 @@ interface RouteContext {
   metrics: Metrics;
   transports: TransportStats;
   draining: () => boolean;
+}
+
+/** Whether an Authorization header carries `key` as a bearer token (always, without a key). */
+function bearerCheck(key: string | undefined): (header: string | undefined) => boolean {
+  if (key === undefined) return () => true;
+  const expected = createHash('sha256').update(key).digest();
+  return (header) => {
+    const given = /^bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '';
+    // Digests, so the comparison takes the same time whatever the length of the guess.
+    return timingSafeEqual(createHash('sha256').update(given).digest(), expected);
+  };
 }
 
 /** The routes, in their own encapsulated context (own error handler, CORS, headers). */
@@ -191,6 +206,7 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
     tolerance: config.webhookTolerance,
     maxBytes: config.webhookMaxBytes,
     rateLimitPerMinute: config.webhookRateLimit,
+    refusalLimitPerMinute: config.webhookRefusalLimit,
     metrics,
   });
   await app.register(publishRoutes, { publish, keys: config.publishKeys, metrics });
@@ -219,10 +235,12 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
         historySize: config.historySize,
         occupancy: hub.occupancy,
       });
-      const asyncApi = JSON.stringify(asyncApiDocument());
-      rest.get('/asyncapi.json', async (_request, reply) =>
-        reply.type('application/json').send(asyncApi),
-      );
+      if (config.asyncApi) {
+        const asyncApi = JSON.stringify(asyncApiDocument());
+        rest.get('/asyncapi.json', async (_request, reply) =>
+          reply.type('application/json').send(asyncApi),
+        );
+      }
     });
   });
 
@@ -232,16 +250,39 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_request, reply) => {
     if (draining()) return reply.code(503).send({ ok: false, reason: 'draining' });
+    // Within a second, whatever the engine does: a frozen Redis (or one never reached) would
+    // hold the probe for its whole command timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error('engine did not answer within 1 s')),
+        READY_TIMEOUT_MS,
+      );
+    });
     try {
-      await engine.ping();
+      await Promise.race([engine.ping(), late]);
       return { ok: true };
     } catch {
       return reply.code(503).send({ ok: false, reason: 'engine unreachable' });
+    } finally {
+      clearTimeout(timer);
     }
   });
-  app.get('/metrics', async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.render()),
-  );
+  if (config.metrics) {
+    const allowed = bearerCheck(config.metricsToken);
+    app.get('/metrics', async (request, reply) => {
+      if (!allowed(request.headers.authorization)) {
+        reply.header('www-authenticate', 'Bearer realm="roomcast metrics"');
+        return sendError(
+          reply,
+          401,
+          ErrorCode.UNAUTHORIZED,
+          'metrics need Authorization: Bearer <ROOMCAST_METRICS_TOKEN>',
+        );
+      }
+      return reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.render());
+    });
+  }
 }
 
 async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptions) {
@@ -274,6 +315,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
     transports,
     activeRooms: () => hub.roomCount,
     topRooms: (n) => hub.occupancy.topLocal(n),
+    roomsHeld: () => engine.roomCount?.(),
   });
   const reconciler = reconcilerFromConfig(config, engine, metrics, app.log);
   const hub = createHub({
@@ -290,6 +332,22 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
   });
   const eventHook = createEventHook(engine, app.log);
   const publish = createPublisher({ engine, dedupWindow: config.dedupWindow });
+  // A held track event whose peer never joined: it was answered 202 long ago, so this line and
+  // this count are the only trace of it becoming a dead letter.
+  const stopDeadLetters = engine.watchDeadLetters?.((letter) => {
+    metrics.deadLetters.inc({ reason: letter.reason });
+    app.log.warn(
+      {
+        webhook: {
+          id: letter.webhookId,
+          event: letter.event,
+          outcome: 'dead-letter',
+          reason: letter.reason,
+        },
+      },
+      `held track event expired: ${letter.detail}`,
+    );
+  });
 
   await app.register(roomcastRoutes, {
     prefix: prefix ?? '',
@@ -325,6 +383,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
   }
 
   app.addHook('onClose', async () => {
+    stopDeadLetters?.();
     await reconciler?.close();
     eventHook.close();
     await hub.close();

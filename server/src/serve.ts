@@ -50,9 +50,12 @@ export async function serve(
   }
   const { config, generated } = setup;
   // JSON lines by default (for log shippers); readable lines when a person watches a terminal.
-  const pretty = process.stdout.isTTY && env.LOG_FORMAT !== 'json';
+  const pretty =
+    config.logFormat === 'pretty' || (config.logFormat === 'auto' && Boolean(process.stdout.isTTY));
   const app = await buildApp({
     config,
+    // Readable lines: one per webhook (its outcome), not three with the request's own two.
+    requestLogging: !pretty,
     logger: pretty
       ? {
           transport: {
@@ -62,7 +65,23 @@ export async function serve(
         }
       : true,
   });
-  const address = await app.listen({ port: config.port, host: config.host });
+  let address: string;
+  try {
+    address = await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw error;
+    const why = {
+      EADDRINUSE: 'is in use (another roomcast?)',
+      EACCES: 'needs privileges this process lacks',
+      EADDRNOTAVAIL: 'is not an address of this machine',
+    }[code];
+    console.error(
+      `roomcast: cannot listen on ${config.host}:${config.port}: it ${why}; choose another with PORT / --port or HOST / --host`,
+    );
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
   const base = address.replace('[::1]', 'localhost');
   // Built now rather than on the first visit: a broken build shows in the startup log.
   const consoleReady = config.console && (await warmConsole(app));

@@ -6,7 +6,7 @@
 export const ErrorCode = {
   /** The webhook body is not JSON, has no `id`, or nests deeper than 64 levels. HTTP 400. */
   INVALID_BODY: 'INVALID_BODY',
-  /** The webhook body is larger than the limit (1 MiB by default). HTTP 413. */
+  /** The webhook body is larger than the limit (256 KiB by default). HTTP 413. */
   BODY_TOO_LARGE: 'BODY_TOO_LARGE',
   /** The `huddle01-signature` header is missing or malformed. HTTP 401. */
   SIGNATURE_MISSING: 'SIGNATURE_MISSING',

@@ -7,7 +7,7 @@ import { ErrorCode } from '@roomcast/shared';
 import type { RoomcastConfig } from '../config.ts';
 import { sendError } from '../http-errors.ts';
 import { createConnectionLimiter } from './connection-limits.ts';
-import type { ConnectionLimiter } from './connection-limits.ts';
+import type { AdmissionTicket, ConnectionLimiter } from './connection-limits.ts';
 import { createOriginPolicy } from './origins.ts';
 import type { OriginPolicy } from './origins.ts';
 import { ALL_ROOMS, createTokenVerifier, grantsRoom, tokenOf } from './tokens.ts';
@@ -46,8 +46,13 @@ export interface Access {
   ): Promise<{ claims: SubscriberClaims; refused: string[] } | undefined>;
   /** Origin check; on failure sends 403 and returns false. */
   checkOrigin(request: FastifyRequest, reply: FastifyReply): boolean;
-  /** Connection limits; on refusal sends 429 and returns false. Admitted: call `limiter.release(ip)` once. */
-  admit(request: FastifyRequest, reply: FastifyReply): boolean;
+  /**
+   * Connection limits; on refusal sends 429 (503 while draining) and returns undefined. The
+   * ticket of an admitted request is already bound to its close: the end of its answer or of
+   * its socket (an upgrade's socket outlives the HTTP exchange) gives the slot back, once. Call
+   * it before awaiting anything, and look at `ticket.released` after each await.
+   */
+  admit(request: FastifyRequest, reply: FastifyReply): AdmissionTicket | undefined;
 }
 
 /** What the gate reports to and reads from the rest of the server. */
@@ -58,13 +63,32 @@ export interface AccessHooks {
   draining?: () => boolean;
 }
 
+/**
+ * Releases `ticket` when the request is over: its answer ended or its connection closed (the
+ * response's 'close' covers both), or, for an upgrade, when its socket closes (the response is
+ * detached from an upgraded socket, which then carries the WebSocket).
+ */
+function bindToClose(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ticket: AdmissionTicket,
+): AdmissionTicket {
+  const release = () => ticket.release();
+  reply.raw.once('close', release);
+  const socket = request.raw.socket;
+  // Only an upgrade's socket: a keep-alive socket serves many requests (and listeners would pile up).
+  if (request.headers.upgrade !== undefined) socket?.once('close', release);
+  if (reply.raw.destroyed || !socket || socket.destroyed) release();
+  return ticket;
+}
+
 /** Builds the gate from config. */
 export function createAccess(
   config: RoomcastConfig,
   authorize?: Authorize,
   hooks: AccessHooks = {},
 ): Access {
-  const verifier = createTokenVerifier(config.tokenSecrets);
+  const verifier = createTokenVerifier(config.tokenSecrets, { maxTtl: config.maxTokenTtl });
   const originAllowed = createOriginPolicy(config.allowedOrigins, config.production);
   const limiter = createConnectionLimiter(config);
 
@@ -165,10 +189,10 @@ export function createAccess(
           ErrorCode.SHUTTING_DOWN,
           'the server is shutting down; reconnect',
         );
-        return false;
+        return undefined;
       }
       const refusal = limiter.admit(request.ip);
-      if (refusal === undefined) return true;
+      if (typeof refusal !== 'string') return bindToClose(request, reply, refusal);
       hooks.onRefused?.(`limit_${refusal}`);
       const why = {
         process: 'the server is full',
@@ -176,7 +200,7 @@ export function createAccess(
         rate: 'too many connection attempts per second',
       }[refusal];
       void sendError(reply.header('retry-after', '1'), 429, ErrorCode.TOO_MANY_CONNECTIONS, why);
-      return false;
+      return undefined;
     },
   };
 }

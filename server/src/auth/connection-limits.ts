@@ -1,6 +1,10 @@
 /**
  * Connection limits: at most N open subscriber connections per process and per client IP, and at
  * most M connection attempts per IP per second. One counter map; no timer per connection.
+ *
+ * An admitted connection holds a ticket, released exactly once: the transports bind it to the
+ * request's close before they await anything, so no path (an answer, a refused upgrade, a
+ * client hanging up mid-check) can keep a slot.
  */
 
 /** Why a connection was refused. */
@@ -13,12 +17,23 @@ export interface ConnectionLimitOptions {
   connectRatePerIp: number;
 }
 
-/** Admits and releases connections. */
+/** One admitted connection's slot. */
+export interface AdmissionTicket {
+  readonly ip: string;
+  /** True once the slot was given back. */
+  readonly released: boolean;
+  /** Gives the slot back; every later call does nothing. */
+  release(): void;
+}
+
+/** Admits connections. */
 export interface ConnectionLimiter {
-  /** Counts an attempt; undefined when admitted (then `release` must be called once). */
-  admit(ip: string, now?: number): LimitRefusal | undefined;
-  release(ip: string): void;
+  /** Counts an attempt; a ticket when admitted, else why not. */
+  admit(ip: string, now?: number): AdmissionTicket | LimitRefusal;
+  /** Slots held now, in all. */
   readonly open: number;
+  /** Slots held now by `ip`. */
+  openFrom(ip: string): number;
 }
 
 /** Creates a limiter. */
@@ -26,6 +41,13 @@ export function createConnectionLimiter(options: ConnectionLimitOptions): Connec
   const openByIp = new Map<string, number>();
   const attempts = new Map<string, { second: number; count: number }>();
   let open = 0;
+
+  function release(ip: string): void {
+    const fromIp = openByIp.get(ip) ?? 0;
+    if (fromIp <= 1) openByIp.delete(ip);
+    else openByIp.set(ip, fromIp - 1);
+    open = Math.max(0, open - 1);
+  }
 
   return {
     admit(ip, now = Date.now()) {
@@ -42,16 +64,24 @@ export function createConnectionLimiter(options: ConnectionLimitOptions): Connec
       if (fromIp >= options.maxConnectionsPerIp) return 'ip';
       openByIp.set(ip, fromIp + 1);
       open++;
-      return undefined;
-    },
-    release(ip) {
-      const fromIp = openByIp.get(ip) ?? 0;
-      if (fromIp <= 1) openByIp.delete(ip);
-      else openByIp.set(ip, fromIp - 1);
-      open = Math.max(0, open - 1);
+      let released = false;
+      return {
+        ip,
+        get released() {
+          return released;
+        },
+        release() {
+          if (released) return;
+          released = true;
+          release(ip);
+        },
+      };
     },
     get open() {
       return open;
+    },
+    openFrom(ip) {
+      return openByIp.get(ip) ?? 0;
     },
   };
 }

@@ -6,6 +6,7 @@
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { ErrorCode } from '@roomcast/shared';
 import { parseDuration } from '../units.ts';
+import { formatDuration } from '../config-docs.ts';
 
 /** The wildcard room: a token with it reads every room (the moderator console). */
 export const ALL_ROOMS = '*';
@@ -81,8 +82,24 @@ export interface TokenVerifier {
   verify(token: string): Promise<TokenCheck>;
 }
 
+/** Options of the verifier. */
+export interface TokenVerifierOptions {
+  /**
+   * Longest lifetime accepted, ms: a token whose `exp` is further than this from its `iat`, or
+   * from now, is refused. Default 24 h (ROOMCAST_MAX_TOKEN_TTL).
+   */
+  maxTtl?: number;
+}
+
+/** Default longest token lifetime, ms. */
+export const DEFAULT_MAX_TOKEN_TTL = 86_400_000;
+
 /** Creates the verifier for ROOMCAST_TOKEN_SECRET's value(s). */
-export function createTokenVerifier(secrets: readonly string[]): TokenVerifier {
+export function createTokenVerifier(
+  secrets: readonly string[],
+  { maxTtl = DEFAULT_MAX_TOKEN_TTL }: TokenVerifierOptions = {},
+): TokenVerifier {
+  const maxTtlSeconds = maxTtl / 1000;
   const keys = secrets.map((secret) => encoder.encode(secret));
   const unauthorized = (message: string): TokenCheck => ({
     ok: false,
@@ -107,6 +124,13 @@ export function createTokenVerifier(secrets: readonly string[]): TokenVerifier {
             !rooms.every((room) => typeof room === 'string')
           ) {
             return unauthorized('token has no rooms claim (a list of room ids)');
+          }
+          const now = Date.now() / 1000;
+          const lifetime = Math.max(payload.exp! - now, payload.exp! - (payload.iat ?? now));
+          if (lifetime > maxTtlSeconds) {
+            return unauthorized(
+              `token lives longer than ${formatDuration(maxTtl)} (ROOMCAST_MAX_TOKEN_TTL): issue shorter ones`,
+            );
           }
           return {
             ok: true,

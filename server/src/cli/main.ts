@@ -7,6 +7,7 @@ import { tailCommand } from './tail.ts';
 import { simulateCommand } from './simulate.ts';
 import { loadDotEnv } from '../config-sources.ts';
 import { restoreDevSecrets } from '../dev-secrets.ts';
+import { UsageError } from './args.ts';
 
 const HELP = `Usage: roomcast <command> [options]
 
@@ -22,51 +23,66 @@ Commands:
 Run 'roomcast <command> --help' for a command's options.`;
 
 const [command, ...rest] = process.argv.slice(2);
-if (command === 'send' || command === 'tail' || command === 'simulate' || command === 'token') {
+if (['send', 'publish', 'tail', 'simulate', 'token'].includes(command ?? '')) {
   // The same secrets the server in this folder uses: `.env`, then what a dev server kept.
   loadDotEnv();
   restoreDevSecrets(process.env);
 }
-switch (command) {
-  case 'serve': {
-    const { serve } = await import('../serve.ts');
-    await serve(rest);
-    break;
-  }
-  case 'send':
-    process.exitCode = await sendCommand(rest, process.env);
-    break;
-  case 'publish':
-    process.exitCode = await publishCommand(rest, process.env);
-    break;
-  case 'tail':
-    process.exitCode = await tailCommand(rest, process.env);
-    break;
-  case 'simulate':
-    process.exitCode = await simulateCommand(rest, process.env);
-    break;
-  case 'asyncapi': {
-    const { asyncApiDocument } = await import('../asyncapi.ts');
-    console.log(JSON.stringify(asyncApiDocument(), null, 2));
-    break;
-  }
-  case 'token':
-    process.exitCode = await tokenCommand(rest, process.env);
-    break;
-  case '--version':
-  case '-v': {
-    const pkg = JSON.parse(
-      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-    ) as { version: string };
-    console.log(pkg.version);
-    break;
-  }
-  case undefined:
-  case '--help':
-  case '-h':
-    console.log(HELP);
-    break;
-  default:
-    console.error(`roomcast: unknown command ${command}\n\n${HELP}`);
+try {
+  await run();
+} catch (error) {
+  // One line, never a stack trace: a usage mistake (2) or what went wrong (1).
+  if (error instanceof UsageError) {
+    console.error(error.message);
     process.exitCode = 2;
+  } else {
+    console.error(`roomcast ${command}: ${(error as Error).message ?? String(error)}`);
+    process.exitCode = 1;
+  }
+}
+
+async function run() {
+  switch (command) {
+    case 'serve': {
+      const { serve } = await import('../serve.ts');
+      await serve(rest);
+      break;
+    }
+    case 'send':
+      process.exitCode = await sendCommand(rest, process.env);
+      break;
+    case 'publish':
+      process.exitCode = await publishCommand(rest, process.env);
+      break;
+    case 'tail':
+      process.exitCode = await tailCommand(rest, process.env);
+      break;
+    case 'simulate':
+      process.exitCode = await simulateCommand(rest, process.env);
+      break;
+    case 'asyncapi': {
+      const { asyncApiDocument } = await import('../asyncapi.ts');
+      console.log(JSON.stringify(asyncApiDocument(), null, 2));
+      break;
+    }
+    case 'token':
+      process.exitCode = await tokenCommand(rest, process.env);
+      break;
+    case '--version':
+    case '-v': {
+      const pkg = JSON.parse(
+        readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+      ) as { version: string };
+      console.log(pkg.version);
+      break;
+    }
+    case undefined:
+    case '--help':
+    case '-h':
+      console.log(HELP);
+      break;
+    default:
+      console.error(`roomcast: unknown command ${command}\n\n${HELP}`);
+      process.exitCode = 2;
+  }
 }

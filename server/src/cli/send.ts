@@ -2,8 +2,8 @@
  * `roomcast send <event> --room <id>`: a realistic webhook, signed exactly as Huddle01 signs,
  * posted to a roomcast server; the answer is printed.
  */
+import { parseCommandArgs } from './args.ts';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { EVENT_NAMES, isWebhookEventName } from '@roomcast/shared';
 import { signRawWebhook } from '../webhooks/sign-webhook.ts';
 import { randomPeerId, randomWebhookId, samplePayload } from './sample-payloads.ts';
@@ -31,10 +31,10 @@ Options:
 
 /** Runs `send`; resolves to the process exit code. */
 export async function sendCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseCommandArgs(
+    'send',
+    argv,
+    {
       room: { type: 'string' },
       peer: { type: 'string' },
       session: { type: 'string' },
@@ -46,7 +46,8 @@ export async function sendCommand(argv: string[], env: NodeJS.ProcessEnv): Promi
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
-  });
+    true,
+  );
   if (values.help) {
     console.log(SEND_HELP);
     return 0;
@@ -64,6 +65,7 @@ export async function sendCommand(argv: string[], env: NodeJS.ProcessEnv): Promi
     return 2;
   }
   let body: { id: string; event: string; payload: unknown };
+  let peerId: string | undefined;
   if (values.file) {
     const parsed = JSON.parse(readFileSync(values.file, 'utf8')) as Record<string, unknown>;
     body =
@@ -79,9 +81,10 @@ export async function sendCommand(argv: string[], env: NodeJS.ProcessEnv): Promi
       console.error('roomcast send: --room <id> is required');
       return 2;
     }
+    peerId = values.peer ?? randomPeerId();
     const payload = samplePayload(event, {
       roomId: values.room,
-      peerId: values.peer ?? randomPeerId(),
+      peerId,
       sessionId: values.session,
       track: values.track,
     });
@@ -111,7 +114,9 @@ export async function sendCommand(argv: string[], env: NodeJS.ProcessEnv): Promi
   const answer = await response.text();
   if (values.json) console.log(answer);
   else {
-    console.log(`POST ${base}/webhooks/huddle01  ${event}  id=${body.id}`);
+    // The peer id too, for the next command (e.g. --peer <it> for a track event).
+    const peer = peerId !== undefined && event.startsWith('peer:') ? `  peer=${peerId}` : '';
+    console.log(`POST ${base}/webhooks/huddle01  ${event}  id=${body.id}${peer}`);
     console.log(`${response.status} ${response.statusText}  ${answer}`);
   }
   return response.ok ? 0 : 1;

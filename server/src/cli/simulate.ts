@@ -2,9 +2,9 @@
  * `roomcast simulate --rooms 3 --peers 20 --duration 60s`: plays realistic meetings as signed
  * webhooks against a server, on the script's clock, with a live progress line.
  */
+import { parseCommandArgs } from './args.ts';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
 import { signRawWebhook } from '../webhooks/sign-webhook.ts';
 import { parseDuration } from '../units.ts';
 import { meetingScript } from './meeting-script.ts';
@@ -31,9 +31,10 @@ Options:
 
 /** Runs `simulate`; resolves to the exit code (1 when any webhook was not answered 2xx). */
 export async function simulateCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const { values } = parseCommandArgs(
+    'simulate',
+    argv,
+    {
       rooms: { type: 'string', default: '3' },
       peers: { type: 'string', default: '20' },
       duration: { type: 'string', default: '60s' },
@@ -45,7 +46,8 @@ export async function simulateCommand(argv: string[], env: NodeJS.ProcessEnv): P
       record: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
-  });
+    false,
+  );
   if (values.help) {
     console.log(SIMULATE_HELP);
     return 0;
@@ -86,6 +88,8 @@ export async function simulateCommand(argv: string[], env: NodeJS.ProcessEnv): P
   const answers = new Map<number, number>();
   let sent = 0;
   let failed = 0;
+  /** The first 401: a wrong key refuses every webhook alike, so the run stops there. */
+  let refused: string | undefined;
   let inFlight = 0;
   const status = () => {
     const elapsed = Math.min((Date.now() - start) / 1000, durationMs! / 1000).toFixed(0);
@@ -107,6 +111,7 @@ export async function simulateCommand(argv: string[], env: NodeJS.ProcessEnv): P
         body: text,
       });
       const answer = await response.text();
+      if (response.status === 401) refused ??= answer;
       answers.set(response.status, (answers.get(response.status) ?? 0) + 1);
       if (response.status >= 300) failed++;
       record?.write(
@@ -123,10 +128,11 @@ export async function simulateCommand(argv: string[], env: NodeJS.ProcessEnv): P
 
   const ticker = setInterval(() => progress.update(status()), 1000);
   const pending = new Set<Promise<void>>();
-  for (let index = 0; index < script.length; index++) {
+  for (let index = 0; index < script.length && refused === undefined; index++) {
     const wait = start + script[index]!.at - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     while (inFlight >= concurrency) await Promise.race(pending);
+    if (refused !== undefined) break;
     inFlight++;
     const task = post(index).finally(() => {
       inFlight--;
@@ -141,6 +147,13 @@ export async function simulateCommand(argv: string[], env: NodeJS.ProcessEnv): P
     await once(record, 'close');
   }
   progress.done(status());
+  if (refused !== undefined) {
+    const code = /"code":"([A-Z_]+)"/.exec(refused)?.[1] ?? 'UNAUTHORIZED';
+    console.error(
+      `roomcast simulate: stopped at the first 401 (${code}): is --key (or HUDDLE01_API_KEY) the server's key?`,
+    );
+    return 1;
+  }
   if (failed > 0)
     console.error(`roomcast simulate: ${failed} webhook(s) not answered 2xx (0 = unreachable)`);
   return failed > 0 ? 1 : 0;

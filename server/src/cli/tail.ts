@@ -4,7 +4,7 @@
  * position and reports its connection state exactly as in a browser; a resync (snapshot after a
  * gap) is shown plainly, and a refused token ends the command.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './args.ts';
 import WebSocket from 'ws';
 import { createClient } from '@roomcast/client';
 import { createSubscriberToken } from '../auth/tokens.ts';
@@ -27,9 +27,10 @@ Options:
 
 /** Runs `tail`; resolves with the exit code when done (--count) or on a fatal error. */
 export async function tailCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const { values } = parseCommandArgs(
+    'tail',
+    argv,
+    {
       room: { type: 'string', multiple: true },
       all: { type: 'boolean', default: false },
       url: { type: 'string' },
@@ -38,7 +39,8 @@ export async function tailCommand(argv: string[], env: NodeJS.ProcessEnv): Promi
       count: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
-  });
+    false,
+  );
   if (values.help) {
     console.log(TAIL_HELP);
     return 0;

@@ -2,8 +2,10 @@
  * `roomcast token --rooms a,b --ttl 1h [--sub id]`: prints a subscriber token signed with
  * ROOMCAST_TOKEN_SECRET (or --secret).
  */
-import { parseArgs } from 'node:util';
-import { createSubscriberToken } from '../auth/tokens.ts';
+import { parseCommandArgs } from './args.ts';
+import { DEFAULT_MAX_TOKEN_TTL, createSubscriberToken } from '../auth/tokens.ts';
+import { formatDuration } from '../config-docs.ts';
+import { parseDuration } from '../units.ts';
 
 export const TOKEN_HELP = `Usage: roomcast token --rooms <a,b|*> [options]
 
@@ -11,23 +13,26 @@ Prints a subscriber token (JWT HS256) for WebSocket / SSE / REST.
 
 Options:
   --rooms <list>   comma-separated room ids, or * for every room (moderator)
-  --ttl <time>     lifetime: seconds or 15m, 1h, 7d (default 1h)
+  --ttl <time>     lifetime: seconds or 15m, 1h, 24h (default 1h; at most
+                   $ROOMCAST_MAX_TOKEN_TTL, 24h by default, which servers accept)
   --sub <id>       subject: your user id
   --secret <s>     signing secret (default: first of $ROOMCAST_TOKEN_SECRET)
   -h, --help       this text`;
 
 /** Runs `token`; resolves to the exit code. */
 export async function tokenCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const { values } = parseCommandArgs(
+    'token',
+    argv,
+    {
       rooms: { type: 'string' },
       ttl: { type: 'string', default: '1h' },
       sub: { type: 'string' },
       secret: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
-  });
+    false,
+  );
   if (values.help) {
     console.log(TOKEN_HELP);
     return 0;
@@ -45,6 +50,20 @@ export async function tokenCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     .filter(Boolean);
   if (rooms.length === 0) {
     console.error(`roomcast token: --rooms is required\n\n${TOKEN_HELP}`);
+    return 2;
+  }
+  const ttlMs = /^[0-9]+$/.test(values.ttl) ? Number(values.ttl) * 1000 : parseDuration(values.ttl);
+  if (ttlMs === undefined || ttlMs <= 0) {
+    console.error(
+      `roomcast token: --ttl must be seconds or a duration like 15m, 1h (see roomcast token --help)`,
+    );
+    return 2;
+  }
+  const maxMs = parseDuration(env.ROOMCAST_MAX_TOKEN_TTL ?? '') ?? DEFAULT_MAX_TOKEN_TTL;
+  if (ttlMs > maxMs) {
+    console.error(
+      `roomcast token: --ttl ${values.ttl} is longer than servers accept (ROOMCAST_MAX_TOKEN_TTL, ${formatDuration(maxMs)})`,
+    );
     return 2;
   }
   try {

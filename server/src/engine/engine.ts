@@ -111,7 +111,18 @@ export interface DeadLetter {
   reason: 'UNKNOWN_EVENT' | 'INVALID_PAYLOAD' | 'UNROUTABLE';
   detail: string;
   receivedAt: number;
-  body: unknown;
+  /** The webhook body, when its JSON is at most 1 KiB (see `compactDeadLetter`). */
+  body?: unknown;
+  /** The first KiB of the body's JSON, when it is longer (then `body` is absent). */
+  bodyExcerpt?: string;
+  /** Size of the body's JSON, bytes. */
+  bodyBytes?: number;
+}
+
+/** A page of dead letters: `offset` from the newest, at most `limit`. */
+export interface DeadLetterPage {
+  offset?: number;
+  limit?: number;
 }
 
 /** Called for each entry of a room's log, in seq order. */
@@ -136,8 +147,8 @@ export interface Engine {
    * like an appended one, so a retry is answered as a duplicate and not kept twice.
    */
   deadLetter(letter: DeadLetter): Promise<'kept' | 'duplicate'>;
-  /** The dead letters, newest first. */
-  deadLetters(): Promise<DeadLetter[]>;
+  /** The dead letters, newest first (a page of them, when asked). */
+  deadLetters(page?: DeadLetterPage): Promise<DeadLetter[]>;
   /**
    * Calls `listener` for every entry this node appends (including held track events released
    * later), in append order: the server-side event hook. Returns a function that stops it.
@@ -167,6 +178,17 @@ export interface Engine {
   reportOccupancy?(counts: ReadonlyMap<string, number>): Promise<void>;
   /** Subscriber totals per room over every node that reports to this engine. */
   occupancy?(roomIds: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * Calls `listener` for each dead letter the engine makes on its own: a held track event
+   * whose peer never joined (UNROUTABLE), on the node that held it. Returns a function that
+   * stops it. Optional.
+   */
+  watchDeadLetters?(listener: (letter: DeadLetter) => void): () => void;
+  /**
+   * Rooms whose state this process holds in memory (subscribed or not, until they are evicted
+   * as idle). Optional: an engine that keeps rooms elsewhere (Redis) has none to count.
+   */
+  roomCount?(): number;
   /** Releases timers and connections. */
   close(): Promise<void>;
 }

@@ -88,6 +88,7 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
   const remembered = new Map<string, { value: string; until: number }>();
   /** Entries committed but not fanned out yet, with the listeners they go to, in seq order. */
   let outbox: { entry: LogEntry; listeners: EntryListener[]; room: Room }[] = [];
+  const letterWatchers = new Set<(letter: DeadLetter) => void>();
   let closed = false;
 
   const sweepTimer = setInterval(evictIdleRooms, Math.min(roomIdleTtl, 60_000));
@@ -189,7 +190,9 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
         queue.splice(index, 1);
         if (queue.length === 0) held.delete(peerId);
       }
-      keepDeadLetter(unroutableLetter(input, peerId, trackHold));
+      const letter = unroutableLetter(input, peerId, trackHold);
+      keepDeadLetter(letter);
+      for (const watcher of letterWatchers) watcher(letter);
     }, trackHold);
     timer.unref();
     const queue = held.get(peerId) ?? [];
@@ -304,8 +307,8 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
       return 'kept';
     },
 
-    async deadLetters() {
-      return [...deadLetters];
+    async deadLetters({ offset = 0, limit = deadLetters.length } = {}) {
+      return deadLetters.slice(offset, offset + limit);
     },
 
     watch(listener) {
@@ -334,6 +337,15 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
     async recall(id) {
       const kept = remembered.get(id);
       return kept && kept.until > now() ? kept.value : undefined;
+    },
+
+    roomCount() {
+      return rooms.size;
+    },
+
+    watchDeadLetters(listener) {
+      letterWatchers.add(listener);
+      return () => letterWatchers.delete(listener);
     },
 
     async close() {

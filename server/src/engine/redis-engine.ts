@@ -133,13 +133,18 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     trackHold,
     indexTtl: roomIdleTtl,
     appendTo,
-    keepDeadLetter,
+    async keepDeadLetter(letter) {
+      const kept = await keepDeadLetter(letter);
+      if (kept) for (const watcher of letterWatchers) watcher(letter);
+      return kept;
+    },
     onError,
   });
   const stopHeartbeats = [subscriber, ...(owned ? [redis] : [])].map((connection) =>
     startHeartbeat(connection, HEARTBEAT_MS, commandTimeout),
   );
   const watchers = new Set<EntryListener>();
+  const letterWatchers = new Set<(letter: DeadLetter) => void>();
   /** Names this node in the leases it holds (for whoever inspects Redis). */
   const nodeId = newEpoch();
   let closed = false;
@@ -310,9 +315,11 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
       return (await keepDeadLetter(letter)) ? 'kept' : 'duplicate';
     },
 
-    async deadLetters() {
+    async deadLetters({ offset = 0, limit = deadLetterLimit } = {}) {
       await open();
-      const items = await redis.lrange(keys.deadLetters, 0, deadLetterLimit - 1);
+      const last = Math.min(offset + limit, deadLetterLimit) - 1;
+      if (last < offset) return [];
+      const items = await redis.lrange(keys.deadLetters, offset, last);
       return items.map((item) => JSON.parse(item) as DeadLetter);
     },
 
@@ -326,6 +333,13 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     async ping() {
       await open();
       await redis.ping();
+    },
+
+    watchDeadLetters(listener) {
+      letterWatchers.add(listener);
+      return () => {
+        letterWatchers.delete(listener);
+      };
     },
 
     async lease(roomId, ms) {

@@ -53,6 +53,12 @@ interface Channel {
   lastFrame: OutgoingFrame | undefined;
 }
 
+/**
+ * Live entries a starting subscription may hold while its snapshot or replay is written, before
+ * the subscriber counts as too slow for the room (an array of references: entries are shared).
+ */
+const MAX_PENDING = 10_000;
+
 /** Counters the hub keeps (exported as metrics later). */
 export interface HubStats {
   /** Subscriptions currently open on this node. */
@@ -168,8 +174,8 @@ export function createHub(options: HubOptions): Hub {
   const occupancy = createOccupancy({ engine, log });
   /** Connections already dropped as slow: counted and logged once, however many frames follow. */
   const dropped = new WeakSet<Connection>();
-  /** Bytes of snapshots and replays still allowed in a connection's backlog (see `send`). */
-  const bursts = new WeakMap<Connection, number>();
+  /** Bytes of the last snapshot or replay frame allowed past the limit while unread (see `send`). */
+  const allowances = new WeakMap<Connection, number>();
   const stats: HubStats = {
     subscriptions: 0,
     deliveries: 0,
@@ -180,35 +186,54 @@ export function createHub(options: HubOptions): Hub {
   };
 
   /**
-   * Sends a frame; drops the connection when its backlog passes the limit. A snapshot or replay
-   * (`burst`) is not slowness: the bytes it queued are allowed on top of the limit, per
-   * connection, and the allowance shrinks as the client drains them (what is still queued
-   * bounds what is left of them). Without it a resume whose replay exceeds the limit would be
-   * dropped, resume, and be dropped again, forever.
+   * Sends a frame; drops the connection when its backlog passes the limit. Every queued byte
+   * counts: a snapshot or replay frame (`burst`) is only written once the backlog is under the
+   * limit (see `roomFor`), and the one such frame just written may take the backlog past the
+   * limit by its own size until the client has read it (what is still queued bounds it). So a
+   * backlog never exceeds the limit plus one frame, however often a client subscribes, and a
+   * resume whose replay is larger than the limit is paced instead of dropped.
    */
   function send(subscription: Subscription, frame: OutgoingFrame, burst = false): void {
     const { connection } = subscription;
-    const held = bursts.get(connection);
+    const held = allowances.get(connection);
     const before = held === undefined && !burst ? 0 : connection.bufferedBytes();
     connection.send(frame);
     if (frame.position) subscription.position = frame.position;
     if (frame.kind === 'event') stats.deliveries++;
     const buffered = connection.bufferedBytes();
-    let allowance = 0;
-    if (held !== undefined || burst) {
-      allowance = Math.min(held ?? 0, before) + (burst ? buffered - before : 0);
-      if (allowance > 0) bursts.set(connection, allowance);
-      else bursts.delete(connection);
+    const allowance = burst ? buffered - before : held === undefined ? 0 : Math.min(held, before);
+    if (allowance > 0) allowances.set(connection, allowance);
+    else if (held !== undefined) allowances.delete(connection);
+    if (buffered > maxBufferedBytes + allowance) dropSlow(subscription);
+  }
+
+  function dropSlow(subscription: Subscription): void {
+    const { connection } = subscription;
+    if (dropped.has(connection)) return;
+    dropped.add(connection);
+    stats.slowConsumerDrops++;
+    log.warn(
+      { reason: 'slow_consumer', transport: connection.transport, roomId: subscription.roomId },
+      'subscriber dropped: slow consumer',
+    );
+    connection.dropSlow();
+  }
+
+  /** Whether the connection's backlog is past the limit. */
+  const full = (connection: Connection) => connection.bufferedBytes() > maxBufferedBytes;
+
+  /**
+   * Resolves once the subscription's connection has room for a snapshot or replay frame (its
+   * backlog at most the limit): at once when it has, else as the client reads. False when the
+   * subscription ended meanwhile. A client that subscribes again and again without reading
+   * queues nothing more.
+   */
+  async function roomFor(subscription: Subscription): Promise<boolean> {
+    const { connection } = subscription;
+    while (!subscription.closed && full(connection)) {
+      await connection.drained();
     }
-    if (buffered > maxBufferedBytes + allowance && !dropped.has(connection)) {
-      dropped.add(connection);
-      stats.slowConsumerDrops++;
-      log.warn(
-        { reason: 'slow_consumer', transport: connection.transport, roomId: subscription.roomId },
-        'subscriber dropped: slow consumer',
-      );
-      connection.dropSlow();
-    }
+    return !subscription.closed;
   }
 
   /** Delivers a live entry if it is the next one; resyncs on a gap or a new epoch. */
@@ -230,8 +255,8 @@ export function createHub(options: HubOptions): Hub {
     let frame: OutgoingFrame | undefined;
     const shared = () => (frame ??= eventFrame(entry)); // serialized once per room, lazily
     for (const subscription of channel.subscriptions) {
-      if (subscription.pending) subscription.pending.push(entry);
-      else deliver(subscription, entry, shared);
+      if (!subscription.pending) deliver(subscription, entry, shared);
+      else if (subscription.pending.push(entry) > MAX_PENDING) dropSlow(subscription);
     }
     onFanout?.(Date.now() - entry.receivedAt);
   }
@@ -286,13 +311,19 @@ export function createHub(options: HubOptions): Hub {
 
   /** Snapshot or replay, then the entries that arrived meanwhile, then live. */
   async function start(subscription: Subscription, since: Position | undefined): Promise<void> {
-    const { roomId } = subscription;
+    const { roomId, connection } = subscription;
     const channel = channelOf(roomId);
     subscription.pending = [];
     subscription.collectingFrom = channel.entries;
     try {
       await channel.listening;
       if (beforeSnapshot) await beforeSnapshot(roomId);
+      // Nothing is read for a client that has not read what it was sent: at most one snapshot
+      // or replay in flight. What arrived meanwhile is in the read below.
+      if (full(connection)) {
+        if (!(await roomFor(subscription))) return;
+        subscription.pending = [];
+      }
       const result = since
         ? await engine.read(roomId, since)
         : { recovered: false as const, frame: await sharedSnapshot(channel, subscription) };
@@ -301,9 +332,11 @@ export function createHub(options: HubOptions): Hub {
         stats.resumesRecovered++;
         subscription.position = since;
         for (const entry of result.entries) {
+          if (full(connection) && !(await roomFor(subscription))) return;
           if (subscription.closed) return;
           send(subscription, eventFrame(entry), true);
         }
+        if (full(connection) && !(await roomFor(subscription))) return;
         send(
           subscription,
           subscribedFrame(roomId, subscription.position ?? result.head, true),
@@ -313,6 +346,7 @@ export function createHub(options: HubOptions): Hub {
         if (since) stats.resumesSnapshot++;
         const frame = 'frame' in result ? result.frame : frameOf(channel, result.snapshot);
         send(subscription, frame, true);
+        if (full(connection) && !(await roomFor(subscription))) return;
         send(subscription, subscribedFrame(roomId, subscription.position!, false), true);
       }
       const pending = subscription.pending;

@@ -72,6 +72,16 @@ export interface RoomRouteOptions {
   occupancy: Occupancy;
 }
 
+/** Dead letters per page of `GET /admin/dead-letters`: by default, and at most. */
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+/** A whole number ≥ 0 from a query value; `fallback` when absent, undefined when malformed. */
+function pageNumber(value: unknown, fallback: number): number | undefined {
+  if (value === undefined) return fallback;
+  return typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : undefined;
+}
+
 /** Registers the REST routes. */
 export async function roomRoutes(
   app: FastifyInstance,
@@ -111,8 +121,19 @@ export async function roomRoutes(
     return { rooms: rooms.map((room) => ({ ...room, subscribers: totals.get(room.roomId) ?? 0 })) };
   });
 
+  // Paged: `?limit=` (default 100, at most 1000) from `?offset=` (newest first); `next` is the
+  // offset of the following page while there may be one.
   app.get('/admin/dead-letters', async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const limit = pageNumber(query.limit, DEFAULT_PAGE);
+    const offset = pageNumber(query.offset, 0);
+    if (limit === undefined || limit < 1 || limit > MAX_PAGE || offset === undefined) {
+      const message = `limit must be 1–${MAX_PAGE} and offset a whole number`;
+      return sendError(reply, 400, ErrorCode.BAD_REQUEST, message);
+    }
     if (!(await access.authorizeRooms(request, reply, [ALL_ROOMS]))) return reply;
-    return { deadLetters: await engine.deadLetters() };
+    const page = await engine.deadLetters({ offset, limit: limit + 1 });
+    const deadLetters = page.slice(0, limit);
+    return page.length > limit ? { deadLetters, next: offset + limit } : { deadLetters };
   });
 }

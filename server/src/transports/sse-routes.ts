@@ -9,6 +9,7 @@ import type { ServerResponse } from 'node:http';
 import { ErrorCode, formatPosition, isValidRoomId, parsePosition } from '@roomcast/shared';
 import type { Position } from '@roomcast/shared';
 import type { RoomcastConfig } from '../config.ts';
+import { nextDrain } from '../hub/connection.ts';
 import type { Connection, OutgoingFrame } from '../hub/connection.ts';
 import { errorFrame, heartbeatFrame } from '../hub/hub.ts';
 import type { Hub, Subscription } from '../hub/hub.ts';
@@ -61,6 +62,15 @@ class SseConnection implements Connection {
     return this.response.writableLength;
   }
 
+  /** One wait for the socket's drain, shared by every subscription waiting on it. */
+  private draining: Promise<void> | undefined;
+
+  drained(): Promise<void> {
+    return (this.draining ??= nextDrain(this.response.socket).finally(
+      () => (this.draining = undefined),
+    ));
+  }
+
   dropSlow(): void {
     // A stream that is not read cannot be ended politely: cut it; the client resumes by id. A
     // reset, not a FIN: a FIN waits behind the unread bytes (the client never sees it) and the
@@ -75,6 +85,13 @@ class SseConnection implements Connection {
     this.ended = true;
   }
 }
+
+/** The headers of a stream. */
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+};
 
 /** Options of the SSE routes. */
 export interface SseRouteOptions {
@@ -131,9 +148,16 @@ export async function sseRoutes(
   /** Origin, limits and token for these rooms; on refusal the answer is sent and undefined returned. */
   async function admit(request: FastifyRequest, reply: FastifyReply, rooms: string[]) {
     if (!access.checkOrigin(request, reply)) return undefined;
-    if (!access.admit(request, reply)) return undefined;
+    // The slot is taken (and bound to the response's close) before anything is awaited.
+    const ticket = access.admit(request, reply);
+    if (!ticket) return undefined;
     const claims = await access.authorizeRooms(request, reply, rooms);
-    if (!claims) access.limiter.release(request.ip);
+    if (!claims) return undefined;
+    // The client hung up during the check: nothing is opened for it (its slot is back already).
+    if (ticket.released) {
+      reply.hijack();
+      return undefined;
+    }
     return claims;
   }
 
@@ -145,13 +169,10 @@ export async function sseRoutes(
     expiresAt: number,
   ) {
     const response = reply.raw;
-    const ip = request.ip;
     reply.hijack();
     response.writeHead(200, {
       ...(reply.getHeaders() as Record<string, string>), // CORS and security headers set by hooks
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      'x-accel-buffering': 'no',
+      ...SSE_HEADERS,
       connection: 'keep-alive',
     });
     response.write(`retry: ${config.sseRetry}\n\n`);
@@ -168,7 +189,6 @@ export async function sseRoutes(
       connection.subscriptions.push(hub.subscribe(connection, room, since, { occupancy }));
     }
     response.on('close', () => {
-      access.limiter.release(ip);
       stats.sse--;
       connection.end();
       streams.delete(connection);
@@ -178,12 +198,18 @@ export async function sseRoutes(
     return connection;
   }
 
+  /** HEAD: what a GET would answer (checks included), headers only: no stream is opened. */
+  function head(reply: FastifyReply) {
+    return reply.code(200).headers(SSE_HEADERS).send();
+  }
+
   app.get('/rooms/:roomId/events', async (request, reply) => {
     const { roomId } = request.params as { roomId: string };
     if (!isValidRoomId(roomId))
       return sendError(reply, 400, ErrorCode.BAD_REQUEST, 'invalid room id');
     const claims = await admit(request, reply, [roomId]);
     if (!claims) return reply;
+    if (request.method === 'HEAD') return head(reply);
     const lastEventId = lastEventIdOf(request);
     // A malformed id cannot be trusted: the stream starts from a snapshot.
     const since = lastEventId === undefined ? undefined : parsePosition(lastEventId);
@@ -214,14 +240,20 @@ export async function sseRoutes(
         ErrorCode.BAD_REQUEST,
         `invalid room id ${JSON.stringify(invalid)}`,
       );
+    if (!access.checkOrigin(request, reply)) return reply;
+    // The slot is taken (and bound to the response's close) before anything is awaited.
+    const ticket = access.admit(request, reply);
+    if (!ticket) return reply;
     // A room the token does not grant is refused inside the stream (FORBIDDEN with its room,
     // as over WebSocket); the others are served.
-    if (!access.checkOrigin(request, reply) || !access.admit(request, reply)) return reply;
     const granted = await access.authorizeSome(request, reply, rooms);
-    if (!granted) {
-      access.limiter.release(request.ip);
+    if (!granted) return reply;
+    // The client hung up during the check: nothing is opened for it (its slot is back already).
+    if (ticket.released) {
+      reply.hijack();
       return reply;
     }
+    if (request.method === 'HEAD') return head(reply);
     const refused = new Set(granted.refused);
     const lastEventId = lastEventIdOf(request);
     const resume =

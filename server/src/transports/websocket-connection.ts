@@ -3,9 +3,11 @@
  * (ws-wire.ts); a connection that asked for batches (`GET /ws?batch=1`) gets the frames that
  * reach it within one tick after the first as one message, a JSON array of frames.
  */
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { CloseCode } from '@roomcast/shared';
 import type { SubscriberClaims } from '../auth/tokens.ts';
+import { nextDrain } from '../hub/connection.ts';
 import type { Connection, OutgoingFrame } from '../hub/connection.ts';
 import type { Subscription } from '../hub/hub.ts';
 import { currentTick, flushAtTickEnd } from './tick-batches.ts';
@@ -49,6 +51,9 @@ export class WebSocketConnection implements Connection, TickFlushable {
   readonly transport = 'ws' as const;
   readonly subscriptions = new Map<string, Subscription>();
   strikes = 0;
+  /** Subscribe frames it may still send now (a token bucket, see the route's `allowSubscribe`). */
+  subscribeBudget = Infinity;
+  subscribeBudgetAt = 0;
   claims: SubscriberClaims | undefined;
   /** Without a token yet: the time by which `{type:"auth"}` must arrive. */
   authDeadline: number | undefined;
@@ -65,6 +70,8 @@ export class WebSocketConnection implements Connection, TickFlushable {
   private heldBytes = 0;
   /** The tick of the last frame written at once. */
   private lastTick = -1;
+  /** One wait for the socket's drain, shared by every subscription waiting on it. */
+  private draining: Promise<void> | undefined;
 
   constructor(
     readonly socket: WebSocket,
@@ -116,6 +123,11 @@ export class WebSocketConnection implements Connection, TickFlushable {
 
   bufferedBytes(): number {
     return this.socket.bufferedAmount + this.heldBytes;
+  }
+
+  drained(): Promise<void> {
+    const raw = (this.socket as unknown as { _socket?: Socket })._socket;
+    return (this.draining ??= nextDrain(raw).finally(() => (this.draining = undefined)));
   }
 
   dropSlow(): void {

@@ -169,6 +169,17 @@ export async function websocketRoutes(
     return rooms;
   }
 
+  /** Subscribe frames per connection: a bucket of `subscribeBurst`, refilled at the rate. */
+  const subscribeBurst = Math.max(config.maxSubscriptions, config.subscribeRate);
+  function allowSubscribe(connection: WebSocketConnection, now = Date.now()): boolean {
+    const refill = ((now - connection.subscribeBudgetAt) * config.subscribeRate) / 1000;
+    connection.subscribeBudget = Math.min(subscribeBurst, connection.subscribeBudget + refill);
+    connection.subscribeBudgetAt = now;
+    if (connection.subscribeBudget < 1) return false;
+    connection.subscribeBudget -= 1;
+    return true;
+  }
+
   function handleFrame(connection: WebSocketConnection, frame: ParsedClientFrame) {
     switch (frame.type) {
       case 'auth':
@@ -199,6 +210,14 @@ export async function websocketRoutes(
 
   /** Checks the room against the token (or the host's authorize), then subscribes. */
   function permit(connection: WebSocketConnection, room: string, since: Position | undefined) {
+    // An expired token may only be refreshed during its grace, not used for more rooms.
+    if (
+      connection.claims &&
+      (connection.expiredAt !== undefined || Date.now() >= connection.claims.exp * 1000)
+    ) {
+      const message = 'token expired; send {type:"auth"} with a fresh one first';
+      return connection.send(errorFrame(ErrorCode.TOKEN_EXPIRED, message, room));
+    }
     if (connection.claims) {
       if (grantsRoom(connection.claims, room)) return subscribe(connection, room, since);
       return connection.send(
@@ -237,6 +256,12 @@ export async function websocketRoutes(
       const message = `at most ${config.maxSubscriptions} rooms per connection`;
       return refuse(connection, ErrorCode.TOO_MANY_SUBSCRIPTIONS, message, room);
     }
+    // Each subscribe reads and queues a snapshot or a replay: a flood of them is refused (and,
+    // as invalid frames, ends the connection after a few).
+    if (!allowSubscribe(connection)) {
+      const message = `at most ${config.subscribeRate} subscribe frames a second (ROOMCAST_SUBSCRIBE_RATE)`;
+      return refuse(connection, ErrorCode.RATE_LIMITED, message, room);
+    }
     // Subscribing again restarts the room (a client's way to force a resync).
     if (existing) hub.unsubscribe(existing);
     const occupancy = occupancyOf(connection).has(room);
@@ -245,13 +270,16 @@ export async function websocketRoutes(
 
   async function checkUpgrade(request: FastifyRequest, reply: FastifyReply) {
     if (!access.checkOrigin(request, reply)) return reply;
+    // The slot is taken (and bound to the socket's close) before anything is awaited.
+    const ticket = access.admit(request, reply);
+    if (!ticket) return reply;
     const token = tokenOf(request.headers, request.query);
     if (token !== undefined) {
       const check = await access.verifier.verify(token);
+      if (ticket.released) return reply.hijack(); // the client hung up meanwhile
       if (!check.ok) return sendError(reply, 401, check.code, check.message);
       upgradeClaims.set(request, check.claims);
     }
-    if (!access.admit(request, reply)) return reply;
   }
 
   app.get('/ws', { websocket: true, preValidation: checkUpgrade }, (socket, request) => {
@@ -277,7 +305,6 @@ export async function websocketRoutes(
       connections.delete(connection);
       stats.ws--;
       heartbeat.delete(socket);
-      access.limiter.release(connection.ip);
       for (const subscription of connection.subscriptions.values()) hub.unsubscribe(subscription);
       connection.subscriptions.clear();
     });

@@ -169,6 +169,42 @@ export function verifySignature(
   return createSignatureVerifier(apiKeys)(rawBody, header);
 }
 
+/**
+ * What can be refused from the `huddle01-signature` header alone, before the body is read:
+ * missing, not `t=<ts>,<alg>=<hex>` with a known algorithm and a digest of its length, or a
+ * timestamp outside ±`toleranceMs`. Undefined when the header may sign a body. A header that
+ * passes this still has its body verified (`SignatureVerifier`).
+ */
+export function precheckSignatureHeader(
+  header: string | undefined,
+  now: number,
+  toleranceMs: number,
+): RefusedWebhook | undefined {
+  if (!header) return refuse(ErrorCode.SIGNATURE_MISSING, 401, 'huddle01-signature header missing');
+  const timestamp = piece(piece(header, ',', 0)!, '=', 1);
+  const signature = piece(header, ',', 1);
+  if (!timestamp || !signature) {
+    return refuse(
+      ErrorCode.SIGNATURE_MISSING,
+      401,
+      'huddle01-signature must be t=<ms>,sha256=<hex>',
+    );
+  }
+  const algorithm = piece(signature, '=', 0)!;
+  const hex = signature.slice(algorithm.length + 1);
+  if (
+    (algorithm !== 'sha256' && algorithm !== 'sha512') ||
+    !(algorithm === 'sha256' ? SHA256_HEX : SHA512_HEX).test(hex)
+  ) {
+    return refuse(
+      ErrorCode.SIGNATURE_INVALID,
+      401,
+      'huddle01-signature must be t=<ms>,sha256=<64 hex digits> (or sha512=<128>)',
+    );
+  }
+  return checkFreshness(timestamp, now, toleranceMs);
+}
+
 /** Timestamps below this are taken as seconds (1e11 ms is 1973; 1e11 s is the year 5138). */
 const SECONDS_THRESHOLD = 1e11;
 

@@ -6,10 +6,21 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { ErrorCode, isEventName, isWebhookEventName, payloadSchemas } from '@roomcast/shared';
 import type { DeadLetter, Engine } from '../engine/engine.ts';
+import { compactDeadLetter } from '../engine/entry-delivery.ts';
 import type { Metrics } from '../metrics.ts';
 import { sendError } from '../http-errors.ts';
-import { SIGNATURE_HEADER, checkFreshness, createSignatureVerifier } from './verify-signature.ts';
+import {
+  SIGNATURE_HEADER,
+  checkFreshness,
+  createSignatureVerifier,
+  precheckSignatureHeader,
+} from './verify-signature.ts';
+import { createRefusalLimiter } from './refusal-limit.ts';
+import { rawNumericId } from './raw-id.ts';
 import type { RefusedWebhook } from './verify-signature.ts';
+
+/** Longest webhook id accepted (Huddle01's are a few dozen characters; each is kept for dedup). */
+const MAX_ID_LENGTH = 256;
 
 /** What the webhook route needs. */
 export interface WebhookRouteOptions {
@@ -21,6 +32,8 @@ export interface WebhookRouteOptions {
   maxBytes: number;
   /** Webhooks per minute per client IP; 0 = no limit. */
   rateLimitPerMinute: number;
+  /** Refused webhooks per minute per client IP before its next ones get 429 unread; 0 = no limit. */
+  refusalLimitPerMinute: number;
   metrics: Metrics;
 }
 
@@ -28,6 +41,7 @@ export interface WebhookRouteOptions {
 export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteOptions) {
   const { engine, apiKeys, tolerance, maxBytes, rateLimitPerMinute, metrics } = options;
   const verifySignature = createSignatureVerifier(apiKeys);
+  const refusals = createRefusalLimiter(options.refusalLimitPerMinute);
   const count = (event: unknown, outcome: string) =>
     metrics.webhooks.inc({ event: isEventName(event) ? event : 'unknown', outcome });
   if (rateLimitPerMinute > 0) {
@@ -57,9 +71,10 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
 
   async function deadLetter(request: FastifyRequest, reply: FastifyReply, letter: DeadLetter) {
     const { webhookId: id, event, reason, detail } = letter;
-    const kept = await engine.deadLetter(letter);
+    const kept = await engine.deadLetter(compactDeadLetter(letter));
     count(event, kept === 'duplicate' ? 'duplicate' : 'dead-letter');
     if (kept === 'duplicate') return reply.send({ ok: true, duplicate: true });
+    metrics.deadLetters.inc({ reason });
     request.log.warn({ webhook: { id, event, outcome: 'dead-letter', reason } }, detail);
     return reply.code(202).send({ ok: true, deadLetter: true, reason, message: detail });
   }
@@ -68,9 +83,34 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
   // taken raw. fastify refuses a body over the limit from Content-Length before reading it.
   // The Content-Type header plays no part (the signature covers the body alone), but fastify
   // refuses a malformed one (`;;;`) with 415 before the route runs: it is set to one it knows.
-  app.addHook('onRequest', (request, _reply, done) => {
+  //
+  // Before the body is read: an IP over its refusal limit gets 429, and a signature header that
+  // is missing, malformed or stale gets 401. Neither reads, parses nor hashes a byte of it.
+  app.addHook('onRequest', async (request, reply) => {
     request.headers['content-type'] = 'application/octet-stream';
-    done();
+    const now = Date.now();
+    const wait = refusals.blockedFor(request.ip, now);
+    if (wait > 0) {
+      count(undefined, 'rate-limited');
+      const message = `more than ${options.refusalLimitPerMinute} refused webhooks a minute from this address (ROOMCAST_WEBHOOK_REFUSAL_LIMIT)`;
+      return sendError(
+        reply.header('retry-after', String(wait)),
+        429,
+        ErrorCode.RATE_LIMITED,
+        message,
+      );
+    }
+    const header = request.headers[SIGNATURE_HEADER];
+    const early = precheckSignatureHeader(
+      typeof header === 'string' ? header : undefined,
+      now,
+      tolerance,
+    );
+    if (early) return refuse(request, reply, early);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const status = reply.statusCode;
+    if (status === 400 || status === 401 || status === 413) refusals.refused(request.ip);
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
@@ -86,9 +126,15 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
     if (!verified.ok) return refuse(request, reply, verified);
     const stale = checkFreshness(verified.timestamp, Date.now(), tolerance);
     if (stale) return refuse(request, reply, stale, verified.id);
-    const { body, id } = verified;
+    const { body } = verified;
     if (typeof body.id !== 'string' && typeof body.id !== 'number') {
       return sendError(reply, 400, ErrorCode.INVALID_BODY, 'id must be a string');
+    }
+    // Dedup on the id's exact text: parsed, numeric ids past 2^53 would share a key.
+    const id = typeof body.id === 'number' ? (rawNumericId(raw) ?? verified.id) : verified.id;
+    if (id.length > MAX_ID_LENGTH) {
+      const message = `id longer than ${MAX_ID_LENGTH} characters`;
+      return sendError(reply, 400, ErrorCode.INVALID_BODY, message);
     }
     const receivedAt = Date.now();
     const event = body.event;
