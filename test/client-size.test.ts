@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { browserBuildOptions, browserEntries } from '../client/scripts/browser-build.ts';
@@ -56,3 +57,12 @@ for (const entry of browserEntries) {
     }
   });
 }
+
+test('the README states the core size as measured (KiB, one decimal)', async () => {
+  const core = browserEntries.find((entry) => entry.subpath === '.')!;
+  const kib = ((await bundle(core)).gzipped / 1024).toFixed(1);
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const stated = [...readme.matchAll(/(\d+\.\d) KiB min\+gzip/g)].map((match) => match[1]);
+  assert.ok(stated.length > 0, 'the README states a size');
+  assert.deepEqual([...new Set(stated)], [kib], `README sizes ${stated} vs measured ${kib} KiB`);
+});

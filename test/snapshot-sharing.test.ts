@@ -27,7 +27,7 @@ test(`a ${PEERS}-peer room's snapshot sent to ${SUBSCRIBERS} subscribers joining
     ...engine,
     snapshot: (roomId: string) => (snapshotReads++, engine.snapshot(roomId)),
   };
-  const server = await startServer({}, counted);
+  const server = await startServer({ connectRatePerIp: 1000 }, counted);
   const sockets: TestSocket[] = [];
   t.after(async () => {
     for (const socket of sockets) socket.close();

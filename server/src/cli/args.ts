@@ -58,13 +58,18 @@ export function usageMessage(error: unknown, known: readonly string[]): string {
   return message.split('\n')[0]!;
 }
 
+/** What `parseCommandArgs` returns (named, so the package's declarations can name it). */
+export type ParsedCommandArgs<T extends ParseArgsConfig['options']> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: boolean }>
+>;
+
 /** parseArgs for `roomcast <command>`; a mistake throws UsageError with one line. */
 export function parseCommandArgs<T extends ParseArgsConfig['options']>(
   command: string,
   argv: string[],
   options: T,
   allowPositionals = false,
-) {
+): ParsedCommandArgs<T> {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals });
   } catch (error) {
