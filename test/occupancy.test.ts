@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createRedisEngine } from '../server/src/engine/redis-engine.ts';
+import { startRedisNodes } from './helpers/redis-nodes.ts';
+import type { RedisNodes } from './helpers/redis-nodes.ts';
 import { startRedisServer } from './helpers/redis-server.ts';
 import { startServer } from './helpers/server.ts';
 import type { TestServer } from './helpers/server.ts';
@@ -95,16 +96,13 @@ const redis = await startRedisServer();
 describe('occupancy, two nodes on one Redis', { skip: !redis }, () => {
   let a: TestServer;
   let b: TestServer;
+  let nodes: RedisNodes | undefined;
   before(async () => {
-    const prefix = `occ-${process.pid}:`;
-    a = await startServer({}, createRedisEngine({ url: redis!.url, keyPrefix: prefix }));
-    b = await startServer({}, createRedisEngine({ url: redis!.url, keyPrefix: prefix }));
+    nodes = await startRedisNodes(redis!.url, 'occ');
+    ({ a, b } = nodes);
   });
   after(async () => {
-    await a?.close();
-    await b?.close();
-    await a?.engine?.close();
-    await b?.engine?.close();
+    await nodes?.close();
     await redis?.close();
   });
 

@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { createRedisEngine } from '../server/src/engine/redis-engine.ts';
 import { PublishError } from '../server/src/publish/app-events.ts';
 import { meetingStarted, peerJoined } from './helpers/payloads.ts';
+import { startRedisNodes } from './helpers/redis-nodes.ts';
+import type { RedisNodes } from './helpers/redis-nodes.ts';
 import { startRedisServer } from './helpers/redis-server.ts';
 import { postWebhook, startServer } from './helpers/server.ts';
 import type { TestServer } from './helpers/server.ts';
@@ -237,17 +238,13 @@ const redis = await startRedisServer();
 describe('app events, two nodes on one Redis', { skip: !redis }, () => {
   let a: TestServer;
   let b: TestServer;
+  let nodes: RedisNodes | undefined;
   before(async () => {
-    const prefix = `pub-${process.pid}:`;
-    const engine = () => createRedisEngine({ url: redis!.url, keyPrefix: prefix });
-    a = await startServer({ publishKeys: [KEY] }, engine());
-    b = await startServer({ publishKeys: [KEY] }, engine());
+    nodes = await startRedisNodes(redis!.url, 'pub', { publishKeys: [KEY] });
+    ({ a, b } = nodes);
   });
   after(async () => {
-    await a?.close();
-    await b?.close();
-    await a?.engine?.close();
-    await b?.engine?.close();
+    await nodes?.close();
     await redis?.close();
   });
 
