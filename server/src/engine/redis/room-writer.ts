@@ -24,9 +24,12 @@ import { EngineUnavailableError, asEvent, isAppAppend } from '../engine.ts';
 import type { AnyAppendInput, LogEntry } from '../engine.ts';
 import { decodeStream, encodeBody } from './codec.ts';
 import type { KeyLayout, RoomKeys } from './keys.ts';
-import type { RawStreamEntry, Scripts } from './scripts.ts';
+import type { AppendReply, RawStreamEntry, Scripts } from './scripts.ts';
 import { checkpointFields, forgetUpTo, stateFromHash, touch, untouched } from './state-hash.ts';
 import type { Touched } from './state-hash.ts';
+
+/** What an append's answer says of the room's head (its `ok` and `behind` forms). */
+type AppendHead = Extract<AppendReply, { kind: 'ok' | 'behind' }>;
 
 /** Options of the room writer. */
 export interface RoomWriterOptions {
@@ -165,13 +168,7 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
   async function catchUp(
     roomId: string,
     base: Known | undefined,
-    reply: {
-      epoch: string;
-      seq: number;
-      checkpoint: number;
-      far: boolean;
-      missed: RawStreamEntry[];
-    },
+    reply: AppendHead,
     upTo: number,
   ): Promise<Known> {
     if (base !== undefined && !reply.far && base.epoch === reply.epoch) {
@@ -253,13 +250,7 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
   async function follow(
     roomId: string,
     base: Known | undefined,
-    reply: {
-      epoch: string;
-      seq: number;
-      checkpoint: number;
-      far: boolean;
-      missed: RawStreamEntry[];
-    },
+    reply: AppendHead,
     entry: LogEntry,
   ): Promise<void> {
     // From what this node knows now (an earlier append's follow may have moved it since).
