@@ -4,18 +4,22 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import WebSocket from 'ws';
-import { buildApp } from '../server/src/app.ts';
-import { parseOptions } from '../server/src/config.ts';
 import { createSubscriberToken, createTokenVerifier } from '../server/src/auth/tokens.ts';
 import { connect, eventSeqs } from './helpers/ws-client.ts';
 import { peerJoined } from './helpers/payloads.ts';
 import { TestEventSource } from './helpers/sse-client.ts';
-import { TEST_KEY, TEST_SECRET, postWebhook, startServer, testToken } from './helpers/server.ts';
+import {
+  TEST_KEY,
+  TEST_SECRET,
+  postWebhook,
+  startLoggedServer,
+  startServer,
+  testToken,
+} from './helpers/server.ts';
 import type { TestServer } from './helpers/server.ts';
 
 const secretBytes = new TextEncoder().encode(TEST_SECRET);
@@ -393,22 +397,9 @@ describe('limits', () => {
 
 describe('no secret in logs', () => {
   test('tokens (query, header, frame) and signatures never reach a log line', async () => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    const config = parseOptions({
-      huddle01ApiKeys: [TEST_KEY],
-      tokenSecrets: [TEST_SECRET],
-      logLevel: 'debug',
-    });
-    const app = await buildApp({ config, logger: { stream } });
-    await app.listen({ port: 0, host: '127.0.0.1' });
+    const server = await startLoggedServer({ logLevel: 'debug' });
     try {
-      const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+      const base = server.url;
       const token = await testToken();
       await fetch(`${base}/rooms/x?token=${token}`);
       await fetch(`${base}/rooms/x`, { headers: { authorization: `Bearer ${token}` } });
@@ -420,7 +411,7 @@ describe('no secret in logs', () => {
       await client.subscribed('x');
       client.close();
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const log = lines.join('');
+      const log = server.logs();
       assert.ok(log.includes('[REDACTED]'), 'redaction happened');
       assert.ok(log.includes('/rooms/x'), 'requests were logged');
       for (const secret of [token, token.split('.')[2]!, TEST_SECRET, TEST_KEY]) {
@@ -428,7 +419,7 @@ describe('no secret in logs', () => {
       }
       assert.equal(/sha256=[0-9a-f]{64}/.test(log), false, 'a signature leaked');
     } finally {
-      await app.close();
+      await server.close();
     }
   });
 });

@@ -8,16 +8,14 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { buildApp } from '../server/src/app.ts';
-import { configFromEnv, parseOptions, withDevSecrets } from '../server/src/config.ts';
+import { configFromEnv, withDevSecrets } from '../server/src/config.ts';
 import { loadServeConfig } from '../server/src/config-sources.ts';
 import { OPTION_DOCS, flagOf } from '../server/src/config-docs.ts';
 import { meetingStarted, track } from './helpers/payloads.ts';
 import { parseMetrics, sample } from './helpers/metrics.ts';
-import { TEST_KEY, TEST_SECRET, postWebhook, startServer } from './helpers/server.ts';
+import { TEST_KEY, postWebhook, startLoggedServer, startServer } from './helpers/server.ts';
 import { startNode } from './helpers/node-process.ts';
 import { sleep } from './helpers/attack.ts';
 
@@ -198,21 +196,8 @@ describe('the CLI answers mistakes in one line (item 10)', () => {
   });
 
   test('a held track event that expires into a dead letter is logged and counted', async () => {
-    let logged = '';
-    const stream = new Writable({
-      write(chunk, _encoding, done) {
-        logged += chunk;
-        done();
-      },
-    });
-    const config = parseOptions({
-      huddle01ApiKeys: [TEST_KEY],
-      tokenSecrets: [TEST_SECRET],
-      trackHold: '200ms',
-    });
-    const app = await buildApp({ config, logger: { stream } });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const server = await startLoggedServer({ trackHold: '200ms' });
+    const { url } = server;
     try {
       const held = await postWebhook({ url }, 'peer:trackPublished', track('never-joins'));
       assert.equal(held.status, 202);
@@ -220,11 +205,11 @@ describe('the CLI answers mistakes in one line (item 10)', () => {
       const samples = parseMetrics(await (await fetch(`${url}/metrics`)).text());
       assert.equal(sample(samples, 'roomcast_dead_letters_total', { reason: 'UNROUTABLE' }), 1);
       assert.match(
-        logged,
+        server.logs(),
         /"outcome":"dead-letter","reason":"UNROUTABLE".*held track event expired/,
       );
     } finally {
-      await app.close();
+      await server.close();
     }
   });
 

@@ -5,11 +5,9 @@
  * held unseen by the gauges, numeric webhook ids that collapse.
  */
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { buildApp } from '../server/src/app.ts';
 import Fastify from 'fastify';
-import { configFromEnv, parseOptions } from '../server/src/config.ts';
+import { configFromEnv } from '../server/src/config.ts';
 import { roomcast } from '../server/src/plugin.ts';
 import { signRawWebhook } from '../server/src/webhooks/sign-webhook.ts';
 import { meetingStarted } from './helpers/payloads.ts';
@@ -22,6 +20,7 @@ import {
   startServer,
   testToken,
   webhookId,
+  startLoggedServer,
 } from './helpers/server.ts';
 import { gaugesBackToZero, sleep, stillServes } from './helpers/attack.ts';
 
@@ -81,21 +80,8 @@ describe('attack: dead letters as a memory sink (item 7)', () => {
 
 describe('smaller holes (item 8)', () => {
   test('percent-encoded token parameter names are redacted in the logs too', async () => {
-    let logged = '';
-    const stream = new Writable({
-      write(chunk, _encoding, done) {
-        logged += chunk;
-        done();
-      },
-    });
-    const config = parseOptions({
-      huddle01ApiKeys: [TEST_KEY],
-      tokenSecrets: [TEST_SECRET],
-      logLevel: 'info',
-    });
-    const app = await buildApp({ config, logger: { stream } });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const server = await startLoggedServer();
+    const { url } = server;
     try {
       const token = await testToken(['redact']);
       for (const name of ['%74oken', 'to%6Ben', 'TOKEN', 'token']) {
@@ -104,10 +90,10 @@ describe('smaller holes (item 8)', () => {
         await response.body?.cancel();
       }
       await sleep(100);
-      assert.ok(logged.includes('[REDACTED]'));
-      assert.ok(!logged.includes(token), 'no token in the log lines');
+      assert.ok(server.logs().includes('[REDACTED]'));
+      assert.ok(!server.logs().includes(token), 'no token in the log lines');
     } finally {
-      await app.close();
+      await server.close();
     }
   });
 

@@ -1,6 +1,7 @@
 /**
  * Test servers: the real app on a real socket (port 0), closed after each test.
  */
+import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/src/app.ts';
 import { parseOptions } from '../../server/src/config.ts';
@@ -46,6 +47,7 @@ export interface TestServer {
 export async function startServer(
   options: RoomcastOptions = {},
   engine?: Engine,
+  logger: { stream: Writable } | false = false,
 ): Promise<TestServer> {
   const config = parseOptions({
     huddle01ApiKeys: [TEST_KEY],
@@ -53,7 +55,7 @@ export async function startServer(
     logLevel: 'silent',
     ...options,
   });
-  const app = await buildApp({ config, engine, logger: false });
+  const app = await buildApp({ config, engine, logger });
   await app.listen({
     port: typeof options.port === 'number' ? options.port : 0,
     host: '127.0.0.1',
@@ -74,6 +76,24 @@ export async function startServer(
     engine,
     close: () => app.close(),
   };
+}
+
+/**
+ * The real app as `startServer` starts it, logging (at `info` unless `options.logLevel` says
+ * otherwise) into memory: `logs()` is every line so far, as text.
+ */
+export async function startLoggedServer(
+  options: RoomcastOptions = {},
+): Promise<TestServer & { logs(): string }> {
+  let text = '';
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      text += chunk;
+      done();
+    },
+  });
+  const server = await startServer({ logLevel: 'info', ...options }, undefined, { stream });
+  return Object.assign(server, { logs: () => text });
 }
 
 let counter = 0;
