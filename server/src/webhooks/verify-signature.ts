@@ -86,6 +86,26 @@ export type SignatureVerifier = (
 ) => VerifiedWebhook | RefusedWebhook;
 
 /**
+ * The header's timestamp and signature, parsed exactly as the SDK does: "t=<ts>,<alg>=<hex>",
+ * key names not checked, extra parts ignored. Shared by the verifier and the precheck.
+ */
+function headerParts(
+  header: string | undefined,
+): { ok: true; timestamp: string; signature: string } | RefusedWebhook {
+  if (!header) return refuse(ErrorCode.SIGNATURE_MISSING, 401, 'huddle01-signature header missing');
+  const timestamp = piece(piece(header, ',', 0)!, '=', 1);
+  const signature = piece(header, ',', 1);
+  if (!timestamp || !signature) {
+    return refuse(
+      ErrorCode.SIGNATURE_MISSING,
+      401,
+      'huddle01-signature must be t=<ms>,sha256=<hex>',
+    );
+  }
+  return { ok: true, timestamp, signature };
+}
+
+/**
  * Creates a verifier for a list of API keys (several allow rotation). Each key's HMAC pads are
  * computed once here, per algorithm on first use (`createHmacOf`).
  */
@@ -97,21 +117,9 @@ export function createSignatureVerifier(apiKeys: readonly string[]): SignatureVe
   const macsOf = (algorithm: HmacAlgorithm) =>
     (macs[algorithm] ??= apiKeys.map((key) => createHmacOf(algorithm, key)));
   return (rawBody, header) => {
-    if (!header) {
-      return refuse(ErrorCode.SIGNATURE_MISSING, 401, 'huddle01-signature header missing');
-    }
-    // Parsed exactly as the SDK does: "t=<ts>,<alg>=<hex>", key names not checked, extra parts
-    // ignored.
-    const first = piece(header, ',', 0)!;
-    const timestamp = piece(first, '=', 1);
-    const signature = piece(header, ',', 1);
-    if (!timestamp || !signature) {
-      return refuse(
-        ErrorCode.SIGNATURE_MISSING,
-        401,
-        'huddle01-signature must be t=<ms>,sha256=<hex>',
-      );
-    }
+    const parts = headerParts(header);
+    if (!parts.ok) return parts;
+    const { timestamp, signature } = parts;
     let body: unknown;
     try {
       body = JSON.parse(rawBody);
@@ -180,16 +188,9 @@ export function precheckSignatureHeader(
   now: number,
   toleranceMs: number,
 ): RefusedWebhook | undefined {
-  if (!header) return refuse(ErrorCode.SIGNATURE_MISSING, 401, 'huddle01-signature header missing');
-  const timestamp = piece(piece(header, ',', 0)!, '=', 1);
-  const signature = piece(header, ',', 1);
-  if (!timestamp || !signature) {
-    return refuse(
-      ErrorCode.SIGNATURE_MISSING,
-      401,
-      'huddle01-signature must be t=<ms>,sha256=<hex>',
-    );
-  }
+  const parts = headerParts(header);
+  if (!parts.ok) return parts;
+  const { timestamp, signature } = parts;
   const algorithm = piece(signature, '=', 0)!;
   const hex = signature.slice(algorithm.length + 1);
   if (
