@@ -4,6 +4,8 @@
  * transports, read at scrape time, so delivering costs no metrics call.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DURABILITY_METRIC_SETTINGS } from './engine/durability.ts';
+import type { DurabilityReport } from './engine/durability.ts';
 import type { HubStats } from './hub/hub.ts';
 
 /** Connection counts the transports keep. */
@@ -59,6 +61,8 @@ export interface MetricsSources {
   topRooms?: (n: number) => [string, number][];
   /** Rooms whose state this process holds (undefined: the engine keeps them elsewhere). */
   roomsHeld?: () => number | undefined;
+  /** The storage's last durability report (undefined: none, or not read yet). */
+  durability?: () => DurabilityReport | undefined;
 }
 
 /** Rooms the per-room occupancy gauge reports (bounded: a room id is a label value). */
@@ -71,6 +75,7 @@ export function createMetrics({
   activeRooms,
   topRooms,
   roomsHeld,
+  durability,
 }: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -120,6 +125,21 @@ export function createMetrics({
     collect() {
       const held = roomsHeld?.();
       if (held !== undefined) this.set(held);
+    },
+  });
+  new Gauge({
+    name: 'roomcast_durability_risk',
+    help: 'Redis settings that can lose acknowledged webhooks or evict room keys: 1 per risky setting (see /readyz and docs/deployment.md), 0 when safe.',
+    labelNames: ['setting'],
+    registers,
+    collect() {
+      this.reset();
+      const report = durability?.();
+      if (report === undefined) return;
+      const risky = new Set(report.warnings.map((warning) => warning.setting));
+      for (const setting of DURABILITY_METRIC_SETTINGS) {
+        this.set({ setting }, risky.has(setting) ? 1 : 0);
+      }
     },
   });
   new Counter({

@@ -9,8 +9,7 @@ import fp from 'fastify-plugin';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import websocket from '@fastify/websocket';
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { CloseCode, ErrorCode } from '@roomcast/shared';
+import { CloseCode } from '@roomcast/shared';
 import { createAccess } from './auth/access.ts';
 import type { Access, Authorize } from './auth/access.ts';
 import { createCorsOriginCheck } from './auth/origins.ts';
@@ -23,7 +22,9 @@ import { createMemoryEngine } from './engine/memory-engine.ts';
 import { createRedisEngine } from './engine/redis-engine.ts';
 import { createEventHook } from './event-hook.ts';
 import type { RoomcastEventHandler } from './event-hook.ts';
-import { installErrorHandlers, sendError } from './http-errors.ts';
+import { installErrorHandlers } from './http-errors.ts';
+import { healthRoutes } from './health-routes.ts';
+import { watchDurability } from './durability-watch.ts';
 import { createHub } from './hub/hub.ts';
 import type { Hub } from './hub/hub.ts';
 import { roomRoutes } from './rooms/room-routes.ts';
@@ -168,9 +169,6 @@ export function configFromPluginOptions(
   });
 }
 
-/** Longest /readyz waits for the engine's ping, ms. */
-const READY_TIMEOUT_MS = 900;
-
 interface RouteContext {
   publish: Publish;
   config: RoomcastConfig;
@@ -180,17 +178,6 @@ interface RouteContext {
   metrics: Metrics;
   transports: TransportStats;
   draining: () => boolean;
-}
-
-/** Whether an Authorization header carries `key` as a bearer token (always, without a key). */
-function bearerCheck(key: string | undefined): (header: string | undefined) => boolean {
-  if (key === undefined) return () => true;
-  const expected = createHash('sha256').update(key).digest();
-  return (header) => {
-    const given = /^bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '';
-    // Digests, so the comparison takes the same time whatever the length of the guess.
-    return timingSafeEqual(createHash('sha256').update(given).digest(), expected);
-  };
 }
 
 /** The routes, in their own encapsulated context (own error handler, CORS, headers). */
@@ -247,42 +234,13 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
   // The moderator console: a same-origin page, so no CORS; its own strict CSP.
   if (config.console) await app.register(consoleRoutes);
 
-  app.get('/healthz', async () => ({ ok: true }));
-  app.get('/readyz', async (_request, reply) => {
-    if (draining()) return reply.code(503).send({ ok: false, reason: 'draining' });
-    // Within a second, whatever the engine does: a frozen Redis (or one never reached) would
-    // hold the probe for its whole command timeout.
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new Error('engine did not answer within 1 s')),
-        READY_TIMEOUT_MS,
-      );
-    });
-    try {
-      await Promise.race([engine.ping(), late]);
-      return { ok: true };
-    } catch {
-      return reply.code(503).send({ ok: false, reason: 'engine unreachable' });
-    } finally {
-      clearTimeout(timer);
-    }
+  await app.register(healthRoutes, {
+    engine,
+    metrics,
+    serveMetrics: config.metrics,
+    metricsToken: config.metricsToken,
+    draining,
   });
-  if (config.metrics) {
-    const allowed = bearerCheck(config.metricsToken);
-    app.get('/metrics', async (request, reply) => {
-      if (!allowed(request.headers.authorization)) {
-        reply.header('www-authenticate', 'Bearer realm="roomcast metrics"');
-        return sendError(
-          reply,
-          401,
-          ErrorCode.UNAUTHORIZED,
-          'metrics need Authorization: Bearer <ROOMCAST_METRICS_TOKEN>',
-        );
-      }
-      return reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.render());
-    });
-  }
 }
 
 async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptions) {
@@ -316,6 +274,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
     activeRooms: () => hub.roomCount,
     topRooms: (n) => hub.occupancy.topLocal(n),
     roomsHeld: () => engine.roomCount?.(),
+    durability: () => durabilityWatch?.latest(),
   });
   const reconciler = reconcilerFromConfig(config, engine, metrics, app.log);
   const hub = createHub({
@@ -331,6 +290,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
     draining: () => draining,
   });
   const eventHook = createEventHook(engine, app.log);
+  const durabilityWatch = watchDurability({ engine, log: app.log });
   const publish = createPublisher({ engine, dedupWindow: config.dedupWindow });
   // A held track event whose peer never joined: it was answered 202 long ago, so this line and
   // this count are the only trace of it becoming a dead letter.
@@ -384,6 +344,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
 
   app.addHook('onClose', async () => {
     stopDeadLetters?.();
+    durabilityWatch?.close();
     await reconciler?.close();
     eventHook.close();
     await hub.close();

@@ -12,6 +12,7 @@ import type {
   RoomEvent,
   RoomState,
 } from '@roomcast/shared';
+import type { DurabilityReport } from './durability.ts';
 
 /** The payload of an event by name: Huddle01's typed ones, an app event's JSON. */
 export type PayloadOf<K extends EventName | AppEventName> = K extends EventName
@@ -184,6 +185,11 @@ export interface Engine {
    * stops it. Optional.
    */
   watchDeadLetters?(listener: (letter: DeadLetter) => void): () => void;
+  /**
+   * The storage's persistence and eviction settings and what they risk (durability.ts).
+   * Optional: the in-memory engine keeps nothing across a restart by design and has none.
+   */
+  durability?(): Promise<DurabilityReport>;
   /**
    * Rooms whose state this process holds in memory (subscribed or not, until they are evicted
    * as idle). Optional: an engine that keeps rooms elsewhere (Redis) has none to count.

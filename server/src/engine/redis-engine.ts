@@ -29,6 +29,7 @@ import {
   startHeartbeat,
   subscriberOptions,
 } from './redis/connection.ts';
+import { createDurabilityProbe } from './redis/durability-probe.ts';
 import { createHeldTracks } from './redis/held-tracks.ts';
 import { createKeyLayout } from './redis/keys.ts';
 import { createRoomWriter, loadState } from './redis/room-writer.ts';
@@ -150,8 +151,12 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
   let closed = false;
   let connectedOnce = redis.status === 'ready';
 
+  const durability = createDurabilityProbe({ nodes: () => [redis], now });
+
   redis.on('ready', () => {
-    // Redis may have restarted or failed over: positions remembered from before prove nothing.
+    // Redis may have restarted or failed over: positions remembered from before prove nothing,
+    // and the node now answering may be configured differently.
+    durability.forget();
     if (connectedOnce) writer.reset();
     connectedOnce = true;
   });
@@ -383,6 +388,11 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
         totals.set(roomId, total);
       });
       return totals;
+    },
+
+    async durability() {
+      await open();
+      return durability.read();
     },
 
     async remember(id, value, ms) {
