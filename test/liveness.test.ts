@@ -60,14 +60,21 @@ describe('liveness', () => {
     const server = await startServer({ sseHeartbeat: 50 });
     try {
       const controller = new AbortController();
+      // A stream that stalls or ends fails within seconds, not at the runner's timeout.
+      const stalled = setTimeout(() => controller.abort(), 5000);
       const response = await fetch(server.authed('/rooms/hb/events'), {
         signal: controller.signal,
       });
       const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
       let text = '';
       const beat = 'event: heartbeat\ndata: {"type":"heartbeat","interval":50}\n\n';
-      while (text.split(beat).length < 4)
-        text += new TextDecoder().decode((await reader.read()).value);
+      while (text.split(beat).length < 4) {
+        const { done, value } = await reader.read();
+        assert.equal(done, false, `the stream ended after ${JSON.stringify(text)}`);
+        text += decoder.decode(value, { stream: true });
+      }
+      clearTimeout(stalled);
       controller.abort();
       // The first message, before the room's snapshot: a reader knows the interval at once.
       assert.ok(text.replace(/^retry: \d+\n\n/, '').startsWith(beat), text.slice(0, 200));

@@ -58,44 +58,56 @@ let dir: string;
 let app: string;
 let tarballs: string[];
 
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'roomcast-packed-'));
-  const packs = join(dir, 'packs');
-  mkdirSync(packs);
-  // prepack builds each package (shared first: the workspaces are listed in build order).
-  await run('npm', ['pack', '--workspaces', '--pack-destination', packs], {
-    cwd: ROOT,
-    maxBuffer: 64 << 20,
-  });
-  tarballs = readdirSync(packs).map((name) => join(packs, name));
-  assert.equal(tarballs.length, 3, `three tarballs: ${tarballs.join(', ')}`);
+/**
+ * npm and the builds it runs are not roomcast's code: they run without the coverage collector
+ * (under CI=true, c8 sets NODE_V8_COVERAGE for every child), which only slows them down.
+ */
+const { NODE_V8_COVERAGE: _coverage, ...npmEnv } = process.env;
 
-  app = join(dir, 'app');
-  mkdirSync(app);
-  writeFileSync(
-    join(app, 'package.json'),
-    JSON.stringify({ name: 'stranger-app', private: true, type: 'module' }),
-  );
-  for (const file of ['app.mjs', 'consumer.ts', 'browser-entry.js']) {
-    copyFileSync(join(FIXTURE, file), join(app, file));
-  }
-  const { stderr } = await run(
-    'npm',
-    [
-      'install',
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-      ...tarballs,
-      pinned('fastify'),
-      pinned('react'),
-      pinned('@types/node'),
-      pinned('@types/react'),
-    ],
-    { cwd: app, maxBuffer: 64 << 20 },
-  );
-  assert.doesNotMatch(stderr, /ERESOLVE|peer dep/i, stderr);
-});
+// Packing builds three packages and installs a fresh app: minutes on a loaded machine, so this
+// hook gets a budget of its own rather than the runner's 180 s per test.
+before(
+  async () => {
+    dir = mkdtempSync(join(tmpdir(), 'roomcast-packed-'));
+    const packs = join(dir, 'packs');
+    mkdirSync(packs);
+    // prepack builds each package (shared first: the workspaces are listed in build order).
+    await run('npm', ['pack', '--workspaces', '--pack-destination', packs], {
+      cwd: ROOT,
+      env: npmEnv,
+      maxBuffer: 64 << 20,
+    });
+    tarballs = readdirSync(packs).map((name) => join(packs, name));
+    assert.equal(tarballs.length, 3, `three tarballs: ${tarballs.join(', ')}`);
+
+    app = join(dir, 'app');
+    mkdirSync(app);
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'stranger-app', private: true, type: 'module' }),
+    );
+    for (const file of ['app.mjs', 'consumer.ts', 'browser-entry.js']) {
+      copyFileSync(join(FIXTURE, file), join(app, file));
+    }
+    const { stderr } = await run(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        ...tarballs,
+        pinned('fastify'),
+        pinned('react'),
+        pinned('@types/node'),
+        pinned('@types/react'),
+      ],
+      { cwd: app, env: npmEnv, maxBuffer: 64 << 20 },
+    );
+    assert.doesNotMatch(stderr, /ERESOLVE|peer dep/i, stderr);
+  },
+  { timeout: 420_000 },
+);
 
 after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
