@@ -44,7 +44,10 @@ export function watchDurability({
     for (const warning of next.warnings) {
       const key = `${warning.node ?? ''}|${warning.setting}|${warning.value}`;
       now.add(key);
-      if (!logged.has(key)) log.warn({ durability: warning }, warning.message);
+      if (!logged.has(key)) {
+        const { message, ...setting } = warning;
+        log.warn({ durability: setting }, message);
+      }
     }
     if (now.size === 0 && logged.size > 0) {
       log.info('Redis persistence settings no longer risk acknowledged webhooks');
