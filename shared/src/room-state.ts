@@ -300,6 +300,15 @@ export function isRejoin(state: RoomState, event: RoomEvent): boolean {
   return peer !== undefined && joinedAt > peer.leftAt && joinedAt < peer.leftAt + t.grace;
 }
 
+/**
+ * The earliest time (ms, the events' clock) at which a reconnecting peer's grace may run out, or
+ * undefined when nobody is reconnecting: when to call `settleRoom` next. O(1).
+ */
+export function graceEndsAt(state: RoomState): number | undefined {
+  const t = triesOf(state);
+  return t.reconnecting.size > 0 && t.expiries !== null ? t.expiries.at : undefined;
+}
+
 /** Number of tombstones (departed peers) the state keeps. O(1) for states from `reduceRoom`. */
 export function departedCount(state: RoomState): number {
   const t = tries.get(state);
