@@ -3,7 +3,8 @@
  * path (refused token, expired token, refused origin) ends in `failed` with the server's code
  * and no further attempt; a room the token does not grant is closed with FORBIDDEN over both
  * transports; a black-holed link over each transport is noticed within 2× the heartbeat and
- * resumed without loss or duplicate. No token ever appears in a URL the browser requests.
+ * resumed without loss or duplicate, and after about one heartbeat when `online` or a tab shown
+ * again probes it. No token ever appears in a URL the browser requests.
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -186,6 +187,62 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
       assert.equal(record.statuses.at(-1), 'live:recovered', 'resumed, no snapshot');
       // 2× the heartbeat from the last byte (at most one heartbeat before the black hole).
       assert.ok(noticed <= 3 * HEARTBEAT + 700, `noticed after ${noticed} ms`);
+      await page.close();
+    });
+  }
+
+  // The probe: `online`, or a hidden tab shown again, means the link may have died unseen (a
+  // laptop waking up): a link quiet for a heartbeat (+1 s) is dropped then, not after two.
+  const PROBED = 4000;
+  for (const [transport, trigger] of [
+    ['websocket', 'online'],
+    ['sse', 'visibilitychange'],
+  ] as const) {
+    test(`${transport}: \`${trigger}\` probes a black-holed link: dropped after about one heartbeat, not two, and resumed`, async (t) => {
+      const slow = await startServer({ pingInterval: PROBED, sseHeartbeat: PROBED });
+      const slowProxy = await startTcpProxy(slow.url);
+      t.after(async () => {
+        await slowProxy.close();
+        await slow.close();
+      });
+      const { page } = await open();
+      const room = `bs-probe-${transport}`;
+      await page.evaluate((o) => window.harness.watch(o), {
+        url: slowProxy.url,
+        token: slow.token,
+        room,
+        transport,
+      });
+      await page.waitForFunction((id) => window.harness.status(id) === 'live', room, WAIT);
+      // An event is the link's last byte: the black hole starts right after it.
+      const first = (await postWebhook(slow, 'peer:joined', peerJoined(room, 'a'))).body
+        .seq as number;
+      await page.waitForFunction((id) => window.harness.rooms[id]!.seqs.length === 1, room, WAIT);
+      const holeAt = Date.now();
+      slowProxy.blackhole();
+      await postWebhook(slow, 'peer:joined', peerJoined(room, 'b'));
+      await page.evaluate((name) => {
+        if (name === 'online') window.dispatchEvent(new Event('online'));
+        else document.dispatchEvent(new Event('visibilitychange')); // the tab is visible
+      }, trigger);
+      await page.waitForFunction(
+        () => window.harness.states.includes('reconnecting:HEARTBEAT_TIMEOUT'),
+        null,
+        { timeout: 4 * PROBED },
+      );
+      const noticed = Date.now() - holeAt;
+      await page.waitForFunction(
+        (id) => window.harness.rooms[id]!.seqs.length === 2 && window.harness.status(id) === 'live',
+        room,
+        WAIT,
+      );
+      const record = await page.evaluate((id) => window.harness.rooms[id]!, room);
+      console.log(`${transport}: ${trigger} probe noticed the black hole after ${noticed} ms`);
+      assert.deepEqual(record.seqs, [first, first + 1], 'the missed event once, after the resume');
+      assert.equal(record.statuses.at(-1), 'live:recovered', 'resumed, no snapshot');
+      // Unprobed, the drop comes 2× the heartbeat after the last byte (8 s); probed, one
+      // heartbeat and a second after it (5 s).
+      assert.ok(noticed < 2 * PROBED - 1000, `noticed after ${noticed} ms`);
       await page.close();
     });
   }
