@@ -12,12 +12,15 @@
 import { createClient } from './client.ts';
 import type { Client, ClientOptions, ConnectionState, StateChange } from './client.ts';
 import { createRoom } from './room.ts';
-import type { CachedRoom, Room, RoomFeed } from './room.ts';
+import type { CachedRoom, Room, RoomFeed, RoomOptions } from './room.ts';
+
+/** What one tab holds: its rooms, and those it wants occupancy of. */
+type Hold = Pick<Extract<Message, { t: 'hold' }>, 'rooms' | 'occupancy'>;
 
 /** What travels between the tabs. */
 type Message =
-  /** A tab's rooms (all of them, each time). */
-  | { t: 'hold'; tab: string; rooms: string[] }
+  /** A tab's rooms (all of them, each time), and those it wants occupancy of. */
+  | { t: 'hold'; tab: string; rooms: string[]; occupancy: string[] }
   /** A tab is leaving. */
   | { t: 'bye'; tab: string }
   /** A new leader asks every tab for its rooms. */
@@ -25,7 +28,14 @@ type Message =
   /** Leader → tabs: a server frame of a room (events, errors). */
   | { t: 'frame'; frame: Record<string, unknown> }
   /** Leader → tabs: where a room stands (on each status change, and for a new holder). */
-  | { t: 'sync'; room: string; status: Room['status']; recovered: boolean; at?: CachedRoom }
+  | {
+      t: 'sync';
+      room: string;
+      status: Room['status'];
+      recovered: boolean;
+      at?: CachedRoom;
+      occupancy?: number;
+    }
   /** Leader → tabs: the connection state. */
   | { t: 'state'; change: StateChange }
   /** Tab → leader: a new token, or reconnect. */
@@ -47,11 +57,14 @@ export function createSharedClient(options: ClientOptions): Client {
   let closed = false;
   let releaseLock: (() => void) | undefined;
   /** The leader's side: the real client and every tab's rooms. */
-  let leader:
-    { client: Client; holds: Map<string, Set<string>>; rooms: Map<string, Room> } | undefined;
+  let leader: { client: Client; holds: Map<string, Hold>; rooms: Map<string, Room> } | undefined;
 
   const post = (message: Message) => channel.postMessage(message);
-  const holdMine = (): Message => ({ t: 'hold', tab, rooms: [...mirrors.keys()] });
+  const mine = (): Hold => ({
+    rooms: [...mirrors.keys()],
+    occupancy: [...mirrors.values()].filter((m) => m.wantsOccupancy).map((m) => m.id),
+  });
+  const holdMine = (): Message => ({ t: 'hold', tab, ...mine() });
   /** Delivers to this tab and to the others (a channel does not hear itself). */
   function broadcast(message: Message) {
     receive(message);
@@ -74,9 +87,13 @@ export function createSharedClient(options: ClientOptions): Client {
   }
 
   /** A room's copy catches up with the leader's. */
-  function sync({ room: id, status, recovered, at }: Extract<Message, { t: 'sync' }>) {
+  function sync({ room: id, status, recovered, at, occupancy }: Extract<Message, { t: 'sync' }>) {
     const mirror = mirrors.get(id);
     if (!mirror) return;
+    // A tab that just came hears the count the leader already has, not only the next change.
+    if (occupancy !== undefined && occupancy !== mirror.occupancy) {
+      mirror.applyFrame({ type: 'occupancy', room: id, subscribers: occupancy });
+    }
     const since = mirror.since();
     if (at && !since) mirror.restore(at);
     else if (at && since?.split(':')[0] !== at.since.split(':')[0]) {
@@ -91,7 +108,7 @@ export function createSharedClient(options: ClientOptions): Client {
   function lead(message: Message) {
     const own = leader!;
     if (message.t === 'hold') {
-      own.holds.set(message.tab, new Set(message.rooms));
+      own.holds.set(message.tab, { rooms: message.rooms, occupancy: message.occupancy });
       // A tab that just came knows nothing yet of the connection.
       const { state: now, transport: on } = own.client;
       post({ t: 'state', change: { state: now, previous: now, transport: on } });
@@ -99,7 +116,20 @@ export function createSharedClient(options: ClientOptions): Client {
     else if (message.t === 'token') return own.client.setToken(message.token);
     else if (message.t === 'reconnect') return own.client.reconnect();
     else if (message.t === 'ask') return;
-    const wanted = new Set([...own.holds.values()].flatMap((rooms) => [...rooms]));
+    follow();
+    if (message.t !== 'hold') return;
+    for (const id of message.rooms) {
+      const room = own.rooms.get(id);
+      if (room) announce(room);
+    }
+  }
+
+  /** The leader's real rooms: the union of every tab's, occupancy where any tab asked. */
+  function follow() {
+    const own = leader!;
+    const holds = [...own.holds.values()];
+    const wanted = new Set(holds.flatMap((hold) => hold.rooms));
+    const counted = new Set(holds.flatMap((hold) => hold.occupancy));
     for (const [id, room] of own.rooms) {
       if (wanted.has(id)) continue;
       own.rooms.delete(id);
@@ -107,17 +137,23 @@ export function createSharedClient(options: ClientOptions): Client {
     }
     for (const id of wanted) {
       const room = own.rooms.get(id);
-      if (room) {
-        if (message.t === 'hold' && message.rooms.includes(id)) announce(room);
-      } else follow(id);
+      const occupancy = counted.has(id);
+      if (!room) forward(id, occupancy);
+      else if (occupancy && room.occupancy === undefined) {
+        // The client upgrades a held room to occupancy; the extra hold is let go at once.
+        own.client.room(id, { occupancy }).close();
+      }
     }
   }
 
   /** The leader's real room for `id`, forwarded to every tab. */
-  function follow(id: string) {
+  function forward(id: string, occupancy: boolean) {
     const own = leader!;
-    const room = own.client.room(id);
+    const room = own.client.room(id, { occupancy });
     own.rooms.set(id, room);
+    room.on('occupancy', (subscribers) =>
+      broadcast({ t: 'frame', frame: { type: 'occupancy', room: id, subscribers } }),
+    );
     room.on('*', ({ event, payload, meta }) =>
       broadcast({ t: 'frame', frame: { type: 'event', ...meta, event, payload } }),
     );
@@ -131,7 +167,8 @@ export function createSharedClient(options: ClientOptions): Client {
   function announce(room: Room) {
     const since = room.since();
     const at = since && room.state ? { since, state: room.state } : undefined;
-    broadcast({ t: 'sync', room: room.id, status: room.status, recovered: room.recovered, at });
+    const { id, status, recovered, occupancy } = room;
+    broadcast({ t: 'sync', room: id, status, recovered, at, occupancy });
   }
 
   channel.onmessage = (event: MessageEvent<Message>) => {
@@ -154,9 +191,9 @@ export function createSharedClient(options: ClientOptions): Client {
         save: () => undefined,
       },
     });
-    leader = { client, holds: new Map([[tab, new Set(mirrors.keys())]]), rooms: new Map() };
+    leader = { client, holds: new Map([[tab, mine()]]), rooms: new Map() };
     client.on('state', (change) => broadcast({ t: 'state', change }));
-    for (const id of mirrors.keys()) follow(id);
+    follow();
     post({ t: 'ask' });
     return new Promise<void>((resolve) => (releaseLock = resolve));
   });
@@ -197,11 +234,14 @@ export function createSharedClient(options: ClientOptions): Client {
   addEventListener('pagehide', () => post({ t: 'bye', tab }));
 
   return {
-    room(id) {
+    room(id, roomOptions: RoomOptions = {}) {
       let mirror = mirrors.get(id);
       if (!mirror) {
-        mirror = createRoom(id, host);
+        mirror = createRoom(id, host, roomOptions);
         mirrors.set(id, mirror);
+        broadcast(holdMine());
+      } else if (roomOptions.occupancy && !mirror.wantsOccupancy) {
+        mirror.wantsOccupancy = true;
         broadcast(holdMine());
       }
       holders.set(mirror, (holders.get(mirror) ?? 0) + 1);

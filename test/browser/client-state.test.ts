@@ -325,6 +325,31 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
     for (const tab of tabs) await tab.close();
   });
 
+  test('shareTabs: a follower tab that asks for occupancy gets it over the leading tab’s connection', async () => {
+    const room = 'bs-tabs-occupancy';
+    const shared = { url: server.url, token: server.token, room, shareTabs: true };
+    const leader = (await open()).page;
+    await leader.evaluate((o) => window.harness.watch(o), shared);
+    await leader.waitForFunction((id) => window.harness.status(id) === 'live', room, WAIT);
+    const follower = (await open()).page;
+    await follower.evaluate((o) => window.harness.watch(o), { ...shared, occupancy: true });
+    // The leader's connection is the room's one subscriber so far.
+    const told = (n: number) =>
+      follower.waitForFunction(
+        ([id, count]) => window.harness.rooms[id]!.occupancy.at(-1) === count,
+        [room, n] as const,
+        WAIT,
+      );
+    await told(1);
+    // Another page, on its own connection, watches too: the follower hears the new count.
+    const outsider = (await open()).page;
+    await outsider.evaluate((o) => window.harness.watch(o), { ...shared, shareTabs: false });
+    await told(2);
+    await outsider.close();
+    await told(1);
+    for (const page of [leader, follower]) await page.close();
+  });
+
   test('a refused origin ends in failed ORIGIN_NOT_ALLOWED (WebSocket refused, then SSE tells why), with no further attempt', async () => {
     const { page, urls, attempts } = await open();
     const token = await testToken(['*']);
