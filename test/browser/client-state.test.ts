@@ -38,7 +38,14 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
     strict = await startServer({ allowedOrigins: ['http://app.example'] });
     proxy = await startTcpProxy(server.url);
     const clientJs = await bundleScript(`${fixtures}client-page.ts`);
-    site = await startStaticServer({ '/': htmlPage('/client.js'), '/client.js': clientJs });
+    const workerJs = await bundleScript(
+      new URL('../../client/src/share-worker.ts', import.meta.url).pathname,
+    );
+    site = await startStaticServer({
+      '/': htmlPage('/client.js'),
+      '/client.js': clientJs,
+      '/share-worker.js': workerJs,
+    });
     browser = await launchChromium();
   });
 
@@ -348,6 +355,45 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
     await outsider.close();
     await told(1);
     for (const page of [leader, follower]) await page.close();
+  });
+
+  test('shareTabs in a SharedWorker: three tabs, one server connection; any tab closes, the others keep every event', async (t) => {
+    // Its own server: the worker's connection is the only one it sees.
+    const own = await startServer();
+    t.after(() => own.close());
+    const room = 'bs-worker';
+    const watch = {
+      url: own.url,
+      token: own.token,
+      room,
+      shareTabs: { worker: '/share-worker.js' },
+    };
+    const sockets = () => own.app.websocketServer.clients.size;
+    const tabs: Page[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { page } = await open();
+      await page.evaluate((o) => window.harness.watch(o), watch);
+      await page.waitForFunction((id) => window.harness.status(id) === 'live', room, WAIT);
+      tabs.push(page);
+    }
+    assert.equal(sockets(), 1, 'three tabs, one connection (the worker’s)');
+    assert.equal(await tabs[2]!.evaluate(() => window.harness.client?.state), 'connected');
+    const first = (await postWebhook(own, 'peer:joined', peerJoined(room, 'a'))).body.seq as number;
+    for (const tab of tabs)
+      await tab.waitForFunction((id) => window.harness.rooms[id]!.seqs.length === 1, room, WAIT);
+    await tabs.shift()!.close(); // the tab that started the worker
+    await postWebhook(own, 'peer:joined', peerJoined(room, 'b'));
+    for (const tab of tabs)
+      await tab.waitForFunction((id) => window.harness.rooms[id]!.seqs.length === 2, room, WAIT);
+    await sleep(200); // a duplicate, if any, would arrive right behind
+    for (const tab of tabs) {
+      const record = await tab.evaluate((id) => window.harness.rooms[id]!, room);
+      assert.deepEqual(record.seqs, [first, first + 1], 'each event once, in order');
+      assert.deepEqual(record.statuses, ['live:snapshot'], 'never reconnected');
+      assert.equal(record.resyncs, 0);
+    }
+    assert.equal(sockets(), 1, 'still the one connection');
+    for (const tab of tabs) await tab.close();
   });
 
   test('a refused origin ends in failed ORIGIN_NOT_ALLOWED (WebSocket refused, then SSE tells why), with no further attempt', async () => {
