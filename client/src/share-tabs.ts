@@ -39,8 +39,7 @@ export function createSharedClient(options: ClientOptions): Client {
   let transport: 'websocket' | 'sse' = options.transport === 'sse' ? 'sse' : 'websocket';
   let closed = false;
   let releaseLock: (() => void) | undefined;
-  /** The leader's side: the real client and every tab's rooms. */
-  /** The leading side, in this tab while it holds the lock. */
+  /** The leading side (the real client and every tab's rooms), here while this tab holds the lock. */
   let leader: (Leader & { client: Client }) | undefined;
 
   // Where the messages go: the worker's port, or the channel every tab of the origin hears.
