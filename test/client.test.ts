@@ -222,8 +222,50 @@ describe('README example: peer joined toasts', () => {
       );
       await until(() => toasts.length === 1);
       assert.deepEqual(toasts, ['Ada joined']);
+      // A blip (back 3 s after leaving, within the 10 s grace) shows no toast; a return after
+      // the grace does (under another name, so a blip's toast could not pass for it).
+      const t0 = 1_790_000_000_000;
+      const as = (name: string) => ({ metadata: JSON.stringify({ displayName: name }) });
+      await postWebhook(server, 'peer:left', peerLeft('toasts', 'p1', t0 + 2000));
+      await postWebhook(
+        server,
+        'peer:joined',
+        peerJoined('toasts', 'p1', t0 + 5000, undefined, as('Ada')),
+      );
+      await postWebhook(server, 'peer:left', peerLeft('toasts', 'p1', t0 + 6000));
+      await postWebhook(
+        server,
+        'peer:joined',
+        peerJoined('toasts', 'p1', t0 + 16_000, undefined, as('Ada L')),
+      );
+      await until(() => toasts.length === 2);
+      assert.deepEqual(toasts, ['Ada joined', 'Ada L joined']);
     } finally {
       stop();
+      await server.close();
+    }
+  });
+});
+
+describe('presence grace on the client', () => {
+  test('a peer that left shows reconnecting, then gone once the grace runs out, with no event', async () => {
+    const server = await startServer({ presenceGrace: 1500 });
+    const client = clientFor(server);
+    try {
+      const room = client.room('grace');
+      await until(() => room.status === 'live');
+      const t0 = Date.now();
+      await postWebhook(server, 'peer:joined', peerJoined('grace', 'p1', t0));
+      await postWebhook(server, 'peer:left', peerLeft('grace', 'p1', t0 + 1));
+      await until(() => room.state?.departed.p1 !== undefined);
+      assert.equal(room.state?.presenceGrace, 1500, 'the server tells the grace in the state');
+      assert.equal(room.state?.peers.p1, undefined);
+      assert.equal(room.state?.reconnecting?.p1?.leftAt, t0 + 1);
+      // Nothing else happens in the room: the client's own timer ends the grace.
+      await until(() => room.state?.reconnecting === undefined, 6000, 'the grace to run out');
+      assert.equal(room.state?.departed.p1, t0 + 1);
+    } finally {
+      client.close();
       await server.close();
     }
   });

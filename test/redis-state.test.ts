@@ -44,11 +44,14 @@ async function appendAll(
   return bySeq;
 }
 
+/** A presence grace that ends inside the generated timelines (reconnecting peers come and go). */
+const GRACE = 20;
+
 function foldInputs(roomId: string, inputs: AppendInput[]) {
   return inputs.reduce(
     (state, item) =>
       reduceRoom(state, { event: item.event, payload: item.payload } as RoomEvent, item.receivedAt),
-    emptyRoomState(roomId),
+    emptyRoomState(roomId, { presenceGrace: GRACE }),
   );
 }
 
@@ -58,7 +61,7 @@ if (!server) {
   const redisServer = server;
   after(() => redisServer.close());
   const make = (options: RedisEngineOptions) =>
-    createRedisEngine({ url: redisServer.url, ...options });
+    createRedisEngine({ url: redisServer.url, presenceGrace: GRACE, ...options });
 
   describe('redis engine: state as checkpoint + tail', () => {
     test('any interleaving of two writers: a cold node reads the fold of the log', async () => {

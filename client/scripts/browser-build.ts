@@ -32,9 +32,10 @@ export interface BrowserEntry {
  * what every app downloads; the others only the apps that import them.
  */
 export const browserEntries: BrowserEntry[] = [
-  // Issue 18's target was 4 KiB: the shared reducer (with its hash trie, issue 20) is 2.6 KiB,
-  // and the contract's createClient options (shareTabs, cache: 'session') bring their code in.
-  { subpath: '.', source: 'index.ts', output: 'index.js', external: [], budget: 7680 },
+  // Issue 18's target was 4 KiB: the shared reducer alone (hash trie, presence grace heap) is
+  // 3.4 KiB, the connection client 3.3 KiB, and the contract's createClient options (shareTabs with its
+  // SharedWorker port, cache: 'session', both synchronous, so not lazily loadable as they are) 1.6 KiB.
+  { subpath: '.', source: 'index.ts', output: 'index.js', external: [], budget: 8704 },
   { subpath: './react', source: 'react.ts', output: 'react.js', external: ['react'], budget: 1024 },
   {
     subpath: './event-source',
@@ -56,6 +57,14 @@ export const browserEntries: BrowserEntry[] = [
     source: 'share-tabs.ts',
     output: 'share-tabs.js',
     external: [],
-    budget: 7424,
+    budget: 8704,
+  },
+  // The SharedWorker script an app serves for `shareTabs: { worker }`: the core client inside.
+  {
+    subpath: './share-worker',
+    source: 'share-worker.ts',
+    output: 'share-worker.js',
+    external: [],
+    budget: 7680,
   },
 ];

@@ -1,5 +1,6 @@
 /**
- * Writes client/dist/roomcast.min.js: the core of @roomcast/client (browser-build.ts's `.` entry)
+ * Writes client/dist/roomcast.min.js (and dist/share-worker.min.js, the SharedWorker script of
+ * `shareTabs: { worker }`): the core of @roomcast/client (browser-build.ts's `.` entry)
  * as one minified ES module with everything it takes from @roomcast/shared inlined, for a
  * `<script type="module">` without a bundler. Runs after tsc has written the package's per-file
  * JavaScript and declarations, which bundlers use (see package.json). Prints the measured size of
@@ -25,6 +26,15 @@ const code = readFileSync(outfile);
 console.log(
   `@roomcast/client: ${code.length} B min, ${gzipSync(code).length} B min+gzip (dist/roomcast.min.js)`,
 );
+// The SharedWorker script of `shareTabs: { worker }`, self-contained, for apps to serve as is.
+await build({
+  ...browserBuildOptions,
+  entryPoints: [`${root}src/share-worker.ts`],
+  outfile: `${root}dist/share-worker.min.js`,
+  sourcemap: true,
+  write: true,
+  logLevel: 'warning',
+});
 for (const entry of browserEntries.filter((other) => other !== core)) {
   const result = await build({
     ...browserBuildOptions,

@@ -76,9 +76,11 @@ export interface ClientOptions {
   /**
    * One server connection for every tab of this origin (Web Locks leader + BroadcastChannel;
    * see `@roomcast/client/share-tabs`): rooms are counted across tabs, and when the leading
-   * tab closes another takes over and resumes. Default false.
+   * tab closes another takes over and resumes. `{ worker: url }`: the connection lives in a
+   * SharedWorker instead, `@roomcast/client/share-worker` served by your app at `url` (the
+   * leader election where SharedWorker is missing). Default false.
    */
-  shareTabs?: boolean;
+  shareTabs?: boolean | { worker: string | URL };
   /** WebSocket implementation (Node: `ws`). Default: the global one. */
   WebSocket?: typeof WebSocket;
   /**

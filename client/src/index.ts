@@ -20,6 +20,7 @@ export type {
 export { backoffDelay } from './backoff.ts';
 export type {
   PeerState,
+  ReconnectingPeer,
   RoomState,
   MeetingState,
   RecordingState,

@@ -3,7 +3,13 @@
  * handlers, and its status. Fed by a transport; never delivers an event twice.
  */
 import type { ErrorCode } from '@roomcast/shared/codes';
-import { emptyRoomState, reduceRoom } from '@roomcast/shared/room-state';
+import {
+  emptyRoomState,
+  graceEndsAt,
+  isRejoin,
+  reduceRoom,
+  settleRoom,
+} from '@roomcast/shared/room-state';
 import type { RoomState } from '@roomcast/shared/room-state';
 import type { EventName, EventPayloads, HistoryPage, RoomEvent } from '@roomcast/shared';
 
@@ -18,6 +24,11 @@ export interface EventMeta {
   epoch: string;
   seq: number;
   id: string;
+  /**
+   * On a peer:joined: true when the peer left less than the presence grace before (a network
+   * blip; the state showed it `reconnecting`), so a "joined" toast can skip it.
+   */
+  rejoin?: true;
 }
 
 /** An event as handed to `on('*')` and kept as `lastEvent`. */
@@ -127,11 +138,28 @@ export function createRoom(id: string, host: RoomHost, options: RoomOptions = {}
   let occupancy: number | undefined;
   let epoch: string | undefined;
   let seq = 0;
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+  let graceEndsFor: number | undefined;
 
   const emit = (name: string, ...args: unknown[]) => {
     for (const handler of handlers.get(name) ?? []) (handler as (...a: unknown[]) => void)(...args);
   };
   const changed = () => {
+    // A reconnecting peer is gone once its grace runs out, event or not. The delay is measured
+    // on the state's own clock (event times), so a skewed local clock does not shorten it.
+    const endsAt = status === 'closed' || !state ? undefined : graceEndsAt(state);
+    if (endsAt !== graceEndsFor) {
+      clearTimeout(graceTimer);
+      graceEndsFor = endsAt;
+      if (endsAt !== undefined) {
+        const settle = () => {
+          graceEndsFor = undefined;
+          state = settleRoom(state!, endsAt);
+          changed();
+        };
+        graceTimer = setTimeout(settle, Math.max(0, endsAt - state!.updatedAt));
+      }
+    }
     for (const listener of listeners) listener();
   };
 
@@ -200,7 +228,9 @@ export function createRoom(id: string, host: RoomHost, options: RoomOptions = {}
         seq = frame.seq as number;
         const meta: EventMeta = { room: id, epoch: epoch!, seq, id: frame.id as string };
         const event = { event: frame.event, payload: frame.payload, meta } as AnyEvent;
-        state = reduceRoom(state ?? emptyRoomState(id), event as unknown as RoomEvent);
+        const before = state ?? emptyRoomState(id);
+        if (isRejoin(before, event as unknown as RoomEvent)) meta.rejoin = true;
+        state = reduceRoom(before, event as unknown as RoomEvent);
         lastEvent = event;
         emit(event.event, event.payload, meta);
         emit('*', event);

@@ -7,37 +7,30 @@
  * server replays what the gap missed, and each copy drops what it already has (by seq).
  * Where Web Locks or BroadcastChannel are missing, it is a plain createClient.
  *
- * Not done here: a SharedWorker host (the app would have to serve the worker script).
+ * With `shareTabs: { worker: url }` (where SharedWorker exists) the real client runs in a
+ * SharedWorker instead (`@roomcast/client/share-worker`, served by the app at `url`), so no tab
+ * is special: closing any of them never drops the connection. The tabs speak the same messages
+ * to it over its port (share-leader.ts).
  */
 import { createClient } from './client.ts';
 import type { Client, ClientOptions, ConnectionState, StateChange } from './client.ts';
 import { createRoom } from './room.ts';
-import type { CachedRoom, Room, RoomFeed } from './room.ts';
-
-/** What travels between the tabs. */
-type Message =
-  /** A tab's rooms (all of them, each time). */
-  | { t: 'hold'; tab: string; rooms: string[] }
-  /** A tab is leaving. */
-  | { t: 'bye'; tab: string }
-  /** A new leader asks every tab for its rooms. */
-  | { t: 'ask' }
-  /** Leader → tabs: a server frame of a room (events, errors). */
-  | { t: 'frame'; frame: Record<string, unknown> }
-  /** Leader → tabs: where a room stands (on each status change, and for a new holder). */
-  | { t: 'sync'; room: string; status: Room['status']; recovered: boolean; at?: CachedRoom }
-  /** Leader → tabs: the connection state. */
-  | { t: 'state'; change: StateChange }
-  /** Tab → leader: a new token, or reconnect. */
-  | { t: 'token'; token: string }
-  | { t: 'reconnect' };
+import type { RoomFeed, RoomOptions } from './room.ts';
+import { createLeader } from './share-leader.ts';
+import type { Hold, Leader, Message } from './share-leader.ts';
 
 /** Creates a client whose tabs share one connection (see the module comment). */
 export function createSharedClient(options: ClientOptions): Client {
   const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-  if (!locks || typeof BroadcastChannel === 'undefined') return createClient(options);
+  const { shareTabs } = options;
+  const workerUrl =
+    typeof shareTabs === 'object' && typeof SharedWorker !== 'undefined'
+      ? shareTabs.worker
+      : undefined;
+  if (!workerUrl && (!locks || typeof BroadcastChannel === 'undefined')) {
+    return createClient(options);
+  }
   const name = `roomcast:${options.url}`;
-  const channel = new BroadcastChannel(name);
   const tab = Math.random().toString(36).slice(2);
   const mirrors = new Map<string, RoomFeed>();
   const holders = new Map<RoomFeed, number>();
@@ -46,15 +39,21 @@ export function createSharedClient(options: ClientOptions): Client {
   let transport: 'websocket' | 'sse' = options.transport === 'sse' ? 'sse' : 'websocket';
   let closed = false;
   let releaseLock: (() => void) | undefined;
-  /** The leader's side: the real client and every tab's rooms. */
-  let leader:
-    { client: Client; holds: Map<string, Set<string>>; rooms: Map<string, Room> } | undefined;
+  /** The leading side (the real client and every tab's rooms), here while this tab holds the lock. */
+  let leader: (Leader & { client: Client }) | undefined;
 
-  const post = (message: Message) => channel.postMessage(message);
-  const holdMine = (): Message => ({ t: 'hold', tab, rooms: [...mirrors.keys()] });
-  /** Delivers to this tab and to the others (a channel does not hear itself). */
+  // Where the messages go: the worker's port, or the channel every tab of the origin hears.
+  const port = workerUrl ? new SharedWorker(workerUrl, { type: 'module', name }).port : undefined;
+  const channel = port ? undefined : new BroadcastChannel(name);
+  const post = (message: Message) => (port ?? channel)!.postMessage(message);
+  const mine = (): Hold => ({
+    rooms: [...mirrors.keys()],
+    occupancy: [...mirrors.values()].filter((m) => m.wantsOccupancy).map((m) => m.id),
+  });
+  const holdMine = (): Message => ({ t: 'hold', tab, ...mine() });
+  /** Delivers to this tab and to the others (a channel does not hear itself; a worker answers). */
   function broadcast(message: Message) {
-    receive(message);
+    if (!port) receive(message);
     post(message);
   }
 
@@ -70,13 +69,17 @@ export function createSharedClient(options: ClientOptions): Client {
         state = change.state;
         for (const handler of stateHandlers) handler({ ...change });
       }
-    } else if (leader) lead(message);
+    } else leader?.hear(message);
   }
 
   /** A room's copy catches up with the leader's. */
-  function sync({ room: id, status, recovered, at }: Extract<Message, { t: 'sync' }>) {
+  function sync({ room: id, status, recovered, at, occupancy }: Extract<Message, { t: 'sync' }>) {
     const mirror = mirrors.get(id);
     if (!mirror) return;
+    // A tab that just came hears the count the leader already has, not only the next change.
+    if (occupancy !== undefined && occupancy !== mirror.occupancy) {
+      mirror.applyFrame({ type: 'occupancy', room: id, subscribers: occupancy });
+    }
     const since = mirror.since();
     if (at && !since) mirror.restore(at);
     else if (at && since?.split(':')[0] !== at.since.split(':')[0]) {
@@ -87,79 +90,43 @@ export function createSharedClient(options: ClientOptions): Client {
     else mirror.setStatus(status);
   }
 
-  /** The leader hears the tabs. */
-  function lead(message: Message) {
-    const own = leader!;
-    if (message.t === 'hold') {
-      own.holds.set(message.tab, new Set(message.rooms));
-      // A tab that just came knows nothing yet of the connection.
-      const { state: now, transport: on } = own.client;
-      post({ t: 'state', change: { state: now, previous: now, transport: on } });
-    } else if (message.t === 'bye') own.holds.delete(message.tab);
-    else if (message.t === 'token') return own.client.setToken(message.token);
-    else if (message.t === 'reconnect') return own.client.reconnect();
-    else if (message.t === 'ask') return;
-    const wanted = new Set([...own.holds.values()].flatMap((rooms) => [...rooms]));
-    for (const [id, room] of own.rooms) {
-      if (wanted.has(id)) continue;
-      own.rooms.delete(id);
-      room.close();
-    }
-    for (const id of wanted) {
-      const room = own.rooms.get(id);
-      if (room) {
-        if (message.t === 'hold' && message.rooms.includes(id)) announce(room);
-      } else follow(id);
-    }
+  if (port) {
+    port.onmessage = async ({ data }: MessageEvent<Message>) => {
+      if (data.t !== 'need-token') return receive(data);
+      post({ t: 'token', token: (await options.getToken?.()) ?? options.token ?? '' });
+    };
+    // What the worker's client can be given: the plain values (no functions, no objects).
+    const plain = Object.entries(options).filter(([, v]) => /^[sbn]/.test(typeof v));
+    post({ t: 'init', options: Object.fromEntries(plain) });
+  } else {
+    channel!.onmessage = (event: MessageEvent<Message>) => {
+      if (event.data.t === 'ask') post(holdMine());
+      receive(event.data);
+    };
   }
-
-  /** The leader's real room for `id`, forwarded to every tab. */
-  function follow(id: string) {
-    const own = leader!;
-    const room = own.client.room(id);
-    own.rooms.set(id, room);
-    room.on('*', ({ event, payload, meta }) =>
-      broadcast({ t: 'frame', frame: { type: 'event', ...meta, event, payload } }),
-    );
-    room.on('error', ({ code, message }) =>
-      broadcast({ t: 'frame', frame: { type: 'error', room: id, code, message } }),
-    );
-    room.on('status', () => announce(room));
-    room.on('resync', () => announce(room));
-  }
-
-  function announce(room: Room) {
-    const since = room.since();
-    const at = since && room.state ? { since, state: room.state } : undefined;
-    broadcast({ t: 'sync', room: room.id, status: room.status, recovered: room.recovered, at });
-  }
-
-  channel.onmessage = (event: MessageEvent<Message>) => {
-    if (event.data.t === 'ask') post(holdMine());
-    receive(event.data);
-  };
 
   // Whoever holds the lock leads; the lock passes on when its tab goes.
-  void locks.request(name, () => {
-    if (closed) return undefined;
-    const client = createClient({
-      ...options,
-      // Each room resumes from where this tab's copy of it stands: nothing missed, nothing twice.
-      cache: {
-        load: (id) => {
-          const mirror = mirrors.get(id);
-          const since = mirror?.since();
-          return since && mirror!.state ? { since, state: mirror!.state } : undefined;
-        },
-        save: () => undefined,
-      },
-    });
-    leader = { client, holds: new Map([[tab, new Set(mirrors.keys())]]), rooms: new Map() };
-    client.on('state', (change) => broadcast({ t: 'state', change }));
-    for (const id of mirrors.keys()) follow(id);
-    post({ t: 'ask' });
-    return new Promise<void>((resolve) => (releaseLock = resolve));
-  });
+  void (port
+    ? undefined
+    : locks!.request(name, () => {
+        if (closed) return undefined;
+        const client = createClient({
+          ...options,
+          // Each room resumes from where this tab's copy of it stands: nothing missed, nothing twice.
+          cache: {
+            load: (id) => {
+              const mirror = mirrors.get(id);
+              const since = mirror?.since();
+              return since && mirror!.state ? { since, state: mirror!.state } : undefined;
+            },
+            save: () => undefined,
+          },
+        });
+        const own = new Map<string, Hold>([[tab, mine()]]);
+        leader = Object.assign(createLeader(client, broadcast, own), { client });
+        post({ t: 'ask' });
+        return new Promise<void>((resolve) => (releaseLock = resolve));
+      }));
 
   const host = {
     release(room: RoomFeed) {
@@ -197,11 +164,14 @@ export function createSharedClient(options: ClientOptions): Client {
   addEventListener('pagehide', () => post({ t: 'bye', tab }));
 
   return {
-    room(id) {
+    room(id, roomOptions: RoomOptions = {}) {
       let mirror = mirrors.get(id);
       if (!mirror) {
-        mirror = createRoom(id, host);
+        mirror = createRoom(id, host, roomOptions);
         mirrors.set(id, mirror);
+        broadcast(holdMine());
+      } else if (roomOptions.occupancy && !mirror.wantsOccupancy) {
+        mirror.wantsOccupancy = true;
         broadcast(holdMine());
       }
       holders.set(mirror, (holders.get(mirror) ?? 0) + 1);
@@ -225,7 +195,7 @@ export function createSharedClient(options: ClientOptions): Client {
       post({ t: 'bye', tab });
       leader?.client.close();
       releaseLock?.();
-      channel.close();
+      (port ?? channel)!.close();
       for (const mirror of mirrors.values()) mirror.setStatus('closed');
       mirrors.clear();
       state = 'closed';

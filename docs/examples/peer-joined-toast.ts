@@ -16,7 +16,8 @@ export function showJoinToasts(
     ...extra, // (tests pass a local url, a token, and Node's WebSocket)
   });
   const room = client.room(roomId);
-  room.on('peer:joined', (peer) => {
+  room.on('peer:joined', (peer, meta) => {
+    if (meta.rejoin) return; // back within the presence grace: a network blip, not an arrival
     const name = (room.state?.peers[peer.id]?.metadata as { displayName?: string } | undefined)
       ?.displayName;
     toast(`${name ?? 'Someone'} joined`);

@@ -100,6 +100,23 @@ const roomState: JsonSchema = {
       additionalProperties: { const: 'reconcile' },
       description: 'tombstones written by a synthesised peer:left (absent when none)',
     },
+    presenceGrace: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'ms a departed peer shows in reconnecting (ROOMCAST_PRESENCE_GRACE); a peer:joined within it is a network blip, not an arrival (absent: off)',
+    },
+    reconnecting: {
+      type: 'object',
+      additionalProperties: {
+        allOf: [
+          ref('PeerState'),
+          { type: 'object', required: ['leftAt'], properties: { leftAt: { type: 'number' } } },
+        ],
+      },
+      description:
+        'peers that left less than presenceGrace before updatedAt: their last record and leftAt; not in peers, tombstoned in departed (absent when none)',
+    },
     recording: {
       type: 'object',
       properties: { active: { type: 'boolean' }, id: { type: 'string' } },

@@ -93,6 +93,11 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
     unit: 'duration',
     help: "how long a track event waits for its peer's peer:joined",
   },
+  presenceGrace: {
+    env: 'ROOMCAST_PRESENCE_GRACE',
+    unit: 'duration',
+    help: 'a peer that left shows as reconnecting this long; a rejoin within it is a blip (`0`: off)',
+  },
   deadLetterLimit: { env: 'ROOMCAST_DEAD_LETTERS', unit: 'number', help: 'dead letters kept' },
   maxSubscriptions: {
     env: 'ROOMCAST_MAX_SUBSCRIPTIONS',

@@ -168,6 +168,12 @@ export const optionsSchema = z.object({
   roomIdleTtl: duration('24h'),
   /** How long a track event waits for its peer's peer:joined. Env `ROOMCAST_TRACK_HOLD`. Default 30s. */
   trackHold: duration('30s'),
+  /**
+   * How long a peer that left shows as `reconnecting` in the room state: its peer:joined within
+   * this is a network blip, not a new arrival (clients read it from the state). `0`: off. Env
+   * `ROOMCAST_PRESENCE_GRACE`. Default 10s.
+   */
+  presenceGrace: duration('10s'),
   /** Dead letters kept (authentic but unknown / unroutable webhooks). Env `ROOMCAST_DEAD_LETTERS`. Default 1000. */
   deadLetterLimit: count(1000),
   /** Subscriptions per connection. Env `ROOMCAST_MAX_SUBSCRIPTIONS`. Default 100. */

@@ -123,7 +123,16 @@ export function memoryEngineFromConfig(config: RoomcastConfig): Engine {
 /** The options every engine takes, from config. */
 function engineOptions(config: RoomcastConfig) {
   const { historySize, historyTtl, roomIdleTtl, dedupWindow, trackHold, deadLetterLimit } = config;
-  return { historySize, historyTtl, roomIdleTtl, dedupWindow, trackHold, deadLetterLimit };
+  const { presenceGrace } = config;
+  return {
+    historySize,
+    historyTtl,
+    roomIdleTtl,
+    dedupWindow,
+    trackHold,
+    deadLetterLimit,
+    presenceGrace,
+  };
 }
 
 /** The reconciler the config asks for (docs/reconcile.md), or undefined when it is off. */

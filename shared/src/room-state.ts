@@ -15,6 +15,11 @@
  * plain objects. A state that did not come from `reduceRoom` (a parsed snapshot) is indexed once,
  * on its first event. Records are keyed by ids that come from the outside, so a peer called
  * `__proto__` or `constructor` is an ordinary key.
+ *
+ * Presence grace: a peer that leaves stays in `reconnecting` (not in `peers`) until the state's
+ * clock, `updatedAt`, is `presenceGrace` past its leave; a rejoin in time is a blip, not a new
+ * arrival. The clock only grows (event times, receivedAt, `settleRoom`'s now), so what a set of
+ * events leaves in `reconnecting` does not depend on their order.
  */
 import type {
   EventPayloads,
@@ -38,6 +43,8 @@ import {
   trieSet,
 } from './hash-trie.ts';
 import type { HashTrie } from './hash-trie.ts';
+import { heapPop, heapPush } from './expiry-heap.ts';
+import type { ExpiryHeap } from './expiry-heap.ts';
 
 const KNOWN_EVENTS: ReadonlySet<string> = new Set(EVENT_NAME_LIST);
 /** One recorded file, as Huddle01 lists it in recording events. */
@@ -64,6 +71,11 @@ export interface PeerState {
    * rather than from its webhook: such a record carries only id, joinedAt and metadata.
    */
   source?: 'reconcile';
+}
+
+/** A peer that left less than the presence grace ago: its last record, and when it left. */
+export interface ReconnectingPeer extends PeerState {
+  leftAt: number;
 }
 
 /** The current (or last) session of the room. */
@@ -122,6 +134,17 @@ export interface RoomState {
    * Lets the server recognise the real peer:left arriving later as already applied.
    */
   departedBy?: Record<string, 'reconcile'>;
+  /**
+   * Ms a departed peer is shown as reconnecting (a rejoin within it is a network blip); set by
+   * the server from `ROOMCAST_PRESENCE_GRACE`, so every copy of the state agrees. Absent: 0, off.
+   */
+  presenceGrace?: number;
+  /**
+   * Peers that left less than `presenceGrace` before `updatedAt` (peer id -> last record and
+   * leftAt): probably back in a moment. Not in `peers`; their tombstones are in `departed`.
+   * Absent when none. `settleRoom(state, now)` lets the grace run out without an event.
+   */
+  reconnecting?: Record<string, ReconnectingPeer>;
   recording: RecordingState;
   /** sessions of this room that are over or were replaced; their late events are ignored (keep at most the 16 most recent) */
   pastSessions: string[];
@@ -132,9 +155,15 @@ export interface RoomState {
 /** How many past session ids and ended recording ids are remembered. */
 const MEMORY = 16;
 
+/** Options of a room's state. */
+export interface RoomStateOptions {
+  /** Ms a departed peer shows as reconnecting (see `RoomState.presenceGrace`). Default 0: off. */
+  presenceGrace?: number;
+}
+
 /** The state of a room nothing is known about yet. */
-export function emptyRoomState(roomId: string): RoomState {
-  return {
+export function emptyRoomState(roomId: string, options: RoomStateOptions = {}): RoomState {
+  const state: RoomState = {
     roomId,
     meeting: { active: false },
     peers: {},
@@ -143,6 +172,9 @@ export function emptyRoomState(roomId: string): RoomState {
     pastSessions: [],
     updatedAt: 0,
   };
+  const grace = options.presenceGrace ?? 0;
+  if (grace > 0) state.presenceGrace = grace;
+  return state;
 }
 
 /**
@@ -155,6 +187,10 @@ interface Tries {
   peers: HashTrie<PeerState>;
   departed: HashTrie<number>;
   departedBy: HashTrie<'reconcile'>;
+  reconnecting: HashTrie<ReconnectingPeer>;
+  /** When each reconnecting peer's grace runs out (entries may be stale, see expiry-heap.ts). */
+  expiries: ExpiryHeap;
+  grace: number;
   recording: RecordingState;
   pastSessions: string[];
   updatedAt: number;
@@ -167,12 +203,20 @@ const tries = new WeakMap<RoomState, Tries>();
 function triesOf(state: RoomState): Tries {
   let t = tries.get(state);
   if (t === undefined) {
+    const grace = state.presenceGrace ?? 0;
+    let expiries: ExpiryHeap = null;
+    for (const peer of Object.values(state.reconnecting ?? {})) {
+      expiries = heapPush(expiries, peer.leftAt + grace, peer.id);
+    }
     t = {
       roomId: state.roomId,
       meeting: state.meeting,
       peers: trieOf(state.peers),
       departed: trieOf(state.departed),
       departedBy: trieOf(state.departedBy ?? {}),
+      reconnecting: trieOf(state.reconnecting ?? {}),
+      expiries,
+      grace,
       recording: state.recording,
       pastSessions: state.pastSessions,
       updatedAt: state.updatedAt,
@@ -207,6 +251,13 @@ function stateOf(t: Tries): RoomState {
       enumerable: true,
     });
   }
+  if (t.grace > 0) state.presenceGrace = t.grace;
+  if (t.reconnecting.size > 0) {
+    Object.defineProperty(state, 'reconnecting', {
+      get: () => trieRecord(t.reconnecting),
+      enumerable: true,
+    });
+  }
   tries.set(state, t);
   return state;
 }
@@ -230,6 +281,32 @@ export function departedAt(state: RoomState, peerId: string): number | undefined
 /** `"reconcile"` when `peerId`'s tombstone was written by a synthesised peer:left. O(log n). */
 export function departedBySource(state: RoomState, peerId: string): 'reconcile' | undefined {
   return trieGet(triesOf(state).departedBy, peerId);
+}
+
+/** The peer `peerId` while it is reconnecting (left less than the grace ago), or undefined. O(log n). */
+export function reconnectingOf(state: RoomState, peerId: string): ReconnectingPeer | undefined {
+  return trieGet(triesOf(state).reconnecting, peerId);
+}
+
+/**
+ * True when `event` is the peer:joined of a peer that left less than the presence grace before
+ * it: a network blip, not an arrival (a "joined" toast skips it). Ask the state before the event.
+ */
+export function isRejoin(state: RoomState, event: RoomEvent): boolean {
+  if (event.event !== 'peer:joined') return false;
+  const t = triesOf(state);
+  const { id, joinedAt } = event.payload;
+  const peer = trieGet(t.reconnecting, id);
+  return peer !== undefined && joinedAt > peer.leftAt && joinedAt < peer.leftAt + t.grace;
+}
+
+/**
+ * The earliest time (ms, the events' clock) at which a reconnecting peer's grace may run out, or
+ * undefined when nobody is reconnecting: when to call `settleRoom` next. O(1).
+ */
+export function graceEndsAt(state: RoomState): number | undefined {
+  const t = triesOf(state);
+  return t.reconnecting.size > 0 && t.expiries !== null ? t.expiries.at : undefined;
 }
 
 /** Number of tombstones (departed peers) the state keeps. O(1) for states from `reduceRoom`. */
@@ -257,7 +334,33 @@ export function reduceRoom(state: RoomState, event: RoomEvent, receivedAt?: numb
   let updatedAt = later(next.updatedAt, receivedAt);
   for (const time of eventTimes(event)) updatedAt = later(updatedAt, time);
   if (updatedAt !== next.updatedAt) next = { ...next, updatedAt };
+  next = expire(next);
   return next === before ? state : stateOf(next);
+}
+
+/**
+ * The state as of `now` (ms, in the events' clock): `updatedAt` moves up to `now` and every
+ * reconnecting peer whose grace ran out by then is gone. The same state back when `now` is not
+ * past `updatedAt`. O(log n) per peer that expires.
+ */
+export function settleRoom(state: RoomState, now: number): RoomState {
+  const before = triesOf(state);
+  const updatedAt = later(before.updatedAt, now);
+  return updatedAt === before.updatedAt ? state : stateOf(expire({ ...before, updatedAt }));
+}
+
+/** Ends the grace of every reconnecting peer whose leave is `grace` before the clock. */
+function expire(state: Tries): Tries {
+  let { expiries, reconnecting } = state;
+  while (expiries !== null && expiries.at <= state.updatedAt) {
+    const peer = trieGet(reconnecting, expiries.id);
+    // Stale entries (the peer rejoined, or left again later) are only dropped.
+    if (peer !== undefined && peer.leftAt + state.grace === expiries.at) {
+      reconnecting = trieDelete(reconnecting, expiries.id);
+    }
+    expiries = heapPop(expiries);
+  }
+  return expiries === state.expiries ? state : { ...state, expiries, reconnecting };
 }
 
 function apply(state: Tries, event: RoomEvent): Tries {
@@ -341,6 +444,8 @@ function inSession(
     peers: emptyTrie(),
     departed: emptyTrie(),
     departedBy: emptyTrie(),
+    reconnecting: emptyTrie(),
+    expiries: null,
     recording: { active: false },
     pastSessions:
       current === undefined ? state.pastSessions : remember(state.pastSessions, current),
@@ -381,6 +486,9 @@ function meetingEnded(state: Tries, p: MeetingEndedPayload): Tries {
     ),
     peers: emptyTrie(),
     departed,
+    // Nobody comes back to an ended meeting.
+    reconnecting: emptyTrie(),
+    expiries: null,
     recording: stopRecording(state.recording),
     pastSessions: remember(state.pastSessions, sessionId),
   };
@@ -392,7 +500,12 @@ function meetingEnded(state: Tries, p: MeetingEndedPayload): Tries {
 function peerJoined(state: Tries, p: PeerJoinedPayload): Tries {
   if (over(state)) return state;
   const leftAt = trieGet(state.departed, p.id);
-  if (leftAt !== undefined && leftAt >= p.joinedAt) return state;
+  if (leftAt !== undefined && leftAt >= p.joinedAt) {
+    // The start of the stay that leave ended, arriving late: the record a reconnecting peer shows.
+    const known = trieGet(state.reconnecting, p.id);
+    if (state.grace <= 0 || (known !== undefined && known.joinedAt >= p.joinedAt)) return state;
+    return graced(state, toPeer(p, []), leftAt);
+  }
   const present = trieGet(state.peers, p.id);
   if (present !== undefined && present.joinedAt > p.joinedAt) return state;
   // The same join twice keeps the tracks published since; a newer join is a fresh stay.
@@ -403,6 +516,7 @@ function peerJoined(state: Tries, p: PeerJoinedPayload): Tries {
       peers: trieSet(state.peers, p.id, toPeer(p, tracks)),
       // The present record's joinedAt now outranks the old tombstone, which would only be noise.
       departed: trieDelete(state.departed, p.id),
+      reconnecting: trieDelete(state.reconnecting, p.id),
     },
     p.id,
     undefined,
@@ -414,23 +528,30 @@ function peerLeft(state: Tries, p: PeerLeftPayload): Tries {
   const present = trieGet(state.peers, p.id);
   if (present !== undefined) {
     if (present.joinedAt > p.leftAt) return state; // the end of an older stay
-    return withDepartedBy(
-      {
-        ...state,
-        peers: trieDelete(state.peers, p.id),
-        departed: trieSet(state.departed, p.id, p.leftAt),
-      },
-      p.id,
-      sourceOf(p),
-    );
+    const gone: Tries = {
+      ...state,
+      peers: trieDelete(state.peers, p.id),
+      departed: trieSet(state.departed, p.id, p.leftAt),
+    };
+    return withDepartedBy(graced(gone, present, p.leftAt), p.id, sourceOf(p));
   }
   const leftAt = trieGet(state.departed, p.id);
   if (leftAt !== undefined && leftAt >= p.leftAt) return state;
-  return withDepartedBy(
-    { ...state, departed: trieSet(state.departed, p.id, p.leftAt) },
-    p.id,
-    sourceOf(p),
-  );
+  const gone: Tries = { ...state, departed: trieSet(state.departed, p.id, p.leftAt) };
+  // A later leave of a reconnecting peer (its rejoin between them not seen yet) moves its grace.
+  const known = trieGet(state.reconnecting, p.id);
+  const next = known === undefined ? gone : graced(gone, known, p.leftAt);
+  return withDepartedBy(next, p.id, sourceOf(p));
+}
+
+/** `peer` reconnecting since `leftAt`, until the grace runs out (`expire`); off with no grace. */
+function graced(state: Tries, peer: PeerState, leftAt: number): Tries {
+  if (state.grace <= 0) return state;
+  return {
+    ...state,
+    reconnecting: trieSet(state.reconnecting, peer.id, { ...peer, leftAt }),
+    expiries: heapPush(state.expiries, leftAt + state.grace, peer.id),
+  };
 }
 
 function toPeer(p: PeerJoinedPayload, tracks: string[]): PeerState {

@@ -3,7 +3,8 @@
  * path (refused token, expired token, refused origin) ends in `failed` with the server's code
  * and no further attempt; a room the token does not grant is closed with FORBIDDEN over both
  * transports; a black-holed link over each transport is noticed within 2× the heartbeat and
- * resumed without loss or duplicate. No token ever appears in a URL the browser requests.
+ * resumed without loss or duplicate, and after about one heartbeat when `online` or a tab shown
+ * again probes it. No token ever appears in a URL the browser requests.
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,7 +38,14 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
     strict = await startServer({ allowedOrigins: ['http://app.example'] });
     proxy = await startTcpProxy(server.url);
     const clientJs = await bundleScript(`${fixtures}client-page.ts`);
-    site = await startStaticServer({ '/': htmlPage('/client.js'), '/client.js': clientJs });
+    const workerJs = await bundleScript(
+      new URL('../../client/src/share-worker.ts', import.meta.url).pathname,
+    );
+    site = await startStaticServer({
+      '/': htmlPage('/client.js'),
+      '/client.js': clientJs,
+      '/share-worker.js': workerJs,
+    });
     browser = await launchChromium();
   });
 
@@ -190,6 +198,62 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
     });
   }
 
+  // The probe: `online`, or a hidden tab shown again, means the link may have died unseen (a
+  // laptop waking up): a link quiet for a heartbeat (+1 s) is dropped then, not after two.
+  const PROBED = 4000;
+  for (const [transport, trigger] of [
+    ['websocket', 'online'],
+    ['sse', 'visibilitychange'],
+  ] as const) {
+    test(`${transport}: \`${trigger}\` probes a black-holed link: dropped after about one heartbeat, not two, and resumed`, async (t) => {
+      const slow = await startServer({ pingInterval: PROBED, sseHeartbeat: PROBED });
+      const slowProxy = await startTcpProxy(slow.url);
+      t.after(async () => {
+        await slowProxy.close();
+        await slow.close();
+      });
+      const { page } = await open();
+      const room = `bs-probe-${transport}`;
+      await page.evaluate((o) => window.harness.watch(o), {
+        url: slowProxy.url,
+        token: slow.token,
+        room,
+        transport,
+      });
+      await page.waitForFunction((id) => window.harness.status(id) === 'live', room, WAIT);
+      // An event is the link's last byte: the black hole starts right after it.
+      const first = (await postWebhook(slow, 'peer:joined', peerJoined(room, 'a'))).body
+        .seq as number;
+      await page.waitForFunction((id) => window.harness.rooms[id]!.seqs.length === 1, room, WAIT);
+      const holeAt = Date.now();
+      slowProxy.blackhole();
+      await postWebhook(slow, 'peer:joined', peerJoined(room, 'b'));
+      await page.evaluate((name) => {
+        if (name === 'online') window.dispatchEvent(new Event('online'));
+        else document.dispatchEvent(new Event('visibilitychange')); // the tab is visible
+      }, trigger);
+      await page.waitForFunction(
+        () => window.harness.states.includes('reconnecting:HEARTBEAT_TIMEOUT'),
+        null,
+        { timeout: 4 * PROBED },
+      );
+      const noticed = Date.now() - holeAt;
+      await page.waitForFunction(
+        (id) => window.harness.rooms[id]!.seqs.length === 2 && window.harness.status(id) === 'live',
+        room,
+        WAIT,
+      );
+      const record = await page.evaluate((id) => window.harness.rooms[id]!, room);
+      console.log(`${transport}: ${trigger} probe noticed the black hole after ${noticed} ms`);
+      assert.deepEqual(record.seqs, [first, first + 1], 'the missed event once, after the resume');
+      assert.equal(record.statuses.at(-1), 'live:recovered', 'resumed, no snapshot');
+      // Unprobed, the drop comes 2× the heartbeat after the last byte (8 s); probed, one
+      // heartbeat and a second after it (5 s).
+      assert.ok(noticed < 2 * PROBED - 1000, `noticed after ${noticed} ms`);
+      await page.close();
+    });
+  }
+
   test('cache: a reload shows the cached room at once and resumes after it (recovered, no snapshot)', async () => {
     const { page } = await open();
     const room = 'bs-cache';
@@ -265,6 +329,70 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
     }
     for (let i = 0; i < 50 && sockets() !== 1; i++) await sleep(100);
     assert.equal(sockets(), 1, 'two tabs, one connection');
+    for (const tab of tabs) await tab.close();
+  });
+
+  test('shareTabs: a follower tab that asks for occupancy gets it over the leading tab’s connection', async () => {
+    const room = 'bs-tabs-occupancy';
+    const shared = { url: server.url, token: server.token, room, shareTabs: true };
+    const leader = (await open()).page;
+    await leader.evaluate((o) => window.harness.watch(o), shared);
+    await leader.waitForFunction((id) => window.harness.status(id) === 'live', room, WAIT);
+    const follower = (await open()).page;
+    await follower.evaluate((o) => window.harness.watch(o), { ...shared, occupancy: true });
+    // The leader's connection is the room's one subscriber so far.
+    const told = (n: number) =>
+      follower.waitForFunction(
+        ([id, count]) => window.harness.rooms[id]!.occupancy.at(-1) === count,
+        [room, n] as const,
+        WAIT,
+      );
+    await told(1);
+    // Another page, on its own connection, watches too: the follower hears the new count.
+    const outsider = (await open()).page;
+    await outsider.evaluate((o) => window.harness.watch(o), { ...shared, shareTabs: false });
+    await told(2);
+    await outsider.close();
+    await told(1);
+    for (const page of [leader, follower]) await page.close();
+  });
+
+  test('shareTabs in a SharedWorker: three tabs, one server connection; any tab closes, the others keep every event', async (t) => {
+    // Its own server: the worker's connection is the only one it sees.
+    const own = await startServer();
+    t.after(() => own.close());
+    const room = 'bs-worker';
+    const watch = {
+      url: own.url,
+      token: own.token,
+      room,
+      shareTabs: { worker: '/share-worker.js' },
+    };
+    const sockets = () => own.app.websocketServer.clients.size;
+    const tabs: Page[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { page } = await open();
+      await page.evaluate((o) => window.harness.watch(o), watch);
+      await page.waitForFunction((id) => window.harness.status(id) === 'live', room, WAIT);
+      tabs.push(page);
+    }
+    assert.equal(sockets(), 1, 'three tabs, one connection (the worker’s)');
+    assert.equal(await tabs[2]!.evaluate(() => window.harness.client?.state), 'connected');
+    const first = (await postWebhook(own, 'peer:joined', peerJoined(room, 'a'))).body.seq as number;
+    for (const tab of tabs)
+      await tab.waitForFunction((id) => window.harness.rooms[id]!.seqs.length === 1, room, WAIT);
+    await tabs.shift()!.close(); // the tab that started the worker
+    await postWebhook(own, 'peer:joined', peerJoined(room, 'b'));
+    for (const tab of tabs)
+      await tab.waitForFunction((id) => window.harness.rooms[id]!.seqs.length === 2, room, WAIT);
+    await sleep(200); // a duplicate, if any, would arrive right behind
+    for (const tab of tabs) {
+      const record = await tab.evaluate((id) => window.harness.rooms[id]!, room);
+      assert.deepEqual(record.seqs, [first, first + 1], 'each event once, in order');
+      assert.deepEqual(record.statuses, ['live:snapshot'], 'never reconnected');
+      assert.equal(record.resyncs, 0);
+    }
+    assert.equal(sockets(), 1, 'still the one connection');
     for (const tab of tabs) await tab.close();
   });
 

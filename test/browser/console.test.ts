@@ -34,6 +34,7 @@ function namedJoin(roomId: string, id: string, name: string, extra = {}) {
 }
 
 const peerRow = (id: string) => `#peer-list [data-peer="${id}"]`;
+const GRACE = 2000;
 
 describe('moderator console in Chromium', { skip: !chromiumAvailable() }, () => {
   let server: TestServer;
@@ -43,7 +44,8 @@ describe('moderator console in Chromium', { skip: !chromiumAvailable() }, () => 
   const foreign: string[] = [];
 
   before(async () => {
-    server = await startServer();
+    // A short presence grace, so a departed peer's "reconnecting" row goes in a test's time.
+    server = await startServer({ presenceGrace: GRACE });
     browser = await launchChromium();
   });
 
@@ -175,6 +177,8 @@ describe('moderator console in Chromium', { skip: !chromiumAvailable() }, () => 
     });
 
     await send(server, 'peer:left', peerLeft(room, 'ada', Date.now() + 1000, `s-${room}`));
+    // Within the presence grace the row stays, marked; then it goes, with no further event.
+    await page.waitForSelector(`${peerRow('ada')}.peer-reconnecting >> text=reconnecting…`, WAIT);
     await page.waitForSelector(peerRow('ada'), { ...WAIT, state: 'detached' });
     await page.waitForSelector(`${item}[data-peers="0"]`, WAIT);
 
@@ -214,6 +218,30 @@ describe('moderator console in Chromium', { skip: !chromiumAvailable() }, () => 
 
     await send(server, 'peer:joined', namedJoin(room, 'grace', 'Grace Hopper'));
     await page.waitForSelector('.toast >> text=Grace Hopper joined', WAIT);
+    // A blip (left and back within the grace) is logged, but toasts nothing.
+    await page.evaluate(() => {
+      const seen = Object.assign(window, { toastsAdded: 0 });
+      new MutationObserver((changes) => {
+        for (const change of changes) seen.toastsAdded += change.addedNodes.length;
+      }).observe(document.getElementById('toasts')!, { childList: true });
+    });
+    const leftAt = Date.now();
+    await send(server, 'peer:left', peerLeft(room, 'grace', leftAt, `s-${room}`));
+    await page.waitForSelector(`${peerRow('grace')}.peer-reconnecting`, WAIT);
+    await send(server, 'peer:joined', {
+      ...namedJoin(room, 'grace', 'Grace Hopper'),
+      joinedAt: leftAt + 500,
+    });
+    await page.waitForSelector(`${peerRow('grace')}:not(.peer-reconnecting)`, WAIT);
+    await page.waitForFunction(
+      () => document.querySelectorAll('#event-log .log-entry[data-kind="peer:joined"]').length >= 2,
+      null,
+      WAIT,
+    );
+    const added = await page.evaluate(
+      () => (window as unknown as { toastsAdded: number }).toastsAdded,
+    );
+    assert.equal(added, 0, 'no toast for the blip');
 
     await page.click('#toast-switch');
     assert.equal(await page.getAttribute('#toast-switch', 'aria-checked'), 'false');

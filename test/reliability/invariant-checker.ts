@@ -12,7 +12,7 @@
  * `verify` makes the end-of-run checks against the rooms' snapshots.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { emptyRoomState, reduceRoom } from '../../shared/src/index.ts';
+import { emptyRoomState, reduceRoom, settleRoom } from '../../shared/src/index.ts';
 import type { Position, RoomEvent, RoomState } from '../../shared/src/index.ts';
 
 /** A server frame as received (parsed JSON of a WS text frame or an SSE `data:`). */
@@ -297,14 +297,17 @@ export function createInvariantChecker(): InvariantChecker {
         detail: `no subscriber or ack saw seq ${entries} of ${head.seq}: the state cannot be checked`,
       });
     }
-    let state = emptyRoomState(head.roomId);
+    const { presenceGrace } = head.state;
+    let state = emptyRoomState(head.roomId, { presenceGrace });
     for (const entry of entries) {
       state = reduceRoom(state, { event: entry.event, payload: entry.payload } as RoomEvent);
     }
-    // updatedAt also counts the server's receive times, which no frame carries: it may only be later.
-    const { updatedAt: serverUpdatedAt, ...server } = head.state;
-    const { updatedAt, ...folded } = state;
-    if (!isDeepStrictEqual(server, folded) || serverUpdatedAt < updatedAt) {
+    // updatedAt also counts the server's receive times, which no frame carries: it may only be
+    // later. Settled at the server's clock, the fold must be the server's state, reconnecting
+    // peers included.
+    const foldedAt = state.updatedAt;
+    state = settleRoom(state, head.state.updatedAt);
+    if (!isDeepStrictEqual(head.state, { ...state }) || head.state.updatedAt < foldedAt) {
       violate({
         kind: 'state',
         room: head.roomId,

@@ -5,7 +5,13 @@
  * redrawn only when their slice of the state changed (the reducer shares unchanged parts), so
  * focus on the filter, a link or the back button survives live updates.
  */
-import type { PeerState, RecordingState, RoomState, RoomStatus } from '@roomcast/client';
+import type {
+  PeerState,
+  ReconnectingPeer,
+  RecordingState,
+  RoomState,
+  RoomStatus,
+} from '@roomcast/client';
 import { h, replaceChildren, setAttrs, setText } from './dom.ts';
 import type { EventLog, LogEntry } from './event-log.ts';
 import { LOG_FILTERS, filterLabel, logItem, matches } from './event-log.ts';
@@ -59,6 +65,7 @@ export function createRoomView(section: HTMLElement, onBack: () => void): RoomVi
   let current: string | undefined;
   let filter = 'all';
   let peersShown: RoomState['peers'] | undefined;
+  let reconnectingShown: RoomState['reconnecting'];
   let recordingShown: RecordingState | undefined | null = null;
   let parts: ReturnType<typeof frame> | undefined;
 
@@ -191,7 +198,11 @@ export function createRoomView(section: HTMLElement, onBack: () => void): RoomVi
 
   function drawPeers(state: RoomState | undefined) {
     if (!parts || !model) return;
-    const peers = Object.values(state?.peers ?? {}).sort((a, b) => a.joinedAt - b.joinedAt);
+    // A peer inside its presence grace keeps its row (marked reconnecting): a blip never flaps.
+    const peers: (PeerState | ReconnectingPeer)[] = [
+      ...Object.values(state?.peers ?? {}),
+      ...Object.values(state?.reconnecting ?? {}),
+    ].sort((a, b) => a.joinedAt - b.joinedAt);
     setText(parts.peerCount, String(peers.length));
     replaceChildren(parts.peerList, ...peers.map((peer) => peerItem(peer, model!.nameOf(peer.id))));
     parts.noPeers.hidden = peers.length > 0;
@@ -296,8 +307,10 @@ export function createRoomView(section: HTMLElement, onBack: () => void): RoomVi
       }
       drawFacts(next.state);
       const peers = next.state?.peers;
-      if (peers !== peersShown || peers === undefined) {
+      const reconnecting = next.state?.reconnecting;
+      if (peers !== peersShown || reconnecting !== reconnectingShown || peers === undefined) {
         peersShown = peers;
+        reconnectingShown = reconnecting;
         drawPeers(next.state);
       }
       const recording = next.state?.recording;
@@ -320,7 +333,8 @@ function safeLink(url: string | undefined): url is string {
   return typeof url === 'string' && /^https?:\/\//i.test(url);
 }
 
-function peerItem(peer: PeerState, name: string): HTMLLIElement {
+function peerItem(peer: PeerState | ReconnectingPeer, name: string): HTMLLIElement {
+  const leftAt = 'leftAt' in peer ? peer.leftAt : undefined;
   const browser = browserText(peer);
   const device = deviceText(peer);
   const country = peer.geoData?.country;
@@ -328,7 +342,10 @@ function peerItem(peer: PeerState, name: string): HTMLLIElement {
   const where = [country && countryName(country), name !== peer.id && peer.id].filter(Boolean);
   return h(
     'li',
-    { class: 'peer', 'data-peer': peer.id },
+    {
+      class: leftAt === undefined ? 'peer' : 'peer peer-reconnecting',
+      'data-peer': peer.id,
+    },
     h(
       'span',
       { class: `avatar avatar-${hashOf(peer.id) % AVATAR_COLOURS}`, 'aria-hidden': 'true' },
@@ -348,15 +365,21 @@ function peerItem(peer: PeerState, name: string): HTMLLIElement {
       h('span', {}, browser ?? 'Unknown browser'),
       device && h('span', { class: 'fact' }, device),
     ),
-    h(
-      'span',
-      {
-        class: 'peer-time',
-        'data-since': String(peer.joinedAt),
-        title: `joined at ${formatClock(peer.joinedAt)}`,
-      },
-      formatElapsed(Date.now() - peer.joinedAt),
-    ),
+    leftAt === undefined
+      ? h(
+          'span',
+          {
+            class: 'peer-time',
+            'data-since': String(peer.joinedAt),
+            title: `joined at ${formatClock(peer.joinedAt)}`,
+          },
+          formatElapsed(Date.now() - peer.joinedAt),
+        )
+      : h(
+          'span',
+          { class: 'peer-time peer-away', title: `left at ${formatClock(leftAt)}` },
+          'reconnecting…',
+        ),
     h(
       'span',
       { class: 'tracks' },

@@ -28,7 +28,7 @@ export interface WatchHooks {
   changed(roomId: string): void;
   /** A new log line (to show it without redrawing the log). */
   logged(roomId: string, entry: LogEntry): void;
-  /** A peer joined (for the toast). */
+  /** A peer joined, not rejoined after a blip (for the toast). */
   joined(roomId: string, name: string, role: string | undefined): void;
   /** The room's earlier events were put in its log (to redraw it). */
   history(roomId: string): void;
@@ -72,7 +72,8 @@ export function watchRoom(client: Client, roomId: string, hooks: WatchHooks): Wa
         if (name) names.set(event.payload.id, name);
       }
       hooks.logged(roomId, log.add(event.event, describeEvent(event, nameOf), event.meta.seq));
-      if (event.event === 'peer:joined') {
+      // A rejoin within the presence grace is a network blip: logged, but no "joined" toast.
+      if (event.event === 'peer:joined' && event.meta.rejoin !== true) {
         hooks.joined(roomId, nameOf(event.payload.id), event.payload.role);
       }
     }),

@@ -44,6 +44,8 @@ export interface MemoryEngineOptions {
   trackHold?: number;
   /** Dead letters kept. Default 1000. */
   deadLetterLimit?: number;
+  /** Ms a departed peer shows as reconnecting in the room state (`presenceGrace`); 0: off. Default 10 s. */
+  presenceGrace?: number;
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
 }
@@ -75,6 +77,7 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
     dedupMaxIds = 500_000,
     trackHold = 30_000,
     deadLetterLimit = 1000,
+    presenceGrace = 10_000,
     now = Date.now,
   } = options;
 
@@ -101,7 +104,7 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
         roomId,
         epoch: newEpoch(),
         seq: 0,
-        state: emptyRoomState(roomId),
+        state: emptyRoomState(roomId, { presenceGrace }),
         history: [],
         listeners: new Set(),
         peers: new Set(),

@@ -69,6 +69,8 @@ export interface RedisEngineOptions {
   trackHold?: number;
   /** Dead letters kept. Default 1000. */
   deadLetterLimit?: number;
+  /** Ms a departed peer shows as reconnecting in the room state (`presenceGrace`); 0: off. Default 10 s. */
+  presenceGrace?: number;
   /**
    * Command timeout, and how long a command waits for the very first connection, ms. Once
    * connected, commands fail at once while Redis is away. Default 5000.
@@ -90,6 +92,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     dedupWindow = 86_400_000,
     trackHold = 30_000,
     deadLetterLimit = 1000,
+    presenceGrace = 10_000,
     commandTimeout = 5000,
     onError = () => undefined,
     now = Date.now,
@@ -112,6 +115,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     historySize,
     dedupWindow,
     roomIdleTtl,
+    presenceGrace,
     newEpoch,
     now,
     onError,
@@ -202,6 +206,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     const { epoch, seq, state } = await loadState(scripts, keys.room(roomId), roomId, {
       newEpoch: newEpoch(),
       roomIdleTtl,
+      presenceGrace,
     });
     return { roomId, epoch, seq, state };
   }

@@ -38,6 +38,8 @@ export interface RoomWriterOptions {
   historySize: number;
   dedupWindow: number;
   roomIdleTtl: number;
+  /** Ms a departed peer shows as reconnecting (the state's `presenceGrace`). */
+  presenceGrace: number;
   newEpoch: () => string;
   now: () => number;
   /**
@@ -118,11 +120,13 @@ export async function loadState(
   scripts: Scripts,
   keys: RoomKeys,
   roomId: string,
-  options: { newEpoch: string; roomIdleTtl: number },
+  options: { newEpoch: string; roomIdleTtl: number; presenceGrace: number },
 ): Promise<LoadedState> {
-  const reply = await scripts.read(keys, { ...options, withState: true });
+  const { presenceGrace, ...readOptions } = options;
+  const reply = await scripts.read(keys, { ...readOptions, withState: true });
   if (!reply) throw new Error(`room ${roomId} could not be created`);
-  const { state, seq: checkpoint } = stateFromHash(reply.state, emptyRoomState(roomId));
+  const empty = emptyRoomState(roomId, { presenceGrace });
+  const { state, seq: checkpoint } = stateFromHash(reply.state, empty);
   const known: Known = {
     epoch: reply.epoch,
     seq: checkpoint,
@@ -138,7 +142,8 @@ export async function loadState(
 
 /** Creates the room writer. */
 export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
-  const { scripts, keys, historySize, dedupWindow, roomIdleTtl, newEpoch, now } = options;
+  const { scripts, keys, historySize, dedupWindow, roomIdleTtl, presenceGrace, newEpoch, now } =
+    options;
   const maxAttempts = options.maxAttempts ?? 200;
   const cacheSize = options.cacheSize ?? 1000;
   const onError = options.onError ?? noop;
@@ -175,7 +180,11 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
       const next = { ...base };
       if (fold(next, reply.missed) && next.seq >= upTo) return next;
     }
-    return loadState(scripts, keys.room(roomId), roomId, { newEpoch: newEpoch(), roomIdleTtl });
+    return loadState(scripts, keys.room(roomId), roomId, {
+      newEpoch: newEpoch(),
+      roomIdleTtl,
+      presenceGrace,
+    });
   }
 
   /**

@@ -2,7 +2,7 @@
  * A room's state as Redis keeps it: a checkpoint hash that grows by the event, not by the room.
  * Fields: `seq` (the checkpoint's position), `c` (everything but the per-peer records, as JSON)
  * and one field per peer (`p:<id>`, PeerState JSON), tombstone (`d:<id>`, leftAt) and reconcile
- * mark (`b:<id>`). Moving a checkpoint writes only the fields of the peers the events since
+ * mark (`b:<id>`); reconnecting peers (few: those of the last presence grace) stay in `c`. Moving a checkpoint writes only the fields of the peers the events since
  * touched (`Touched`), so a 2,000-peer room costs Redis what a 20-peer one does per webhook.
  */
 import { departedAt, departedBySource, peerOf } from '@roomcast/shared';
@@ -79,10 +79,13 @@ export function checkpointFields(
   return { full, set, remove };
 }
 
-/** The part of the state kept in the `c` field. */
-function coreOf(state: RoomState): Omit<RoomState, 'peers' | 'departed' | 'departedBy'> {
-  const { roomId, meeting, recording, pastSessions, updatedAt } = state;
-  return { roomId, meeting, recording, pastSessions, updatedAt };
+/** The part of the state kept in the `c` field (the grace is the engine's option, not stored). */
+function coreOf(
+  state: RoomState,
+): Omit<RoomState, 'peers' | 'departed' | 'departedBy' | 'presenceGrace'> {
+  const { roomId, meeting, recording, pastSessions, updatedAt, reconnecting } = state;
+  const core = { roomId, meeting, recording, pastSessions, updatedAt };
+  return reconnecting === undefined ? core : { ...core, reconnecting };
 }
 
 /** A checkpoint hash (HGETALL, flat) back as a state and its seq; empty hash: the empty state. */
@@ -107,9 +110,11 @@ export function stateFromHash(
   }
   const plain = <V>(record: Record<string, V>) =>
     Object.setPrototypeOf(record, Object.prototype) as Record<string, V>;
+  // The configured grace (in `empty`) wins over whatever an older checkpoint says.
+  const { presenceGrace: _stored, ...stored } = core;
   const state: RoomState = {
     ...empty,
-    ...core,
+    ...stored,
     peers: plain(peers),
     departed: plain(departed),
     ...(Object.keys(departedBy).length > 0 ? { departedBy: plain(departedBy) } : {}),
