@@ -34,7 +34,7 @@ export interface RoomsFeed {
 async function poll(base: string, token: string): Promise<PollResult> {
   let response: Response;
   try {
-    response = await fetch(`${base}/rooms`, {
+    response = await fetch(`${base}/rooms?limit=500`, {
       headers: { authorization: `Bearer ${token}` },
       cache: 'no-store',
       signal: AbortSignal.timeout(8000),
