@@ -211,7 +211,7 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
     metrics,
   });
   await app.register(publishRoutes, { publish, keys: config.publishKeys, metrics });
-  await app.register(websocketRoutes, { hub, config, access, stats: transports });
+  await app.register(websocketRoutes, { hub, config, access, stats: transports, engine });
   // Browser-facing reads: CORS for SSE and REST; security headers on the REST answers.
   await app.register(async (browser) => {
     const corsOptions = {

@@ -11,6 +11,7 @@ import type {
   Position,
   RoomEvent,
   RoomState,
+  RoomSummary,
 } from '@roomcast/shared';
 
 /** The payload of an event by name: Huddle01's typed ones, an app event's JSON. */
@@ -91,19 +92,8 @@ export type ReadResult =
   | { recovered: true; entries: LogEntry[]; head: Position }
   | { recovered: false; snapshot: RoomSnapshot };
 
-/** One line of `GET /rooms` (and of the rooms feed's `rooms` frames). */
-export interface RoomSummary {
-  roomId: string;
-  epoch: string;
-  seq: number;
-  peers: number;
-  meetingActive: boolean;
-  recordingActive: boolean;
-  /** The room's last activity (ms): the list's order, newest first. */
-  updatedAt: number;
-  /** Subscribers watching it, all nodes (set by `GET /rooms`, hub/occupancy.ts). */
-  subscribers?: number;
-}
+/** One line of `GET /rooms` and of the rooms feed (its one owner is @roomcast/shared). */
+export type { RoomSummary };
 
 /**
  * Where a page of `listRooms` ended: the last room it listed. Rooms are ordered by `updatedAt`
