@@ -35,7 +35,7 @@ export const FEED_OVERLAP_MS = 3000;
  * Every this many ticks the first page is read again, so subscriber counts that changed on
  * other nodes (without an event) reach the members too.
  */
-const REFRESH_TICKS = 10;
+const REFRESH_TICKS = 3;
 
 /** The feed's API for the WebSocket route. */
 export interface RoomsFeed {
