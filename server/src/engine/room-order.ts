@@ -5,9 +5,14 @@
  */
 import type { RoomCursor } from './engine.ts';
 
+/** Surrogates and U+E000…U+FFFF: where UTF-16 order and UTF-8 byte order part ways. */
+const OUT_OF_ORDER = /[\uD800-\uFFFF]/;
+
 /** Byte order of two ids (UTF-8), the order Redis gives members of equal score. */
 export function compareIds(a: string, b: string): number {
   if (a === b) return 0;
+  // UTF-16 code units order like UTF-8 bytes below U+D800: no buffers for the usual ids.
+  if (!OUT_OF_ORDER.test(a) && !OUT_OF_ORDER.test(b)) return a < b ? -1 : 1;
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
