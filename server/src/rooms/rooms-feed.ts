@@ -88,6 +88,8 @@ export function createRoomsFeed(options: RoomsFeedOptions): RoomsFeed {
   let running = false;
   let lastRead = now();
   let ticks = 0;
+  /** Set while reads fail: one warning per outage, not one a second. */
+  let failing = false;
 
   function send(member: Connection, frame: OutgoingFrame): void {
     if (member.bufferedBytes() > maxBufferedBytes) {
@@ -112,7 +114,12 @@ export function createRoomsFeed(options: RoomsFeedOptions): RoomsFeed {
         const top = await engine.listRooms({ limit: DEFAULT_ROOMS_PAGE });
         rooms.push(...top.rooms.filter((room) => !seen.has(room.roomId)));
       }
-      const fresh = (await withSubscribers(occupancy, rooms)).filter((room) => {
+      const summaries = await withSubscribers(occupancy, rooms);
+      failing = false;
+      // Cut short by the cap: only when even the last room read is newer than the last read
+      // (older ones were in that read's window, and told then).
+      const truncated = changed.nextCursor !== null && changed.nextCursor.updatedAt > lastRead;
+      const fresh = summaries.filter((room) => {
         const line = lineOf(room);
         const same = told.get(room.roomId)?.line === line;
         told.set(room.roomId, { line, readAt });
@@ -124,13 +131,12 @@ export function createRoomsFeed(options: RoomsFeedOptions): RoomsFeed {
       for (const [roomId, line] of told) {
         if (line.readAt < readAt - keepFor) told.delete(roomId);
       }
-      if (fresh.length === 0 && !changed.nextCursor) return;
-      const frame = roomsFrame(
-        changed.nextCursor ? { rooms: fresh, more: true } : { rooms: fresh },
-      );
+      if (fresh.length === 0 && !truncated) return;
+      const frame = roomsFrame(truncated ? { rooms: fresh, more: true } : { rooms: fresh });
       for (const member of members) send(member, frame);
     } catch (error) {
-      log.warn({ err: error }, 'rooms feed: could not read the room list');
+      if (!failing) log.warn({ err: error }, 'rooms feed: could not read the room list');
+      failing = true;
     } finally {
       running = false;
     }
