@@ -36,19 +36,22 @@ interface ServerModules {
   }): Promise<FastifyInstance>;
   parseOptions(options: RoomcastOptions): RoomcastConfig;
   createRedisEngine(options: { url: string; keyPrefix: string }): Engine;
+  createMemoryEngine(): Engine;
 }
 
 async function serverModules(root: string): Promise<ServerModules> {
   const load = (path: string) => import(pathToFileURL(join(root, 'server/src', path)).href);
-  const [app, config, redis] = await Promise.all([
+  const [app, config, redis, memory] = await Promise.all([
     load('app.ts'),
     load('config.ts'),
     load('engine/redis-engine.ts'),
+    load('engine/memory-engine.ts'),
   ]);
   return {
     buildApp: app.buildApp,
     parseOptions: config.parseOptions,
     createRedisEngine: redis.createRedisEngine,
+    createMemoryEngine: memory.createMemoryEngine,
   };
 }
 
@@ -58,14 +61,17 @@ interface Running {
   close(): Promise<void>;
 }
 
-async function start(modules: ServerModules, redisUrl: string): Promise<Running> {
+/** A server of `modules` on the Redis engine at `redisUrl`, or on its memory engine. */
+async function start(modules: ServerModules, redisUrl?: string): Promise<Running> {
   const config = modules.parseOptions({
     huddle01ApiKeys: [BENCH_API_KEY],
     tokenSecrets: [BENCH_TOKEN_SECRET],
     logLevel: 'silent',
     console: false,
   });
-  const engine = modules.createRedisEngine({ url: redisUrl, keyPrefix: PREFIX });
+  const engine = redisUrl
+    ? modules.createRedisEngine({ url: redisUrl, keyPrefix: PREFIX })
+    : modules.createMemoryEngine();
   const app = await modules.buildApp({ config, engine, logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
@@ -154,7 +160,7 @@ async function measure(
   server: Running,
   path: string,
   calls: number,
-  redis: BenchRedis,
+  redis?: BenchRedis,
 ): Promise<{ ms: number; bytes: number; commands: number; rooms: number }> {
   const headers = { authorization: `Bearer ${benchToken()}` };
   const get = async () => {
@@ -163,7 +169,7 @@ async function measure(
     return response.text();
   };
   await get(); // warm-up: JIT, connections
-  await redis.command('CONFIG', 'RESETSTAT');
+  await redis?.command('CONFIG', 'RESETSTAT');
   const times: number[] = [];
   let bytes = 0;
   let rooms = 0;
@@ -174,7 +180,7 @@ async function measure(
     bytes += Buffer.byteLength(body);
     rooms = (JSON.parse(body) as { rooms: unknown[] }).rooms.length;
   }
-  const stats = await redis.commandCalls();
+  const stats = (await redis?.commandCalls()) ?? {};
   // The bench's own CONFIG RESETSTAT and INFO are not the server's.
   const commands = Object.entries(stats)
     .filter(([name]) => !/^(config|info)/.test(name))
@@ -182,60 +188,107 @@ async function measure(
   return { ms: median(times), bytes: bytes / calls, commands: commands / calls, rooms };
 }
 
-/** Runs the before/after comparison. */
+/** Runs the before/after comparison: on Redis, then on the memory engine. */
 export async function runRoomsList(
   options: BenchOptions,
   log: (line: string) => void,
-): Promise<ScenarioResult> {
+): Promise<ScenarioResult[]> {
   const rooms = options.quick ? 1000 : 10_000;
   const calls = { full: options.quick ? 5 : 20, page: options.quick ? 20 : 100 };
-  const result = newResult({
+  const count = rooms.toLocaleString('en');
+  const perCall =
+    `Per run: ${calls.full} calls of "before", ${calls.page} of each page size, one at a time ` +
+    'after a warm-up call; latency is the median call, body bytes are per call.';
+  const metrics = [
+    { key: 'latencyMs', label: 'latency per call', unit: 'ms', better: 'lower', digits: 2 },
+    { key: 'kib', label: 'body per call', unit: 'KiB', better: 'lower', digits: 1 },
+  ] as const;
+  const params = {
+    rooms,
+    runs: options.runs,
+    'calls (before / page)': `${calls.full} / ${calls.page}`,
+  };
+  const contenders = CONTENDERS.map(({ id, label, short, role }) => ({ id, label, short, role }));
+  const onRedis = newResult({
     id: 'rooms-list',
-    title: `Room list: GET /rooms at ${rooms.toLocaleString('en')} rooms (Redis engine)`,
+    title: `Room list: GET /rooms at ${count} rooms (Redis engine)`,
     method:
-      `${rooms.toLocaleString('en')} rooms (a meeting and two peers each) in one redis-server; ` +
-      `"before" is the server of commit ${BEFORE_REF} (its GET /rooms answers every room), ` +
-      '"after" the working tree (one page per call), both in the bench process on the same keys. ' +
-      `Per run: ${calls.full} calls of "before", ${calls.page} of each page size, one at a time ` +
-      'after a warm-up call; latency is the median call, body bytes and Redis commands (INFO ' +
-      'commandstats after CONFIG RESETSTAT) are per call. The page cost does not depend on the ' +
-      'number of rooms; the full list grows with it.',
-    params: { rooms, runs: options.runs, 'calls (before / page)': `${calls.full} / ${calls.page}` },
+      `${count} rooms (a meeting and two peers each) in one redis-server; "before" is the ` +
+      `server of commit ${BEFORE_REF} (its GET /rooms answers every room), "after" the working ` +
+      `tree (one page per call), both in the bench process on the same keys. ${perCall} Redis ` +
+      'commands (INFO commandstats after CONFIG RESETSTAT) are per call too. The page cost does ' +
+      'not depend on the number of rooms; the full list grows with it.',
+    params,
     metrics: [
-      { key: 'latencyMs', label: 'latency per call', unit: 'ms', better: 'lower', digits: 2 },
-      { key: 'kib', label: 'body per call', unit: 'KiB', better: 'lower', digits: 1 },
+      ...metrics,
       { key: 'commands', label: 'Redis commands per call', unit: '', better: 'lower', digits: 0 },
     ],
-    contenders: CONTENDERS.map(({ id, label, short, role }) => ({ id, label, short, role })),
+    contenders,
+    baseline: 'full',
+    targets: [],
+  });
+  const inMemory = newResult({
+    id: 'rooms-list-memory',
+    title: `Room list: GET /rooms at ${count} rooms (memory engine)`,
+    method:
+      `The same ${count} rooms appended to each server's own memory engine: "before" ` +
+      `(${BEFORE_REF}) sorts every room per call, "after" seeks its activity-ordered B+ tree ` +
+      `and reads one page. ${perCall}`,
+    params,
+    metrics: [...metrics],
+    contenders,
     baseline: 'full',
     targets: [],
   });
 
+  const running: Running[] = [];
+  const launch = async (modules: ServerModules, redisUrl?: string) => {
+    const server = await start(modules, redisUrl);
+    running.push(server);
+    return server;
+  };
   const redis = await startBenchRedis();
   const before = await serverModules(treeAtRef(BEFORE_REF));
   const after = await serverModules(new URL('../..', import.meta.url).pathname);
-  const servers = { before: await start(before, redis.url), after: await start(after, redis.url) };
   try {
+    log('  Redis engine');
+    const servers = {
+      before: await launch(before, redis.url),
+      after: await launch(after, redis.url),
+    };
     await seed(servers.after.engine, rooms, log);
+    await compare(onRedis, servers, redis);
+    log('  memory engine');
+    const memory = { before: await launch(before), after: await launch(after) };
+    await seed(memory.before.engine, rooms, log);
+    await seed(memory.after.engine, rooms, log);
+    await compare(inMemory, memory);
+  } finally {
+    for (const server of running.splice(0)) await server.close();
+    await redis.stop();
+  }
+  return [onRedis, inMemory];
+
+  async function compare(
+    result: ScenarioResult,
+    servers: Record<'before' | 'after', Running>,
+    bench?: BenchRedis,
+  ): Promise<void> {
     for (let run = 0; run < options.runs; run++) {
       for (const contender of CONTENDERS) {
         await quietMachine(options, log);
         const n = contender.id === 'full' ? calls.full : calls.page;
-        const figures = await measure(servers[contender.tree], contender.path, n, redis);
+        const figures = await measure(servers[contender.tree], contender.path, n, bench);
         addValue(result, contender.id, 'latencyMs', figures.ms);
         addValue(result, contender.id, 'kib', figures.bytes / 1024);
-        addValue(result, contender.id, 'commands', figures.commands);
+        if (bench) addValue(result, contender.id, 'commands', figures.commands);
         log(
           `  run ${run + 1} ${contender.short.padEnd(12)} ${figures.ms.toFixed(2).padStart(8)} ms  ` +
             `${(figures.bytes / 1024).toFixed(1).padStart(8)} KiB  ` +
-            `${figures.commands.toFixed(0).padStart(6)} commands  (${figures.rooms} rooms)`,
+            (bench ? `${figures.commands.toFixed(0).padStart(6)} commands  ` : '') +
+            `(${figures.rooms} rooms)`,
         );
       }
     }
-  } finally {
-    await servers.before.close();
-    await servers.after.close();
-    await redis.stop();
   }
-  return result;
 }
