@@ -17,6 +17,7 @@ import { SSE_VARIANT, WS_VARIANT, runBurst, runFanout, runRooms } from './scenar
 import { runBundle } from './scenarios/bundle.ts';
 import { runRedis } from './scenarios/redis.ts';
 import { runRoomSize } from './scenarios/room-size.ts';
+import { runRoomsList } from './scenarios/rooms-list.ts';
 import { redisServerProblem } from './lib/redis-server.ts';
 
 const argv = process.argv.slice(2);
@@ -49,7 +50,9 @@ if (options.heapSnapshots)
 
 // ws, sse and rooms cap their subscriber counts to the open files limit (and say so).
 const burst = options.scenarios.includes('burst');
-const redis = options.scenarios.includes('redis') || options.scenarios.includes('room-size');
+const redis = ['redis', 'room-size', 'rooms-list'].some((name) =>
+  options.scenarios.includes(name as ScenarioName),
+);
 const problem =
   (burst ? fileLimitProblem(machine, options.burstSubscribers) : undefined) ??
   (redis ? fileLimitProblem(machine, options.redisSubscribers) : undefined) ??
@@ -70,6 +73,7 @@ const scenarios: Record<ScenarioName, () => Promise<ScenarioResult | ScenarioRes
   bundle: () => runBundle(options, log),
   redis: () => runRedis(options, log),
   'room-size': () => runRoomSize(options, log),
+  'rooms-list': () => runRoomsList(options, log),
 };
 
 const results: ScenarioResult[] = [];

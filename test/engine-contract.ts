@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import type { AppendInput, Engine, LogEntry } from '../server/src/engine/engine.ts';
+import { allRooms } from '../server/src/engine/engine.ts';
+import type { AppendInput, Engine, LogEntry, RoomCursor } from '../server/src/engine/engine.ts';
 import { meetingStarted, peerJoined, peerLeft, track } from './helpers/payloads.ts';
 import { webhookId } from './helpers/server.ts';
 
@@ -301,13 +302,13 @@ export function engineContract(
       );
     });
 
-    test('rooms lists rooms with events, with peer counts', async () => {
+    test('listRooms lists rooms with events, with peer counts', async () => {
       const engine = await make();
       await engine.append(input('meeting:started', meetingStarted('cr1')));
       await engine.append(input('peer:joined', peerJoined('cr1', 'a')));
       await engine.append(input('peer:joined', peerJoined('cr1', 'b')));
       await engine.snapshot('never-written');
-      const rooms = await engine.rooms();
+      const rooms = await allRooms(engine);
       const room = rooms.find((r) => r.roomId === 'cr1');
       assert.equal(room?.peers, 2);
       assert.equal(room?.meetingActive, true);
@@ -316,6 +317,81 @@ export function engineContract(
         rooms.some((r) => r.roomId === 'never-written'),
         false,
       );
+    });
+
+    // A clock far ahead: rooms of other tests (real time) are idle to it, so the list is ours.
+    const listClock = () => {
+      const clock = { at: Date.now() + 400 * 86_400_000 };
+      return { clock, now: () => clock.at };
+    };
+    const pageIds = async (engine: Engine, limit: number, cursor?: RoomCursor) => {
+      const page = await engine.listRooms(cursor ? { limit, cursor } : { limit });
+      return { ids: page.rooms.map((room) => room.roomId), next: page.nextCursor };
+    };
+
+    test('listRooms pages newest activity first, ties by id, with a cursor to the end', async () => {
+      const { clock, now } = listClock();
+      const engine = await make({ now });
+      for (const room of ['lp-a', 'lp-b', 'lp-c', 'lp-d', 'lp-e']) {
+        clock.at += 10;
+        await engine.append(input('meeting:started', meetingStarted(room)));
+      }
+      // Two rooms active in the same millisecond: the greater id first (Redis's own order).
+      clock.at += 10;
+      await engine.append(input('peer:joined', peerJoined('lp-b', 'x')));
+      await engine.append(input('peer:joined', peerJoined('lp-c', 'y')));
+      const seen: string[] = [];
+      let cursor: RoomCursor | undefined;
+      let pages = 0;
+      do {
+        const { ids, next } = await pageIds(engine, 2, cursor);
+        assert.ok(ids.length <= 2);
+        seen.push(...ids);
+        cursor = next ?? undefined;
+        pages++;
+      } while (cursor && pages < 10);
+      assert.deepEqual(seen, ['lp-c', 'lp-b', 'lp-e', 'lp-d', 'lp-a']);
+      assert.equal(pages, 3);
+      const first = await engine.listRooms({ limit: 2 });
+      assert.deepEqual(
+        first.rooms.map((room) => room.updatedAt),
+        [clock.at, clock.at],
+      );
+      const exact = await engine.listRooms({ limit: 5 });
+      assert.equal(exact.nextCursor, null, 'a page that reaches the end has no next cursor');
+      const recent = await engine.listRooms({ limit: 10, after: clock.at - 15 });
+      assert.deepEqual(
+        recent.rooms.map((room) => room.roomId),
+        ['lp-c', 'lp-b', 'lp-e'],
+        '`after` lists only rooms active since then',
+      );
+    });
+
+    test('a room list cursor stays valid while rooms change: unchanged rooms once each', async () => {
+      const { clock, now } = listClock();
+      const engine = await make({ now });
+      const rooms = ['lc-1', 'lc-2', 'lc-3', 'lc-4', 'lc-5', 'lc-6', 'lc-7'];
+      for (const room of rooms) {
+        clock.at += 10;
+        await engine.append(input('meeting:started', meetingStarted(room)));
+      }
+      const first = await pageIds(engine, 3);
+      assert.deepEqual(first.ids, ['lc-7', 'lc-6', 'lc-5']);
+      // Meanwhile: the cursor's own room and a room of a later page get events, a new room starts.
+      clock.at += 10;
+      await engine.append(input('peer:joined', peerJoined('lc-5', 'p')));
+      await engine.append(input('peer:joined', peerJoined('lc-3', 'q')));
+      await engine.append(input('meeting:started', meetingStarted('lc-new')));
+      const rest: string[] = [];
+      let cursor = first.next ?? undefined;
+      while (cursor) {
+        const page = await pageIds(engine, 3, cursor);
+        rest.push(...page.ids);
+        cursor = page.next ?? undefined;
+      }
+      assert.deepEqual(rest, ['lc-4', 'lc-2', 'lc-1'], 'no duplicate, no skip of unchanged rooms');
+      const fresh = await pageIds(engine, 3);
+      assert.deepEqual(fresh.ids, ['lc-new', 'lc-5', 'lc-3'], 'moved rooms lead a new first page');
     });
 
     test('a real webhook after the synthetic one reconcile appended is redundant, not appended', async () => {

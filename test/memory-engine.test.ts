@@ -43,7 +43,7 @@ describe('memory engine specifics', () => {
     clock += 5000;
     // The sweep runs on a timer; a short idle TTL makes it run every second.
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    assert.equal((await engine.rooms()).length, 0);
+    assert.equal((await engine.listRooms({ limit: 10 })).rooms.length, 0);
     const after = await engine.snapshot('idle');
     assert.notEqual(after.epoch, before.epoch);
     assert.equal(after.seq, 0);

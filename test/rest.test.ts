@@ -115,6 +115,42 @@ describe('REST', () => {
     assert.equal(body.rooms.find((r) => r.roomId === 'rest-a')?.peers, 1);
   });
 
+  test('GET /rooms pages with ?limit= and ?cursor= to a null nextCursor; bad ones: 400 INVALID_PAGE', async () => {
+    for (const room of ['rest-p1', 'rest-p2', 'rest-p3']) {
+      await postWebhook(server, 'meeting:started', meetingStarted(room));
+    }
+    type Page = {
+      rooms: Array<{ roomId: string; subscribers: number }>;
+      nextCursor: string | null;
+    };
+    const ids: string[] = [];
+    let path = '/rooms?limit=2';
+    for (let pages = 0; pages < 20; pages++) {
+      const page = (await (await server.get(path)).json()) as Page;
+      assert.ok(page.rooms.length <= 2);
+      assert.equal(page.rooms[0]?.subscribers, 0);
+      ids.push(...page.rooms.map((room) => room.roomId));
+      if (page.nextCursor === null) break;
+      path = `/rooms?limit=2&cursor=${encodeURIComponent(page.nextCursor)}`;
+    }
+    assert.deepEqual(ids.slice(0, 3), ['rest-p3', 'rest-p2', 'rest-p1']);
+    assert.equal(new Set(ids).size, ids.length, 'no room twice');
+    const all = (await (await server.get('/rooms')).json()) as Page;
+    assert.deepEqual(
+      ids,
+      all.rooms.map((room) => room.roomId),
+    );
+    assert.equal(all.nextCursor, null);
+    for (const query of ['limit=0', 'limit=501', 'limit=two', 'limit=1&limit=2', 'cursor=%25%25']) {
+      const refused = await server.get(`/rooms?${query}`);
+      assert.equal(refused.status, 400, query);
+      const body = (await refused.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'INVALID_PAGE', query);
+    }
+    const forged = await server.get(`/rooms?cursor=${Buffer.from('x').toString('base64url')}`);
+    assert.equal(forged.status, 400);
+  });
+
   test('invalid room id: 400 BAD_REQUEST; unknown route: 404 NOT_FOUND', async () => {
     const bad = await server.get(`/rooms/${encodeURIComponent('has space')}`);
     assert.equal(bad.status, 400);

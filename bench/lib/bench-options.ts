@@ -14,6 +14,7 @@ export const SCENARIOS = [
   'bundle',
   'redis',
   'room-size',
+  'rooms-list',
 ] as const;
 /** A scenario name. */
 export type ScenarioName = (typeof SCENARIOS)[number];

@@ -144,7 +144,54 @@ const frames: Record<string, JsonSchema> = {
     },
     ['room'],
   ),
-  UnsubscribeFrame: frame('unsubscribe', { room: str('room id') }, ['room']),
+  UnsubscribeFrame: frame('unsubscribe', { room: str('room id; "*" leaves the rooms feed') }, [
+    'room',
+  ]),
+  RoomsRequestFrame: frame(
+    'rooms',
+    {
+      limit: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 500,
+        description: 'rooms in the first frame (default 50)',
+      },
+      cursor: str('a nextCursor of GET /rooms or of a first rooms frame'),
+    },
+    [],
+  ),
+  RoomSummary: {
+    type: 'object',
+    required: ['roomId', 'epoch', 'seq', 'peers', 'meetingActive', 'recordingActive', 'updatedAt'],
+    properties: {
+      roomId: str('room id'),
+      ...position,
+      peers: { type: 'integer', minimum: 0 },
+      meetingActive: { type: 'boolean' },
+      recordingActive: { type: 'boolean' },
+      updatedAt: { type: 'number', description: 'last activity (ms): the order, newest first' },
+      subscribers: { type: 'integer', minimum: 0, description: 'WS + SSE, all nodes' },
+    },
+  },
+  RoomsFrame: frame(
+    'rooms',
+    {
+      rooms: { type: 'array', items: ref('RoomSummary') },
+      nextCursor: {
+        type: ['string', 'null'],
+        description: 'first frame only: GET /rooms?cursor= for the rest of the list (null: none)',
+      },
+      idleTtl: {
+        type: 'integer',
+        description: 'first frame only: ms after which an idle room leaves the list',
+      },
+      more: {
+        const: true,
+        description: 'a delta that could not hold every changed room: read GET /rooms again',
+      },
+    },
+    ['rooms'],
+  ),
   AuthFrame: frame('auth', { token: str('subscriber token (JWT HS256)') }, ['token']),
   SnapshotFrame: frame(
     'snapshot',
@@ -249,6 +296,14 @@ const messages = {
   subscribe: message('SubscribeFrame', 'Start receiving a room, or resume after a position.'),
   unsubscribe: message('UnsubscribeFrame', 'Stop receiving a room.'),
   auth: message('AuthFrame', 'Present or refresh the subscriber token.'),
+  roomsRequest: message(
+    'RoomsRequestFrame',
+    'Join the rooms feed (a "*" token only, else FORBIDDEN; bad limit or cursor: INVALID_PAGE).',
+  ),
+  rooms: message(
+    'RoomsFrame',
+    'Rooms feed: the first page of the room list, then (at most one a second) the rooms that changed.',
+  ),
   snapshot: message('SnapshotFrame', 'The room state, when there is no valid resume point.'),
   event: message('EventFrame', 'One event of the room log, in seq order.'),
   subscribed: message('SubscribedFrame', 'The subscription is live.'),
@@ -273,6 +328,7 @@ const messages = {
           'SubscribedFrame',
           'ErrorFrame',
           'HeartbeatFrame',
+          'RoomsFrame',
         ].map(ref),
       },
     },
@@ -328,7 +384,9 @@ export function asyncApiDocument(): Record<string, unknown> {
           subscribe: messageRef('subscribe'),
           unsubscribe: messageRef('unsubscribe'),
           auth: messageRef('auth'),
+          roomsRequest: messageRef('roomsRequest'),
           ...serverMessages,
+          rooms: messageRef('rooms'),
           batch: messageRef('batch'),
         },
       },
@@ -359,14 +417,14 @@ export function asyncApiDocument(): Record<string, unknown> {
       subscribeRoom: operation(
         'send',
         'websocket',
-        ['subscribe', 'unsubscribe', 'auth'],
+        ['subscribe', 'unsubscribe', 'auth', 'roomsRequest'],
         'Client frames.',
       ),
       receiveRoomFrames: operation(
         'receive',
         'websocket',
-        ['snapshot', 'event', 'subscribed', 'error', 'occupancy', 'heartbeat', 'batch'],
-        'Server frames (batches only for clients that connect with ?batch=1).',
+        ['snapshot', 'event', 'subscribed', 'error', 'occupancy', 'heartbeat', 'rooms', 'batch'],
+        'Server frames (batches only for clients that connect with ?batch=1; rooms only to the rooms feed).',
       ),
       receiveRoomStream: operation(
         'receive',

@@ -18,6 +18,7 @@ import type { CreateTokenOptions } from './auth/tokens.ts';
 import { parseOptions, reconcileIntervalOf } from './config.ts';
 import type { RoomcastConfig, RoomcastOptions } from './config.ts';
 import type { Engine, RoomSnapshot, RoomSummary } from './engine/engine.ts';
+import { allRooms } from './engine/engine.ts';
 import { createMemoryEngine } from './engine/memory-engine.ts';
 import { createRedisEngine } from './engine/redis-engine.ts';
 import { createEventHook } from './event-hook.ts';
@@ -74,7 +75,7 @@ export interface RoomcastPluginOptions extends Omit<RoomcastOptions, 'logLevel'>
 export interface RoomcastApi {
   /** The room's snapshot `{roomId, epoch, seq, state}`. */
   room(roomId: string): Promise<RoomSnapshot>;
-  /** Rooms with state, newest activity first. */
+  /** Every room with state, newest activity first (all pages of `listRooms`). */
   rooms(): Promise<RoomSummary[]>;
   /** A subscriber token signed with this instance's secret. */
   createSubscriberToken(options: Omit<CreateTokenOptions, 'secret'>): Promise<string>;
@@ -206,7 +207,7 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
     metrics,
   });
   await app.register(publishRoutes, { publish, keys: config.publishKeys, metrics });
-  await app.register(websocketRoutes, { hub, config, access, stats: transports });
+  await app.register(websocketRoutes, { hub, config, access, stats: transports, engine });
   // Browser-facing reads: CORS for SSE and REST; security headers on the REST answers.
   await app.register(async (browser) => {
     const corsOptions = {
@@ -333,7 +334,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
   if (decorator !== false) {
     const api: RoomcastApi = {
       room: (roomId) => engine.snapshot(roomId),
-      rooms: () => engine.rooms(),
+      rooms: () => allRooms(engine),
       createSubscriberToken: (tokenOptions) =>
         createSubscriberToken({ ...tokenOptions, secret: config.tokenSecrets[0] }),
       publish,

@@ -48,6 +48,11 @@ export const ErrorCode = {
   INVALID_EVENT_NAME: 'INVALID_EVENT_NAME',
   /** A published event's payload is over 64 KiB of JSON. HTTP 413. */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /**
+   * A paged list's `?limit=` is not a whole number in range, or its `?cursor=` is not one the
+   * server handed out (`GET /rooms`; the WS `rooms` frame). HTTP 400 / WS error frame.
+   */
+  INVALID_PAGE: 'INVALID_PAGE',
   /** Something unexpected failed inside the server. HTTP 500. */
   INTERNAL: 'INTERNAL',
 } as const;

@@ -30,7 +30,20 @@ export interface AuthFrame {
   token: string;
 }
 
-export type ClientFrame = SubscribeFrame | UnsubscribeFrame | AuthFrame;
+/**
+ * client → server: join the rooms feed (a `*` token only, else FORBIDDEN): a `rooms` frame with
+ * the first page of `GET /rooms` (`limit`, `cursor` as there), then deltas. Sending it again
+ * restarts the feed; `{type:"unsubscribe", room:"*"}` leaves it.
+ */
+export interface RoomsRequestFrame {
+  type: 'rooms';
+  /** Rooms in the first frame: 1–500, default 50. */
+  limit?: number;
+  /** A `nextCursor` of `GET /rooms` or of a first `rooms` frame. */
+  cursor?: string;
+}
+
+export type ClientFrame = SubscribeFrame | UnsubscribeFrame | AuthFrame | RoomsRequestFrame;
 
 /** server → client: the room's whole state at `seq`; sent when there is no valid resume point. */
 export interface SnapshotFrame extends Position {
@@ -81,8 +94,39 @@ export interface HeartbeatFrame {
   interval: number;
 }
 
+/** One line of `GET /rooms` (and of the rooms feed's `rooms` frames). */
+export interface RoomSummary {
+  roomId: string;
+  epoch: string;
+  seq: number;
+  peers: number;
+  meetingActive: boolean;
+  recordingActive: boolean;
+  /** The room's last activity (ms): the list's order, newest first. */
+  updatedAt: number;
+  /** Subscribers watching it, all nodes (set by `GET /rooms`, hub/occupancy.ts). */
+  subscribers?: number;
+}
+
+/**
+ * server → client, rooms feed: the first one answers `{type:"rooms"}` with a page of the list
+ * (`nextCursor` and `idleTtl` present); each later one, at most one a second, holds only rooms
+ * whose summary changed. Keep a line unless the new one's `updatedAt` is older; drop lines idle
+ * for `idleTtl`.
+ */
+export interface RoomsFrame {
+  type: 'rooms';
+  rooms: RoomSummary[];
+  /** First frame only: `?cursor=` of `GET /rooms` for the rest of the list; null at its end. */
+  nextCursor?: string | null;
+  /** First frame only: the server forgets a room idle this long (ms); so may the client. */
+  idleTtl?: number;
+  /** A delta that could not hold every changed room: read the list again (`GET /rooms`). */
+  more?: true;
+}
+
 export type ServerFrame =
-  SnapshotFrame | EventFrame | SubscribedFrame | ErrorFrame | HeartbeatFrame;
+  SnapshotFrame | EventFrame | SubscribedFrame | ErrorFrame | HeartbeatFrame | RoomsFrame;
 
 /** The body of `GET /rooms/:roomId/history?limit=N`: the room's retained events, newest last. */
 export interface HistoryPage {

@@ -209,6 +209,29 @@ describe('moderator console in Chromium', { skip: !chromiumAvailable() }, () => 
     );
   });
 
+  test('the room list is pushed over the rooms feed: no GET /rooms while the feed is live', async () => {
+    const page = await newPage();
+    const listReads: string[] = [];
+    const feedFrames: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/rooms') listReads.push(request.url());
+    });
+    page.on('websocket', (socket) =>
+      socket.on('framesent', ({ payload }) => feedFrames.push(String(payload))),
+    );
+    await openConsole(page);
+    await send(server, 'meeting:started', meetingStarted('feed-one', 's-feed-one', Date.now()));
+    await page.waitForSelector('#room-list [data-room="feed-one"]', WAIT);
+    await send(server, 'meeting:started', meetingStarted('feed-two', 's-feed-two', Date.now()));
+    await send(server, 'peer:joined', namedJoin('feed-two', 'eve', 'Eve'));
+    await page.waitForSelector('#room-list [data-room="feed-two"][data-peers="1"]', WAIT);
+    assert.ok(
+      feedFrames.some((frame) => JSON.parse(frame).type === 'rooms'),
+      'the console asked for the rooms feed',
+    );
+    assert.deepEqual(listReads, [], 'the list came over the feed, not from polling');
+  });
+
   test('toasts on peer:joined, announced politely; the mute switch silences them and is remembered', async () => {
     const room = 'toast-room';
     const page = await newPage();

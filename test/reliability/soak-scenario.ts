@@ -120,7 +120,7 @@ async function quietProbe(server: ProbeServer, wave: number, started: number, to
   }
   const report = await server.probe();
   const rooms = (await (
-    await fetch(`${server.url}/rooms`, { headers: { authorization: `Bearer ${token}` } })
+    await fetch(`${server.url}/rooms?limit=500`, { headers: { authorization: `Bearer ${token}` } })
   ).json()) as { rooms: unknown[] };
   return toSample(report, wave, Date.now() - started, rooms.rooms.length);
 }

@@ -1,6 +1,6 @@
 /**
  * The roomcast moderator console: every active room, who is in it, what they publish and what
- * just happened, live. The room list comes from `GET /rooms` (polled); the selected room and
+ * just happened, live. The room list is pushed by the rooms feed (rooms-feed.ts); the selected room and
  * the first rooms of the list are subscribed to with @roomcast/client, which reconnects and
  * resumes by itself (a "resynced" note shows when a gap could not be replayed).
  */

@@ -141,10 +141,13 @@ export async function tailCommand(argv: string[], env: NodeJS.ProcessEnv): Promi
     );
   }
 
-  /** `--all`: the room list, polled; each new room is followed. */
+  /**
+   * `--all`: the room list's first page, polled; each new room is followed. New rooms lead the
+   * list (newest activity first), and a connection holds 100 rooms by default: one page of 100.
+   */
   async function discoverRooms() {
     try {
-      const response = await fetch(`${base}/rooms`, {
+      const response = await fetch(`${base}/rooms?limit=100`, {
         headers: { authorization: `Bearer ${await makeToken()}` },
       });
       if (!response.ok) return;

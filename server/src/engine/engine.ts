@@ -11,6 +11,7 @@ import type {
   Position,
   RoomEvent,
   RoomState,
+  RoomSummary,
 } from '@roomcast/shared';
 import type { DurabilityReport } from './durability.ts';
 
@@ -92,17 +93,35 @@ export type ReadResult =
   | { recovered: true; entries: LogEntry[]; head: Position }
   | { recovered: false; snapshot: RoomSnapshot };
 
-/** One line of `GET /rooms`. */
-export interface RoomSummary {
-  roomId: string;
-  epoch: string;
-  seq: number;
-  peers: number;
-  meetingActive: boolean;
-  recordingActive: boolean;
+/** One line of `GET /rooms` and of the rooms feed (its one owner is @roomcast/shared). */
+export type { RoomSummary };
+
+/**
+ * Where a page of `listRooms` ended: the last room it listed. Rooms are ordered by `updatedAt`
+ * descending, then by room id descending; a page resumes strictly after this key, so a room whose
+ * activity did not change meanwhile is listed exactly once over all pages, and one that moved (new
+ * activity) is listed again among the newest only by a new first page.
+ */
+export interface RoomCursor {
   updatedAt: number;
-  /** Subscribers watching it, all nodes (set by `GET /rooms`, hub/occupancy.ts). */
-  subscribers?: number;
+  roomId: string;
+}
+
+/** Which page `listRooms` reads. */
+export interface RoomListQuery {
+  /** Rooms per page, at least 1 (`GET /rooms` caps it: room-routes.ts). */
+  limit: number;
+  /** The previous page's `nextCursor`; absent: from the newest room. */
+  cursor?: RoomCursor;
+  /** Only rooms active after this time (ms, exclusive): how the rooms feed reads changes. */
+  after?: number;
+}
+
+/** One page of rooms, newest activity first. */
+export interface RoomListPage {
+  rooms: RoomSummary[];
+  /** Where the next page starts; null when this page reached the end. */
+  nextCursor: RoomCursor | null;
 }
 
 /** An authentic webhook that could not be put in any room's log. */
@@ -141,8 +160,11 @@ export interface Engine {
   snapshot(roomId: string): Promise<RoomSnapshot>;
   /** True when the webhook id is inside the dedup window. */
   seen(webhookId: string): Promise<boolean>;
-  /** Rooms that hold state, newest activity first. */
-  rooms(): Promise<RoomSummary[]>;
+  /**
+   * One page of the rooms that hold state, newest activity first: O(page) work per call (an
+   * activity-ordered index in both engines, never a sort of every room).
+   */
+  listRooms(query: RoomListQuery): Promise<RoomListPage>;
   /**
    * Keeps an authentic webhook that has no room (bounded list). Its id enters the dedup window
    * like an appended one, so a retry is answered as a duplicate and not kept twice.
@@ -202,4 +224,19 @@ export interface Engine {
 /** Raised by an engine that cannot append right now (the webhook answers 503). */
 export class EngineUnavailableError extends Error {
   override name = 'EngineUnavailableError';
+}
+
+/**
+ * Every listed room, newest activity first, read page by page: for the reconciler's sweep and
+ * `app.roomcast.rooms()`, which want them all (O(rooms), unlike one page of `GET /rooms`).
+ */
+export async function allRooms(engine: Engine, pageSize = 500): Promise<RoomSummary[]> {
+  const rooms: RoomSummary[] = [];
+  let cursor: RoomCursor | undefined;
+  do {
+    const page = await engine.listRooms(cursor ? { limit: pageSize, cursor } : { limit: pageSize });
+    rooms.push(...page.rooms);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return rooms;
 }

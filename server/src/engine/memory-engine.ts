@@ -15,6 +15,7 @@ import { createDedupWindow } from './dedup-window.ts';
 import { newEpoch } from './epoch.ts';
 import { notifySafely, unroutableLetter } from './entry-delivery.ts';
 import { asEvent, isAppAppend } from './engine.ts';
+import { createMemoryRoomIndex } from './memory-room-index.ts';
 import type {
   AnyAppendInput,
   AppendInput,
@@ -82,6 +83,8 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
   } = options;
 
   const rooms = new Map<string, Room>();
+  /** Rooms with events, by last activity (what `listRooms` pages through). */
+  const listed = createMemoryRoomIndex();
   const peerRooms = new Map<string, string>();
   const held = new Map<string, HeldTrackEvent[]>();
   const seenIds = createDedupWindow(dedupWindow, dedupMaxIds);
@@ -124,8 +127,27 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
           if (peerRooms.get(peerId) === room.roomId) peerRooms.delete(peerId);
         }
         rooms.delete(room.roomId);
+        listed.delete(room.roomId);
       }
     }
+  }
+
+  /** Records an event; the room is listed from its first one on (seq 0 holds nothing). */
+  function touch(room: Room, at: number): void {
+    room.lastActivity = at;
+    listed.set(room.roomId, at);
+  }
+
+  function summaryOf(room: Room, updatedAt: number): RoomSummary {
+    return {
+      roomId: room.roomId,
+      epoch: room.epoch,
+      seq: room.seq,
+      peers: peerCount(room.state),
+      meetingActive: room.state.meeting.active,
+      recordingActive: room.state.recording.active,
+      updatedAt,
+    };
   }
 
   function trimHistory(room: Room, at: number): void {
@@ -146,7 +168,7 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
   function commit(room: Room, input: AnyAppendInput): LogEntry {
     const at = now();
     room.seq += 1;
-    room.lastActivity = at;
+    touch(room, at);
     room.state = reduceRoom(room.state, asEvent(input), input.receivedAt);
     const entry: LogEntry = {
       roomId: room.roomId,
@@ -260,6 +282,7 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
       room.listeners.add(listener);
       return async () => {
         room.listeners.delete(listener);
+        // Keeps the room from idle eviction a while longer; the list orders by events only.
         room.lastActivity = now();
       };
     },
@@ -287,21 +310,12 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
       return seenIds.has(webhookId, now());
     },
 
-    async rooms() {
-      const summaries: RoomSummary[] = [];
-      for (const room of rooms.values()) {
-        if (room.seq === 0) continue;
-        summaries.push({
-          roomId: room.roomId,
-          epoch: room.epoch,
-          seq: room.seq,
-          peers: peerCount(room.state),
-          meetingActive: room.state.meeting.active,
-          recordingActive: room.state.recording.active,
-          updatedAt: room.lastActivity,
-        });
-      }
-      return summaries.sort((a, b) => b.updatedAt - a.updatedAt);
+    async listRooms(query) {
+      const { keys, nextCursor } = listed.page(query);
+      return {
+        rooms: keys.map((key) => summaryOf(rooms.get(key.roomId)!, key.updatedAt)),
+        nextCursor,
+      };
     },
 
     async deadLetter(letter) {

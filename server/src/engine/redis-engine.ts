@@ -17,7 +17,6 @@ import type {
   Engine,
   EntryListener,
   RoomSnapshot,
-  RoomSummary,
 } from './engine.ts';
 import { newEpoch } from './epoch.ts';
 import { decodeStream } from './redis/codec.ts';
@@ -32,6 +31,7 @@ import {
 import { createDurabilityProbe } from './redis/durability-probe.ts';
 import { createHeldTracks } from './redis/held-tracks.ts';
 import { createKeyLayout } from './redis/keys.ts';
+import { createRoomIndex } from './redis/room-index.ts';
 import { createRoomWriter, loadState } from './redis/room-writer.ts';
 import { defineScripts } from './redis/scripts.ts';
 import { createSubscriptions } from './redis/subscriptions.ts';
@@ -131,6 +131,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     newEpoch,
     onError,
   });
+  const roomIndex = createRoomIndex({ redis, keys, roomIdleTtl, now, onError });
   const held = createHeldTracks({
     redis,
     scripts,
@@ -281,43 +282,9 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
       return (await redis.exists(keys.seen(webhookId))) === 1;
     },
 
-    async rooms() {
+    async listRooms(query) {
       await open();
-      const cutoff = now() - roomIdleTtl;
-      await redis.zremrangebyscore(keys.rooms, '-inf', `(${cutoff}`);
-      const ids = await redis.zrevrange(keys.rooms, 0, -1);
-      const metas = await Promise.all(
-        ids.map((roomId) =>
-          redis.hmget(
-            keys.room(roomId).meta,
-            'epoch',
-            'seq',
-            'peers',
-            'meeting',
-            'recording',
-            'at',
-          ),
-        ),
-      );
-      const summaries: RoomSummary[] = [];
-      metas.forEach(([epoch, seq, peers, meeting, recording, at], index) => {
-        const roomId = ids[index]!;
-        if (!epoch || !seq || seq === '0') {
-          // Expired (or never written): the sorted set forgets it too.
-          if (!epoch) redis.zrem(keys.rooms, roomId).catch(onError);
-          return;
-        }
-        summaries.push({
-          roomId,
-          epoch,
-          seq: Number(seq),
-          peers: Number(peers ?? 0),
-          meetingActive: meeting === '1',
-          recordingActive: recording === '1',
-          updatedAt: Number(at ?? 0),
-        });
-      });
-      return summaries.sort((a, b) => b.updatedAt - a.updatedAt);
+      return roomIndex.list(query);
     },
 
     async deadLetter(letter) {

@@ -6,7 +6,8 @@ import type { Socket } from 'node:net';
 import type { Position } from '@roomcast/shared';
 
 /** Kinds of server frames, as named in the public contract. */
-export type FrameKind = 'snapshot' | 'event' | 'subscribed' | 'error' | 'occupancy' | 'heartbeat';
+export type FrameKind =
+  'snapshot' | 'event' | 'subscribed' | 'error' | 'occupancy' | 'heartbeat' | 'rooms';
 
 /** One frame on its way out, serialized once; the transport adds its own envelope. */
 export interface OutgoingFrame {

@@ -18,6 +18,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Engine } from '../engine/engine.ts';
+import { allRooms } from '../engine/engine.ts';
 import type { ReconcileMetrics } from '../metrics.ts';
 import { peerCount } from '@roomcast/shared';
 import type { RoomState } from '@roomcast/shared';
@@ -351,7 +352,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       queue.set(roomId, live.get(roomId) ?? { entry: null, observedAt });
     };
     try {
-      for (const room of await engine.rooms()) {
+      for (const room of await allRooms(engine)) {
         if (room.meetingActive || room.peers > 0) enqueue(room.roomId);
       }
     } catch (error) {

@@ -1,6 +1,6 @@
 /**
  * REST views of the engine: GET /rooms/:roomId (snapshot), GET /rooms/:roomId/history (the
- * retained events), GET /rooms (active rooms), GET /admin/dead-letters. A room needs a token
+ * retained events), GET /rooms (active rooms, paged), GET /admin/dead-letters. A room needs a token
  * granting it; the lists need `*`.
  */
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +11,7 @@ import { ALL_ROOMS } from '../auth/tokens.ts';
 import type { Engine, LogEntry } from '../engine/engine.ts';
 import type { Occupancy } from '../hub/occupancy.ts';
 import { sendError } from '../http-errors.ts';
+import { parseRoomPage, readRoomsPage } from './room-pages.ts';
 
 /** Events a history page holds when `?limit=` is not given. */
 const DEFAULT_HISTORY_LIMIT = 100;
@@ -114,11 +115,14 @@ export async function roomRoutes(
     return readHistory(engine, roomId, Math.min(limit, historySize));
   });
 
+  // Paged, newest activity first: `?limit=` (default 50, at most 500) and `?cursor=` (the last
+  // page's `nextCursor`); a cursor stays valid while rooms change (see RoomCursor).
   app.get('/rooms', async (request, reply) => {
+    const { limit, cursor } = request.query as Record<string, unknown>;
+    const query = parseRoomPage(limit, cursor);
+    if ('code' in query) return sendError(reply, 400, query.code, query.message);
     if (!(await access.authorizeRooms(request, reply, [ALL_ROOMS]))) return reply;
-    const rooms = await engine.rooms();
-    const totals = await occupancy.totals(rooms.map((room) => room.roomId));
-    return { rooms: rooms.map((room) => ({ ...room, subscribers: totals.get(room.roomId) ?? 0 })) };
+    return readRoomsPage(engine, occupancy, query);
   });
 
   // Paged: `?limit=` (default 100, at most 1000) from `?offset=` (newest first); `next` is the

@@ -3,12 +3,15 @@
  */
 import { ErrorCode, isValidRoomId, parsePosition } from '@roomcast/shared';
 import type { ClientFrame, Position } from '@roomcast/shared';
+import type { RoomListQuery } from '../engine/engine.ts';
+import { parseRoomPage } from '../rooms/room-pages.ts';
 
 /** A parsed client frame, `since` already parsed. */
 export type ParsedClientFrame =
   | { type: 'subscribe'; room: string; since?: Position; occupancy?: boolean }
   | { type: 'unsubscribe'; room: string }
-  | { type: 'auth'; token: string };
+  | { type: 'auth'; token: string }
+  | { type: 'rooms'; query: RoomListQuery };
 
 /** A refused frame: error code and message (and the room when it concerns one). */
 export interface FrameRefusal {
@@ -59,6 +62,12 @@ export function parseClientFrame(text: string): ParsedClientFrame | FrameRefusal
         return { error: { code: ErrorCode.INVALID_FRAME, message: 'auth needs a token' } };
       }
       return { type: 'auth', token: frame.token };
+    case 'rooms': {
+      // The feed's first page takes `limit` and `cursor` exactly as GET /rooms does.
+      const query = parseRoomPage(frame.limit, frame.cursor);
+      if ('code' in query) return { error: { ...query, room: '*' } };
+      return { type: 'rooms', query };
+    }
     default:
       return {
         error: {

@@ -9,12 +9,14 @@ import type { WebSocket } from 'ws';
 import { CloseCode, ErrorCode } from '@roomcast/shared';
 import type { Position } from '@roomcast/shared';
 import type { Access } from '../auth/access.ts';
-import { grantsRoom, tokenOf } from '../auth/tokens.ts';
+import { ALL_ROOMS, grantsRoom, tokenOf } from '../auth/tokens.ts';
 import type { SubscriberClaims } from '../auth/tokens.ts';
 import type { RoomcastConfig } from '../config.ts';
 import { errorFrame, heartbeatFrame } from '../hub/hub.ts';
 import type { Hub } from '../hub/hub.ts';
 import { sendError } from '../http-errors.ts';
+import type { Engine, RoomListQuery } from '../engine/engine.ts';
+import { createRoomsFeed } from '../rooms/rooms-feed.ts';
 import { parseClientFrame } from './client-frames.ts';
 import type { ParsedClientFrame } from './client-frames.ts';
 import { createHeartbeat } from './heartbeat.ts';
@@ -46,13 +48,22 @@ export interface WebSocketRouteOptions {
   access: Access;
   /** Open connection counts (read by the metrics). */
   stats: TransportStats;
+  /** Read by the rooms feed (`{type:"rooms"}`, rooms/rooms-feed.ts). */
+  engine: Engine;
 }
 
 /** Registers GET /ws. */
 export async function websocketRoutes(
   app: FastifyInstance,
-  { hub, config, access, stats }: WebSocketRouteOptions,
+  { hub, config, access, stats, engine }: WebSocketRouteOptions,
 ) {
+  const feed = createRoomsFeed({
+    engine,
+    occupancy: hub.occupancy,
+    log: app.log,
+    maxBufferedBytes: config.maxBufferedBytes,
+    roomIdleTtl: config.roomIdleTtl,
+  });
   const beatFrame = heartbeatFrame(config.pingInterval);
   const bySocket = new WeakMap<WebSocket, WebSocketConnection>();
   // A dead network path (no FIN, no RST) is only found here: counted and logged. Each ping
@@ -84,6 +95,7 @@ export async function websocketRoutes(
   app.addHook('onClose', async () => {
     heartbeat.stop();
     clearInterval(sweep);
+    feed.close();
     for (const connection of connections) {
       connection.socket.close(CloseCode.SERVICE_RESTART, 'server shutting down');
     }
@@ -138,6 +150,60 @@ export async function websocketRoutes(
         errorFrame(ErrorCode.FORBIDDEN, 'the new token does not grant this room', room),
       );
     }
+    if (inFeed.has(connection) && !grantsRoom(check.claims, ALL_ROOMS)) {
+      leaveFeed(connection);
+      const message = 'the new token does not grant every room: the rooms feed stopped';
+      connection.send(errorFrame(ErrorCode.FORBIDDEN, message, ALL_ROOMS));
+    }
+  }
+
+  /** Connections in the rooms feed (so a token refresh and a close know to take them out). */
+  const inFeed = new WeakSet<WebSocketConnection>();
+  function leaveFeed(connection: WebSocketConnection) {
+    inFeed.delete(connection);
+    feed.leave(connection);
+  }
+
+  /** `{type:"rooms"}`: a `*` token (or the host's authorize for "*") joins the rooms feed. */
+  function joinFeed(connection: WebSocketConnection, query: RoomListQuery) {
+    const { claims } = connection;
+    if (claims && (connection.expiredAt !== undefined || Date.now() >= claims.exp * 1000)) {
+      const message = 'token expired; send {type:"auth"} with a fresh one first';
+      return connection.send(errorFrame(ErrorCode.TOKEN_EXPIRED, message, ALL_ROOMS));
+    }
+    // A first page costs a page of reads: it spends the subscribe budget like a subscribe.
+    if ((claims || connection.hostCheck) && !allowSubscribe(connection)) {
+      const message = `at most ${config.subscribeRate} subscribe or rooms frames a second`;
+      return refuse(connection, ErrorCode.RATE_LIMITED, message, ALL_ROOMS);
+    }
+    const join = () => {
+      if (connection.socket.readyState !== OPEN) return;
+      inFeed.add(connection);
+      feed.join(connection, query).catch((error: unknown) => {
+        app.log.warn({ err: error }, 'rooms feed: could not read the first page');
+        leaveFeed(connection);
+        const message = 'the room list cannot be read now; send {type:"rooms"} again later';
+        connection.send(errorFrame(ErrorCode.ENGINE_UNAVAILABLE, message, ALL_ROOMS));
+      });
+    };
+    const forbid = () =>
+      connection.send(
+        errorFrame(ErrorCode.FORBIDDEN, 'the rooms feed needs a "*" token', ALL_ROOMS),
+      );
+    if (claims) return grantsRoom(claims, ALL_ROOMS) ? join() : forbid();
+    if (connection.hostCheck) {
+      const verdict = connection.hostCheck(ALL_ROOMS);
+      if (typeof verdict === 'boolean') return verdict ? join() : forbid();
+      return exclusive(
+        connection,
+        verdict.then(
+          (allowed) => (allowed ? join() : forbid()),
+          () => forbid(),
+        ),
+      );
+    }
+    connection.send(errorFrame(ErrorCode.UNAUTHORIZED, 'send {type:"auth", token} first'));
+    connection.socket.close(CloseCode.POLICY, 'unauthorized');
   }
 
   function onMessage(connection: WebSocketConnection, data: Buffer, isBinary: boolean) {
@@ -187,7 +253,10 @@ export async function websocketRoutes(
       case 'subscribe':
         occupancyOf(connection)[frame.occupancy ? 'add' : 'delete'](frame.room);
         return permit(connection, frame.room, frame.since);
+      case 'rooms':
+        return joinFeed(connection, frame.query);
       case 'unsubscribe': {
+        if (frame.room === ALL_ROOMS && inFeed.has(connection)) leaveFeed(connection);
         const existing = connection.subscriptions.get(frame.room);
         if (existing) {
           hub.unsubscribe(existing);
@@ -305,6 +374,7 @@ export async function websocketRoutes(
       connections.delete(connection);
       stats.ws--;
       heartbeat.delete(socket);
+      if (inFeed.has(connection)) leaveFeed(connection);
       for (const subscription of connection.subscriptions.values()) hub.unsubscribe(subscription);
       connection.subscriptions.clear();
     });
