@@ -18,6 +18,7 @@ import { runBundle } from './scenarios/bundle.ts';
 import { runRedis } from './scenarios/redis.ts';
 import { runRoomSize } from './scenarios/room-size.ts';
 import { redisServerProblem } from './lib/redis-server.ts';
+import { runJitter } from './scenarios/jitter.ts';
 
 const argv = process.argv.slice(2);
 const options = parseBenchOptions(argv);
@@ -70,6 +71,9 @@ const scenarios: Record<ScenarioName, () => Promise<ScenarioResult | ScenarioRes
   bundle: () => runBundle(options, log),
   redis: () => runRedis(options, log),
   'room-size': () => runRoomSize(options, log),
+  jitter: () => runJitter(options, log),
+  avalanche: () => Promise.reject(new Error('todo')),
+  idle: () => Promise.reject(new Error('todo')),
 };
 
 const results: ScenarioResult[] = [];
