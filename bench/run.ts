@@ -19,6 +19,8 @@ import { runRedis } from './scenarios/redis.ts';
 import { runRoomSize } from './scenarios/room-size.ts';
 import { redisServerProblem } from './lib/redis-server.ts';
 import { runJitter } from './scenarios/jitter.ts';
+import { runAvalanche } from './scenarios/avalanche.ts';
+import { runIdle } from './scenarios/idle.ts';
 
 const argv = process.argv.slice(2);
 const options = parseBenchOptions(argv);
@@ -50,7 +52,9 @@ if (options.heapSnapshots)
 
 // ws, sse and rooms cap their subscriber counts to the open files limit (and say so).
 const burst = options.scenarios.includes('burst');
-const redis = options.scenarios.includes('redis') || options.scenarios.includes('room-size');
+const redis = ['redis', 'room-size', 'avalanche'].some((name) =>
+  options.scenarios.includes(name as ScenarioName),
+);
 const problem =
   (burst ? fileLimitProblem(machine, options.burstSubscribers) : undefined) ??
   (redis ? fileLimitProblem(machine, options.redisSubscribers) : undefined) ??
@@ -72,8 +76,8 @@ const scenarios: Record<ScenarioName, () => Promise<ScenarioResult | ScenarioRes
   redis: () => runRedis(options, log),
   'room-size': () => runRoomSize(options, log),
   jitter: () => runJitter(options, log),
-  avalanche: () => Promise.reject(new Error('todo')),
-  idle: () => Promise.reject(new Error('todo')),
+  avalanche: () => runAvalanche(options, log),
+  idle: () => runIdle(options, log, machine.openFilesLimit),
 };
 
 const results: ScenarioResult[] = [];

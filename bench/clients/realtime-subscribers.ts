@@ -116,6 +116,7 @@ serveRequests({
     ),
   /** Subscribers whose room is not live again after their last drop. */
   down: () => subscribers.filter(({ log }) => log.down).length,
+  received: () => subscribers.reduce((sum, { log }) => sum + log.indexes.length, 0),
   latency: ({ sentAt }: { sentAt: Record<number, number> }) => {
     const samples: number[] = [];
     for (const { log } of subscribers) {

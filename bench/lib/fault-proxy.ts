@@ -40,16 +40,19 @@ export async function startFaultProxy(targets: readonly number[]): Promise<Fault
   };
 
   /** Connects upstream, trying each target once (a closed listener answers at once). */
-  const dial = (downstream: Socket, attempt: number) => {
+  const dial = (downstream: Socket, address: string, attempt: number) => {
     if (attempt >= ports.length || downstream.destroyed) return void downstream.resetAndDestroy();
     const port = ports[next++ % ports.length]!;
-    const upstream = connect({ port, host: '127.0.0.1', noDelay: true });
+    // From the client's own address: every client's upstream 4-tuples are its own, so the
+    // TIME_WAITs of thousands of reconnects never exhaust one address's ephemeral ports.
+    const upstream = connect({ port, host: '127.0.0.1', localAddress: address, noDelay: true });
     let connected = false;
     upstream.on('error', () => {
-      if (!connected) dial(downstream, attempt + 1);
+      if (!connected) dial(downstream, address, attempt + 1);
     });
     upstream.on('connect', () => {
       connected = true;
+      if (downstream.destroyed) return void upstream.destroy();
       track(upstream);
       downstream.pipe(upstream).pipe(downstream);
       upstream.on('close', () => downstream.destroy());
@@ -68,7 +71,7 @@ export async function startFaultProxy(targets: readonly number[]): Promise<Fault
     if (!sockets) byAddress.set(address, (sockets = new Set()));
     sockets.add(downstream);
     downstream.on('close', () => sockets.delete(downstream));
-    dial(downstream, 0);
+    dial(downstream, address, 0);
   });
   server.maxConnections = Number.MAX_SAFE_INTEGER;
   await new Promise<void>((resolve) =>

@@ -22,6 +22,8 @@ export interface SequenceCounts {
   /** Subscribers missing at least one event. */
   subscribersWithLoss: number;
   drops: number;
+  /** Subscribers whose link dropped at least once. */
+  droppedSubscribers: number;
   reconnects: number;
   /** Reconnects the server resumed (recovered: true / Socket.IO `recovered`). */
   recovered: number;
@@ -59,6 +61,7 @@ export function emptyReport(): SequenceReport {
     outOfOrder: 0,
     subscribersWithLoss: 0,
     drops: 0,
+    droppedSubscribers: 0,
     reconnects: 0,
     recovered: 0,
     resyncs: 0,
@@ -114,6 +117,7 @@ export function checkSequences(logs: readonly SubscriberLog[], published: Publis
     report.duplicates += [...seen.values()].reduce((sum, count) => sum + count - 1, 0);
     if (seen.size < due.length) report.subscribersWithLoss++;
     report.drops += log.drops;
+    if (log.drops > 0) report.droppedSubscribers++;
     report.reconnects += log.reconnects.length;
     report.recovered += log.reconnects.filter((reconnect) => reconnect.recovered).length;
     report.resyncs += log.resyncs;

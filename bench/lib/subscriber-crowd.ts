@@ -13,6 +13,8 @@ import type { RealtimeConnectArgs } from '../clients/realtime-subscribers.ts';
 export interface CrowdOptions extends Omit<RealtimeConnectArgs, 'first'> {
   /** Subscribers per process. */
   perProcess: number;
+  /** Global number of the first subscriber (source addresses). Default 0. */
+  first?: number;
 }
 
 /** The subscribers of a scenario. */
@@ -25,6 +27,8 @@ export interface Crowd {
   setTargets(ports: readonly number[]): Promise<void>;
   /** Subscribers down right now (dropped, room not live again). */
   down(): Promise<number>;
+  /** Events received so far, every subscriber together. */
+  received(): Promise<number>;
   report(published: Published): Promise<SequenceReport>;
   latency(sentAt: Record<number, number>): Promise<number[]>;
   stop(): Promise<void>;
@@ -32,7 +36,7 @@ export interface Crowd {
 
 /** Starts the processes and connects every subscriber; resolves once all are live. */
 export async function startCrowd(options: CrowdOptions): Promise<Crowd> {
-  const { perProcess, count, ...connect } = options;
+  const { perProcess, count, first: offset = 0, ...connect } = options;
   const shares: number[] = [];
   for (let left = count; left > 0; left -= perProcess) shares.push(Math.min(perProcess, left));
   const children: BenchChild<unknown>[] = await Promise.all(
@@ -43,7 +47,7 @@ export async function startCrowd(options: CrowdOptions): Promise<Crowd> {
   const stop = () => Promise.all(children.map((child) => child.stop())).then(() => {});
   let connectMs = 0;
   try {
-    let first = 0;
+    let first = offset;
     const answers = await Promise.all(
       children.map((child, i) => {
         const args: RealtimeConnectArgs = { ...connect, count: shares[i]!, first };
@@ -63,6 +67,7 @@ export async function startCrowd(options: CrowdOptions): Promise<Crowd> {
     stopCuts: () => all('stop-cuts').then(() => {}),
     setTargets: (ports) => all('targets', { ports }).then(() => {}),
     down: () => all<number>('down').then((counts) => counts.reduce((a, b) => a + b, 0)),
+    received: () => all<number>('received').then((counts) => counts.reduce((a, b) => a + b, 0)),
     report: (published) =>
       all<SequenceReport>('report', { published }).then((reports) =>
         reports.reduce(addCounts, emptyReport()),

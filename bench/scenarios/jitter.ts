@@ -213,7 +213,7 @@ export async function runJitter(options: BenchOptions, log: (line: string) => vo
           count: subscribers,
           perProcess: options.jitter.perProcess,
           parallel: 50,
-          timeoutMs: 120_000,
+          timeoutMs: 900_000,
         });
         try {
           const flow = startEventFlow({
@@ -225,7 +225,11 @@ export async function runJitter(options: BenchOptions, log: (line: string) => vo
           });
           firstIndex += 10_000_000;
           await crowd.cuts(everyMs, outageMs);
-          await sleep(flowMs);
+          for (let waited = 0; waited < flowMs; waited += 10_000) {
+            await sleep(Math.min(10_000, flowMs - waited));
+            if (flowMs > 10_000)
+              log(`    ${(waited + 10_000) / 1000} s: ${await crowd.down()} subscribers down`);
+          }
           await crowd.stopCuts();
           await flow.stop();
           const back = await waitUntil(async () => (await crowd.down()) === 0, 30_000);
