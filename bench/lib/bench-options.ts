@@ -31,7 +31,7 @@ export interface JitterOptions {
   everyMs: number;
   /** …for this long, ms. Default 2,000 (quick: 500). */
   outageMs: number;
-  /** Events flow and links are cut for this long, ms. Default 60,000 (quick: 8,000). */
+  /** Events flow and links are cut for this long, ms. Default 60,000 (quick: 6,000). */
   flowMs: number;
   /** Events per second over all rooms. Default 50 (quick: 20). */
   rate: number;
@@ -47,7 +47,7 @@ export interface AvalancheOptions {
   rooms: number;
   /** Events per second. Default 50 (quick: 20). */
   rate: number;
-  /** Events flow this long before the restart, and after it, ms. Default 5,000 / 15,000. */
+  /** Events flow this long before the restart, and after it, ms. Default 5,000 / 15,000 (quick: 1,500 / 3,000). */
   beforeMs: number;
   afterMs: number;
   /** Subscribers per client process (three open files each). Default 5,000. */
@@ -70,6 +70,8 @@ export interface IdleOptions {
 export interface BenchOptions {
   /** Runs of jitter, avalanche and idle (each is long). Default 1. */
   scaleRuns: number;
+  /** jitter, avalanche, idle: measure only the contenders with these ids. Default: all. */
+  only?: string[];
   jitter: JitterOptions;
   avalanche: AvalancheOptions;
   idle: IdleOptions;
@@ -159,6 +161,7 @@ options:
                        subscribers of the avalanche scenario, over two nodes (default 20000)
   --idle-connections N idle subscribed connections of the idle scenario (default 100000,
                        capped to the open files limit)
+  --only ID,ID         jitter, avalanche, idle: only these contenders (e.g. roomcast)
   --duration MS        ingest (and redis throughput) timed phase per server (default 5000)
   --concurrency C      ingest (and redis throughput) requests in flight (default 32)
   --quiet-percent P    wait before a measurement while other processes use > P% of a
@@ -181,6 +184,14 @@ function positive(name: string, text: string | undefined, fallback: number): num
   return value;
 }
 
+/** The contenders `--only` keeps (all without it). */
+export function selected<T extends { id: string }>(
+  options: Pick<BenchOptions, 'only'>,
+  list: T[],
+): T[] {
+  return options.only ? list.filter((item) => options.only!.includes(item.id)) : list;
+}
+
 /** Parses argv; prints usage and exits on --help. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const { values, positionals } = parseArgs({
@@ -200,6 +211,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       flow: { type: 'string' },
       'avalanche-subscribers': { type: 'string' },
       'idle-connections': { type: 'string' },
+      only: { type: 'string' },
       events: { type: 'string' },
       gap: { type: 'string' },
       duration: { type: 'string' },
@@ -239,6 +251,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     scenarios: selected,
     quick,
     scaleRuns: positive('runs', values.runs, 1),
+    ...(values.only ? { only: values.only.split(',') } : {}),
     jitter: {
       subscribers: positive(
         'jitter-subscribers',
@@ -248,7 +261,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       rooms: quick ? 10 : 100,
       everyMs: quick ? 3000 : 15_000,
       outageMs: quick ? 500 : 2000,
-      flowMs: positive('flow', values.flow, quick ? 8000 : 60_000),
+      flowMs: positive('flow', values.flow, quick ? 6000 : 60_000),
       rate: quick ? 20 : 50,
       perProcess: 2500,
     },
@@ -260,8 +273,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       ),
       rooms: quick ? 10 : 100,
       rate: quick ? 20 : 50,
-      beforeMs: quick ? 2000 : 5000,
-      afterMs: quick ? 6000 : 15_000,
+      beforeMs: quick ? 1500 : 5000,
+      afterMs: quick ? 3000 : 15_000,
       perProcess: 5000,
     },
     idle: {

@@ -12,6 +12,7 @@
  * Socket.IO on two nodes would need its Redis adapter, which this repo does not install.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { selected } from '../lib/bench-options.ts';
 import type { BenchOptions } from '../lib/bench-options.ts';
 import { benchToken } from '../lib/bench-secrets.ts';
 import type { BenchChild } from '../lib/ipc.ts';
@@ -253,7 +254,7 @@ export async function runAvalanche(options: BenchOptions, log: (line: string) =>
       targets.exact,
     ],
   });
-  const single: ResilienceContender[] = [
+  const single: ResilienceContender[] = selected(options, [
     {
       ...ROOMCAST,
       id: 'roomcast',
@@ -270,7 +271,7 @@ export async function runAvalanche(options: BenchOptions, log: (line: string) =>
       client: 'socketio',
       trigger: 'publish',
     },
-  ];
+  ]);
   const memory = newResult({
     id: 'avalanche-memory',
     chartKey: 'avalanche',

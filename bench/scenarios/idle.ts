@@ -12,6 +12,7 @@
  * connection): the report says which count was measured.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { selected } from '../lib/bench-options.ts';
 import type { BenchOptions } from '../lib/bench-options.ts';
 import { benchToken } from '../lib/bench-secrets.ts';
 import { nowMs } from '../lib/delivery-tracker.ts';
@@ -90,7 +91,7 @@ export async function runIdle(
       `machine clock). ${connections < options.idle.connections ? `Asked for ${options.idle.connections}: capped to the open files limit of one process (${fileLimit}).` : ''}`,
     params: { connections, 'hot room': hotRoom, events, runs: options.scaleRuns },
     metrics: METRICS,
-    contenders: CONTENDERS,
+    contenders: selected(options, CONTENDERS),
     targets: [
       {
         label: '≤ 8 KiB server RSS per connection',
@@ -120,7 +121,7 @@ export async function runIdle(
 
   let index = 0;
   for (let run = 0; run < options.scaleRuns; run++) {
-    for (const contender of rotate(CONTENDERS, run)) {
+    for (const contender of rotate(selected(options, CONTENDERS), run)) {
       await quietMachine(options, log);
       const server = await startServer(contender.server, options);
       const crowds: Crowd[] = [];

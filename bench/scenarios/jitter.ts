@@ -13,6 +13,7 @@
  * connection-state recovery, Socket.IO 4 without (each with its own client library's defaults).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { selected } from '../lib/bench-options.ts';
 import type { BenchOptions } from '../lib/bench-options.ts';
 import { benchToken } from '../lib/bench-secrets.ts';
 import { startEventFlow } from '../lib/event-flow.ts';
@@ -177,7 +178,7 @@ export async function runJitter(options: BenchOptions, log: (line: string) => vo
       runs: options.scaleRuns,
     },
     metrics: METRICS,
-    contenders: CONTENDERS,
+    contenders: selected(options, CONTENDERS),
     targets: [
       {
         label: '100 % delivered exactly once, in order',
@@ -200,7 +201,7 @@ export async function runJitter(options: BenchOptions, log: (line: string) => vo
 
   let firstIndex = 0;
   for (let run = 0; run < options.scaleRuns; run++) {
-    for (const contender of rotate(CONTENDERS, run)) {
+    for (const contender of rotate(selected(options, CONTENDERS), run)) {
       await quietMachine(options, log);
       const server = await startServer(contender.server, options);
       try {
