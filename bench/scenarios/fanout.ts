@@ -272,6 +272,7 @@ export function runRooms(
           comparison: '<=',
           limit: 1.0,
         },
+        ...WS_VARIANT.targets.filter((t) => t.metric === 'cpuUs' && t.against === 'peer'),
       ],
     },
     {
