@@ -19,6 +19,9 @@ import { runRedis } from './scenarios/redis.ts';
 import { runRoomSize } from './scenarios/room-size.ts';
 import { runRoomsList } from './scenarios/rooms-list.ts';
 import { redisServerProblem } from './lib/redis-server.ts';
+import { runJitter } from './scenarios/jitter.ts';
+import { runAvalanche } from './scenarios/avalanche.ts';
+import { runIdle } from './scenarios/idle.ts';
 
 const argv = process.argv.slice(2);
 const options = parseBenchOptions(argv);
@@ -50,7 +53,7 @@ if (options.heapSnapshots)
 
 // ws, sse and rooms cap their subscriber counts to the open files limit (and say so).
 const burst = options.scenarios.includes('burst');
-const redis = ['redis', 'room-size', 'rooms-list'].some((name) =>
+const redis = ['redis', 'room-size', 'rooms-list', 'avalanche'].some((name) =>
   options.scenarios.includes(name as ScenarioName),
 );
 const problem =
@@ -74,6 +77,9 @@ const scenarios: Record<ScenarioName, () => Promise<ScenarioResult | ScenarioRes
   redis: () => runRedis(options, log),
   'room-size': () => runRoomSize(options, log),
   'rooms-list': () => runRoomsList(options, log),
+  jitter: () => runJitter(options, log),
+  avalanche: () => runAvalanche(options, log),
+  idle: () => runIdle(options, log, machine.openFilesLimit),
 };
 
 const results: ScenarioResult[] = [];

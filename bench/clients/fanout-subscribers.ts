@@ -114,8 +114,25 @@ async function emitEvents(args: EventsArgs): Promise<DeliveryReport> {
   return current.report(from, count, timeouts);
 }
 
+/** Posts `count` events to rooms nobody subscribes to, one at a time: the trigger alone. */
+async function triggersOnly({
+  from,
+  count,
+  rooms,
+}: {
+  from: number;
+  count: number;
+  rooms: number;
+}) {
+  if (!trigger) throw new Error('connect first');
+  for (let index = from; index < from + count; index++) {
+    await trigger(index, `bench-empty-room-${index % rooms}`);
+  }
+}
+
 serveRequests({
   connect: connectAll,
+  triggers: triggersOnly,
   'connect-rest': async () => ({ connectMs: await connectRest() }),
   events: emitEvents,
   close: () => {

@@ -15,12 +15,67 @@ export const SCENARIOS = [
   'redis',
   'room-size',
   'rooms-list',
+  'jitter',
+  'avalanche',
+  'idle',
 ] as const;
 /** A scenario name. */
 export type ScenarioName = (typeof SCENARIOS)[number];
 
+/** Scenario "jitter" (links cut at random while events flow). */
+export interface JitterOptions {
+  /** Default 10,000 (quick: 300). */
+  subscribers: number;
+  /** Default 100 (quick: 10). */
+  rooms: number;
+  /** Each link is cut about this often, ms. Default 15,000 (quick: 3,000). */
+  everyMs: number;
+  /** …for this long, ms. Default 2,000 (quick: 500). */
+  outageMs: number;
+  /** Events flow and links are cut for this long, ms. Default 60,000 (quick: 6,000). */
+  flowMs: number;
+  /** Events per second over all rooms. Default 50 (quick: 20). */
+  rate: number;
+  /** Subscribers per client process (three open files each, with the proxy). Default 2,500. */
+  perProcess: number;
+}
+
+/** Scenario "avalanche" (a node restarted under its subscribers). */
+export interface AvalancheOptions {
+  /** Over both nodes. Default 20,000 (quick: 400). */
+  subscribers: number;
+  /** Default 100 (quick: 10). */
+  rooms: number;
+  /** Events per second. Default 50 (quick: 20). */
+  rate: number;
+  /** Events flow this long before the restart, and after it, ms. Default 5,000 / 15,000 (quick: 1,500 / 3,000). */
+  beforeMs: number;
+  afterMs: number;
+  /** Subscribers per client process (three open files each). Default 5,000. */
+  perProcess: number;
+}
+
+/** Scenario "idle" (many idle subscribed connections on one process, one busy room). */
+export interface IdleOptions {
+  /** Default 100,000, capped to the open files limit (quick: 1,000). */
+  connections: number;
+  /** Subscribers of the one room that gets events. Default 1,000 (quick: 100). */
+  hotRoom: number;
+  /** Events sent to it, one at a time. Default 20 (quick: 5). */
+  events: number;
+  /** Subscribers per client process. Default 10,000. */
+  perProcess: number;
+}
+
 /** Everything a run is parameterized by. */
 export interface BenchOptions {
+  /** Runs of jitter, avalanche and idle (each is long). Default 1. */
+  scaleRuns: number;
+  /** jitter, avalanche, idle: measure only the contenders with these ids. Default: all. */
+  only?: string[];
+  jitter: JitterOptions;
+  avalanche: AvalancheOptions;
+  idle: IdleOptions;
   scenarios: ScenarioName[];
   quick: boolean;
   /** Fan-out and Redis runs (each run measures every contender once). Default 3 (quick: 1). */
@@ -100,6 +155,14 @@ options:
                        WS subscribers of the redis scenario's latency part (default 1000)
   --events K           measured fan-out (and redis latency) events (default 80)
   --gap MS             pause between those events (default 25)
+  --jitter-subscribers N
+                       subscribers of the jitter scenario (default 10000)
+  --flow MS            jitter: how long events flow and links are cut (default 60000)
+  --avalanche-subscribers N
+                       subscribers of the avalanche scenario, over two nodes (default 20000)
+  --idle-connections N idle subscribed connections of the idle scenario (default 100000,
+                       capped to the open files limit)
+  --only ID,ID         jitter, avalanche, idle: only these contenders (e.g. roomcast)
   --duration MS        ingest (and redis throughput) timed phase per server (default 5000)
   --concurrency C      ingest (and redis throughput) requests in flight (default 32)
   --quiet-percent P    wait before a measurement while other processes use > P% of a
@@ -122,6 +185,14 @@ function positive(name: string, text: string | undefined, fallback: number): num
   return value;
 }
 
+/** The contenders `--only` keeps (all without it). */
+export function selected<T extends { id: string }>(
+  options: Pick<BenchOptions, 'only'>,
+  list: T[],
+): T[] {
+  return options.only ? list.filter((item) => options.only!.includes(item.id)) : list;
+}
+
 /** Parses argv; prints usage and exits on --help. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const { values, positionals } = parseArgs({
@@ -137,6 +208,11 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'burst-size': { type: 'string' },
       bursts: { type: 'string' },
       'redis-subscribers': { type: 'string' },
+      'jitter-subscribers': { type: 'string' },
+      flow: { type: 'string' },
+      'avalanche-subscribers': { type: 'string' },
+      'idle-connections': { type: 'string' },
+      only: { type: 'string' },
       events: { type: 'string' },
       gap: { type: 'string' },
       duration: { type: 'string' },
@@ -175,6 +251,39 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   return {
     scenarios: selected,
     quick,
+    scaleRuns: positive('runs', values.runs, 1),
+    ...(values.only ? { only: values.only.split(',') } : {}),
+    jitter: {
+      subscribers: positive(
+        'jitter-subscribers',
+        values['jitter-subscribers'],
+        quick ? 300 : 10_000,
+      ),
+      rooms: quick ? 10 : 100,
+      everyMs: quick ? 3000 : 15_000,
+      outageMs: quick ? 500 : 2000,
+      flowMs: positive('flow', values.flow, quick ? 6000 : 60_000),
+      rate: quick ? 20 : 50,
+      perProcess: 2500,
+    },
+    avalanche: {
+      subscribers: positive(
+        'avalanche-subscribers',
+        values['avalanche-subscribers'],
+        quick ? 400 : 20_000,
+      ),
+      rooms: quick ? 10 : 100,
+      rate: quick ? 20 : 50,
+      beforeMs: quick ? 1500 : 5000,
+      afterMs: quick ? 3000 : 15_000,
+      perProcess: 5000,
+    },
+    idle: {
+      connections: positive('idle-connections', values['idle-connections'], quick ? 1000 : 100_000),
+      hotRoom: quick ? 100 : 1000,
+      events: quick ? 5 : 20,
+      perProcess: 10_000,
+    },
     runs: positive('runs', values.runs, quick ? 1 : 3),
     ingestRuns: positive('runs', values.runs, quick ? 1 : 5),
     ingestMs: positive('duration', values.duration, quick ? 1500 : 5000),

@@ -86,6 +86,8 @@ export interface BenchChild<Info> {
   readonly pid: number | undefined;
   /** What the child announced when ready (e.g. its port). */
   readonly info: Info;
+  /** Settles when the process has exited (after `stop`, a signal, or a crash). */
+  readonly exited: Promise<void>;
   /** Sends a command and waits for its result. */
   request<T>(cmd: string, args?: unknown): Promise<T>;
   /** Asks the child to exit, and kills it (this pid only) if it does not within `graceMs`. */
@@ -136,6 +138,7 @@ export async function startChild<Info>(
     label,
     pid: child.pid,
     info,
+    exited: exit,
     request<T>(cmd: string, requestArgs?: unknown): Promise<T> {
       if (exited) return Promise.reject(new Error(`${label} has exited`));
       const id = nextId++;

@@ -16,6 +16,7 @@ export const CLIENT_SCRIPTS = {
   'ingest-load': new URL('../clients/ingest-load.ts', import.meta.url),
   'verify-micro': new URL('../clients/verify-micro.ts', import.meta.url),
   'fanout-subscribers': new URL('../clients/fanout-subscribers.ts', import.meta.url),
+  'realtime-subscribers': new URL('../clients/realtime-subscribers.ts', import.meta.url),
 } as const;
 
 /**

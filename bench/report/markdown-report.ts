@@ -87,6 +87,11 @@ function optimizations(): string {
   return readFileSync(new URL('../optimizations.md', import.meta.url), 'utf8').trim();
 }
 
+/** bench/retired-targets.md, verbatim: targets no longer checked, and why (kept by hand). */
+function retiredTargets(): string {
+  return readFileSync(new URL('../retired-targets.md', import.meta.url), 'utf8').trim();
+}
+
 /** The markdown text. */
 export function renderMarkdown(input: ReportInput): string {
   const { machine } = input;
@@ -126,6 +131,8 @@ upper bound that compresses differences between servers; CPU per delivery is the
 ${summary(input.results)}
 
 ${input.results.map(scenarioSection).join('\n\n')}
+
+${retiredTargets()}
 
 ${optimizations()}
 

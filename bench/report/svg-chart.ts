@@ -17,6 +17,9 @@ const CHARTED: Record<string, { name: string; metrics: string[] }> = {
   bundle: { name: 'Client', metrics: ['gzipKiB'] },
   'redis-latency': { name: 'Redis', metrics: ['p50', 'p99'] },
   'redis-throughput': { name: 'Redis', metrics: ['rps', 'cpuUs'] },
+  jitter: { name: 'Jitter', metrics: ['exactlyOnce', 'replayP99'] },
+  avalanche: { name: 'Avalanche', metrics: ['backIn5s', 'backP99'] },
+  idle: { name: 'Idle', metrics: ['rssKiB', 'p99'] },
 };
 
 const COLORS = {

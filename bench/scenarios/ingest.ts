@@ -70,15 +70,10 @@ export async function runIngest(
       OTHER_LOAD_METRIC,
     ],
     contenders: CONTENDERS,
-    targets: [
-      {
-        label: 'route throughput ≥ 0.5× the bare route',
-        metric: 'rps',
-        against: 'floor',
-        comparison: '>=',
-        limit: 0.5,
-      },
-    ],
+    // Retired: "route throughput ≥ 0.5× the bare route" (a route that only answers is not a
+    // webhook receiver; see docs/benchmarks.md). CPU per webhook is still reported against the
+    // verify-only route.
+    targets: [],
   });
 
   const load = await startClient('ingest-load');

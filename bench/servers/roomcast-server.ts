@@ -31,6 +31,7 @@ export async function startRoomcast({ redisUrl }: ServerParams = {}): Promise<Ru
   return {
     port: address.port,
     close: () => app.close(),
+    drain: () => app.roomcast.drain(),
     stats: () => ({ connections: app.websocketServer?.clients.size ?? 0 }),
   };
 }

@@ -8,6 +8,8 @@ export interface RunningServer {
   /** TCP port on 127.0.0.1. */
   port: number;
   close(): Promise<void>;
+  /** What a deploy does first on SIGTERM (roomcast: refuse new subscribers); optional. */
+  drain?(): void;
   /** Server-side counters worth a look (e.g. connections); optional. */
   stats?(): Record<string, number>;
 }
@@ -36,6 +38,9 @@ export const SERVER_KINDS = {
   'bare-ws': async () => (await import('./bare-ws-server.ts')).startBareWs(),
   /** Socket.IO 4 with rooms (`io.to(room).emit`). */
   socketio: async () => (await import('./socketio-server.ts')).startSocketIo(),
+  /** Socket.IO 4 with connection-state recovery (missed packets replayed on reconnect). */
+  'socketio-csr': async () =>
+    (await import('./socketio-server.ts')).startSocketIo({ recovery: true }),
   /** node:http SSE server writing one string to every response (the SSE fan-out floor). */
   'bare-sse': async () => (await import('./bare-sse-server.ts')).startBareSse(),
 } satisfies Record<string, (params: ServerParams) => Promise<RunningServer>>;

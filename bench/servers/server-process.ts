@@ -82,6 +82,13 @@ async function stopProfile(): Promise<void> {
   profiler = undefined;
 }
 
+// A deploy's restart, as `roomcast serve` takes it (serve.ts): drain, close (WebSocket
+// subscribers get 1012), exit.
+process.once('SIGTERM', () => {
+  server.drain?.();
+  void server.close().finally(() => process.exit(0));
+});
+
 serveRequests(
   {
     'cpu-start': async () => {

@@ -1,17 +1,26 @@
 /**
  * Socket.IO 4 as commonly deployed for rooms: clients join with `socket.join(room)` (acked), a
  * broadcast is `io.to(room).emit('event', frame)`. WebSocket transport only (the subscribers use
- * it only), default options otherwise (per-message deflate is off by default in v4).
+ * it only), default options otherwise (per-message deflate is off by default in v4). With
+ * `recovery`, connection-state recovery is on (Socket.IO ≥ 4.6): a client back within
+ * `maxDisconnectionDuration` (2 min, the documented default) gets its id, rooms and the packets
+ * it missed.
  */
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import { publishHandler } from './publish-endpoint.ts';
 import type { RunningServer } from './server-kinds.ts';
 
-/** Starts the Socket.IO server. */
-export async function startSocketIo(): Promise<RunningServer> {
+/** Starts the Socket.IO server, with connection-state recovery when `recovery`. */
+export async function startSocketIo({ recovery = false } = {}): Promise<RunningServer> {
   const server = createServer();
-  const io = new Server(server, { serveClient: false, transports: ['websocket'] });
+  const io = new Server(server, {
+    serveClient: false,
+    transports: ['websocket'],
+    ...(recovery
+      ? { connectionStateRecovery: { maxDisconnectionDuration: 120_000, skipMiddlewares: true } }
+      : {}),
+  });
   // Socket.IO takes over the 'request' listeners and passes on what is not its own path.
   server.on(
     'request',

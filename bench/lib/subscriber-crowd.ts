@@ -1,0 +1,81 @@
+/**
+ * A scenario's subscribers spread over several realtime-subscribers.ts processes (each holds at
+ * most `perProcess`, so none needs more open files than the limit), driven as one: connect them
+ * all, cut links, retarget the proxies, and add up what they saw.
+ */
+import { startClient } from './processes.ts';
+import type { BenchChild } from './ipc.ts';
+import { addCounts, emptyReport } from './sequence-check.ts';
+import type { Published, SequenceReport } from './sequence-check.ts';
+import type { RealtimeConnectArgs } from '../clients/realtime-subscribers.ts';
+
+/** Options of a crowd: `connect`'s arguments for all of it, and how to split it. */
+export interface CrowdOptions extends Omit<RealtimeConnectArgs, 'first'> {
+  /** Subscribers per process. */
+  perProcess: number;
+  /** Global number of the first subscriber (source addresses). Default 0. */
+  first?: number;
+}
+
+/** The subscribers of a scenario. */
+export interface Crowd {
+  readonly processes: number;
+  /** Per-process milliseconds until every subscriber was live (the slowest). */
+  readonly connectMs: number;
+  cuts(everyMs: number, outageMs: number): Promise<void>;
+  stopCuts(): Promise<void>;
+  setTargets(ports: readonly number[]): Promise<void>;
+  /** Subscribers down right now (dropped, room not live again). */
+  down(): Promise<number>;
+  /** Events received so far, every subscriber together. */
+  received(): Promise<number>;
+  report(published: Published): Promise<SequenceReport>;
+  latency(sentAt: Record<number, number>): Promise<number[]>;
+  stop(): Promise<void>;
+}
+
+/** Starts the processes and connects every subscriber; resolves once all are live. */
+export async function startCrowd(options: CrowdOptions): Promise<Crowd> {
+  const { perProcess, count, first: offset = 0, ...connect } = options;
+  const shares: number[] = [];
+  for (let left = count; left > 0; left -= perProcess) shares.push(Math.min(perProcess, left));
+  const children: BenchChild<unknown>[] = await Promise.all(
+    shares.map(() => startClient('realtime-subscribers')),
+  );
+  const all = <T>(cmd: string, args?: unknown) =>
+    Promise.all(children.map((child) => child.request<T>(cmd, args)));
+  const stop = () => Promise.all(children.map((child) => child.stop())).then(() => {});
+  let connectMs = 0;
+  try {
+    let first = offset;
+    const answers = await Promise.all(
+      children.map((child, i) => {
+        const args: RealtimeConnectArgs = { ...connect, count: shares[i]!, first };
+        first += shares[i]!;
+        return child.request<{ connectMs: number }>('connect', args);
+      }),
+    );
+    connectMs = Math.max(...answers.map((answer) => answer.connectMs));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    processes: children.length,
+    connectMs,
+    cuts: (everyMs, outageMs) => all('cuts', { everyMs, outageMs }).then(() => {}),
+    stopCuts: () => all('stop-cuts').then(() => {}),
+    setTargets: (ports) => all('targets', { ports }).then(() => {}),
+    down: () => all<number>('down').then((counts) => counts.reduce((a, b) => a + b, 0)),
+    received: () => all<number>('received').then((counts) => counts.reduce((a, b) => a + b, 0)),
+    report: (published) =>
+      all<SequenceReport>('report', { published }).then((reports) =>
+        reports.reduce(addCounts, emptyReport()),
+      ),
+    latency: (sentAt) => all<number[]>('latency', { sentAt }).then((lists) => lists.flat()),
+    async stop() {
+      await all('close').catch(() => {});
+      await stop();
+    },
+  };
+}
