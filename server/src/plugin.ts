@@ -110,6 +110,7 @@ export function engineFromConfig(config: RoomcastConfig, log?: FastifyBaseLogger
   return createRedisEngine({
     ...engineOptions(config),
     url: config.redisUrl,
+    keyPrefix: `${config.redisPrefix}:`,
     onError: (error) => log?.warn({ err: error }, 'redis engine'),
   });
 }

@@ -8,8 +8,8 @@
  */
 import { notifySafely } from './entry-delivery.ts';
 import { isTrackEvent } from '@roomcast/shared';
-import type { Redis } from 'ioredis';
-import { isAppAppend } from './engine.ts';
+import { Cluster } from 'ioredis';
+import { isAppAppend, EngineUnavailableError } from './engine.ts';
 import type {
   AnyAppendInput,
   AppendResult,
@@ -25,10 +25,14 @@ import {
   closeConnection,
   commandOptions,
   createConnectionGate,
-  openConnection,
+  openTarget,
   startHeartbeat,
   subscriberOptions,
 } from './redis/connection.ts';
+import type { ConnectionGate, RedisClient } from './redis/connection.ts';
+import { createPubSub } from './redis/pubsub.ts';
+import { parseRedisUrl } from './redis/redis-url.ts';
+import { createRoomIndex } from './redis/room-index.ts';
 import { createHeldTracks } from './redis/held-tracks.ts';
 import { createKeyLayout } from './redis/keys.ts';
 import { createRoomWriter, loadState } from './redis/room-writer.ts';
@@ -46,14 +50,19 @@ const OCCUPANCY_LAPSE_MS = 45_000;
 
 /** Options of the Redis engine. */
 export interface RedisEngineOptions {
-  /** Redis URL (`redis://`, `rediss://` for TLS). Default redis://127.0.0.1:6379. Ignored with `client`. */
+  /**
+   * Redis URL: `redis://`, `rediss://` (TLS), `redis+cluster://h:p,h:p` (Redis Cluster, sharded
+   * pub/sub) or `redis+sentinel://h:p,h:p/<master>` (redis-url.ts). Default
+   * redis://127.0.0.1:6379. Ignored with `client`.
+   */
   url?: string;
   /**
-   * An existing ioredis client of the app. Used for commands and scripts and never closed by
-   * `close()`; the engine's pub/sub connection is a `duplicate()` of it. Its own options apply
-   * (the engine still fails fast while it is not connected).
+   * An existing ioredis client of the app (`Redis` or `Cluster`). Used for commands and scripts
+   * and never closed by `close()`; the engine's pub/sub connection is a `duplicate()` of it
+   * (sharded on a Cluster). Its own options apply (the engine still fails fast while it is not
+   * connected).
    */
-  client?: Redis;
+  client?: RedisClient;
   /** Prefix of every key and channel (no `{` or `}`). Default 'roomcast:'. */
   keyPrefix?: string;
   /** Events kept per room for resume. Default 1000. */
@@ -73,6 +82,10 @@ export interface RedisEngineOptions {
    * connected, commands fail at once while Redis is away. Default 5000.
    */
   commandTimeout?: number;
+  /** Catch-up reads in flight at once after a reconnect or failover. Default 64. */
+  catchUpConcurrency?: number;
+  /** Rooms the room index keeps (the least recently active go first). Default 100,000. */
+  maxIndexedRooms?: number;
   /** Called with connection and background errors (they also surface as failed calls). Default: ignored. */
   onError?: (error: unknown) => void;
   /** Clock, for tests. Default Date.now. */
@@ -96,15 +109,33 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
 
   const keys = createKeyLayout(keyPrefix);
   const owned = options.client === undefined;
-  const redis = options.client ?? openConnection(options.url, commandOptions(commandTimeout));
+  const target = parseRedisUrl(options.url ?? 'redis://127.0.0.1:6379');
+  const redis = options.client ?? openTarget(target, commandOptions(commandTimeout));
   const subscriber = options.client
-    ? options.client.duplicate(subscriberOptions)
-    : openConnection(options.url, subscriberOptions);
+    ? duplicateForPubSub(options.client)
+    : openTarget(target, subscriberOptions, true);
   if (owned) redis.on('error', onError);
   subscriber.on('error', onError);
+  const pubsub = createPubSub(subscriber);
 
-  const gate = createConnectionGate(redis, commandTimeout);
-  const scripts = defineScripts(redis);
+  const connectionGate = createConnectionGate(redis, commandTimeout);
+  const verify = createServerCheck(redis, onError);
+  /** The command connection is up and points at the kind of Redis it was told. */
+  const gate: ConnectionGate = {
+    async ready() {
+      await connectionGate.ready();
+      await verify();
+    },
+  };
+  const scripts = defineScripts(redis, { publishCommand: pubsub.publishCommand });
+  const roomIndex = createRoomIndex({
+    redis,
+    key: keys.rooms,
+    roomIdleTtl,
+    ...(options.maxIndexedRooms === undefined ? {} : { maxRooms: options.maxIndexedRooms }),
+    now,
+    onError,
+  });
   const writer = createRoomWriter({
     scripts,
     keys,
@@ -116,7 +147,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     onError,
   });
   const subscriptions = createSubscriptions({
-    subscriber,
+    pubsub,
     subscriberGate: createConnectionGate(subscriber, commandTimeout),
     commandGate: gate,
     scripts,
@@ -124,6 +155,9 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     historySize,
     roomIdleTtl,
     newEpoch,
+    ...(options.catchUpConcurrency === undefined
+      ? {}
+      : { catchUpConcurrency: options.catchUpConcurrency }),
     onError,
   });
   const held = createHeldTracks({
@@ -174,7 +208,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     if (outcome.kind === 'duplicate') return { status: 'duplicate' };
     if (outcome.kind === 'redundant') return { status: 'redundant', roomId };
     const { entry } = outcome;
-    redis.zadd(keys.rooms, now(), roomId).catch(onError);
+    roomIndex.touch(roomId);
     for (const watcher of watchers) notifySafely(watcher, entry);
     return { status: 'appended', roomId, epoch: entry.epoch, seq: entry.seq };
   }
@@ -273,9 +307,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
 
     async rooms() {
       await open();
-      const cutoff = now() - roomIdleTtl;
-      await redis.zremrangebyscore(keys.rooms, '-inf', `(${cutoff}`);
-      const ids = await redis.zrevrange(keys.rooms, 0, -1);
+      const ids = await roomIndex.list();
       const metas = await Promise.all(
         ids.map((roomId) =>
           redis.hmget(
@@ -294,7 +326,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
         const roomId = ids[index]!;
         if (!epoch || !seq || seq === '0') {
           // Expired (or never written): the sorted set forgets it too.
-          if (!epoch) redis.zrem(keys.rooms, roomId).catch(onError);
+          if (!epoch) roomIndex.forget(roomId);
           return;
         }
         summaries.push({
@@ -405,5 +437,49 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
       subscriber.disconnect();
       if (owned) await closeConnection(redis);
     },
+  };
+}
+
+/** The pub/sub twin of an app's client: a Cluster's listens sharded. */
+function duplicateForPubSub(client: RedisClient): RedisClient {
+  if (client instanceof Cluster) {
+    return client.duplicate([], {
+      shardedSubscribers: true,
+      enableOfflineQueue: true,
+      redisOptions: { ...client.options.redisOptions, ...subscriberOptions },
+    });
+  }
+  return client.duplicate(subscriberOptions);
+}
+
+/**
+ * Checks once per connection that a plain `redis://` does not point at a Redis Cluster node: the
+ * engine would answer MOVED for most rooms while its ping succeeded. Such a setup is refused
+ * (every call, so /readyz too, fails with a message naming `redis+cluster://`).
+ */
+function createServerCheck(redis: RedisClient, onError: (error: unknown) => void) {
+  if (redis instanceof Cluster) return async () => undefined;
+  let checked: Promise<void> | undefined;
+  redis.on('ready', () => {
+    checked = undefined; // a sentinel may have moved us to another server
+  });
+  return (): Promise<void> => {
+    checked ??= redis.info('cluster').then(
+      (info) => {
+        if (/^cluster_enabled:1/m.test(info)) {
+          const error = new EngineUnavailableError(
+            'REDIS_URL points at a Redis Cluster node: name the cluster as ' +
+              'redis+cluster://host:port,host:port (keys of different rooms live on different nodes)',
+          );
+          onError(error);
+          throw error;
+        }
+      },
+      (error: unknown) => {
+        checked = undefined;
+        throw error;
+      },
+    );
+    return checked;
   };
 }

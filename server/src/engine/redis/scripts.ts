@@ -3,7 +3,7 @@
  * EVAL when Redis lost its script cache, e.g. after a restart). Each script touches the keys of
  * one slot only, so it runs unchanged on Redis Cluster.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.ts';
 import type { PeerKeys, RoomKeys } from './keys.ts';
 
 /**
@@ -23,7 +23,7 @@ import type { PeerKeys, RoomKeys } from './keys.ts';
  * ARGV: 1 mode, 2 known epoch ('' = none), 3 known seq, 4 new epoch (room starts or its
  * history is lost), 5 entry body JSON, 6 candidate (0/1), 7 synthesised (0/1: counts a
  * reconcile mark), 8 activity time (ms), 9 dedup window (ms), 10 history size, 11 room idle
- * TTL (ms), 12 channel, 13 at most this many missed entries.
+ * TTL (ms), 12 channel, 13 at most this many missed entries, 14 PUBLISH or SPUBLISH (Cluster).
  * Returns {'dup'} | {'skip'} | {'ok'|'behind', epoch, seq, checkpoint seq, far (0/1), entries}.
  */
 const APPEND = `
@@ -76,7 +76,7 @@ if ARGV[7] == '1' then redis.call('HINCRBY', meta, 'marks', 1) end
 redis.call('PEXPIRE', meta, ARGV[11])
 redis.call('PEXPIRE', log, ARGV[11])
 redis.call('PEXPIRE', st, ARGV[11])
-redis.call('PUBLISH', ARGV[12], epoch .. ' ' .. seq .. ' ' .. ARGV[5])
+redis.call(ARGV[14], ARGV[12], epoch .. ' ' .. seq .. ' ' .. ARGV[5])
 return reply
 `;
 
@@ -305,8 +305,14 @@ const DEFINITIONS = {
   roomcastDeadLetter: [2, DEAD_LETTER],
 } as const;
 
-/** Registers the scripts on `redis` (prefixed names, so an app's own commands are left alone). */
-export function defineScripts(redis: Redis): Scripts {
+/**
+ * Registers the scripts on `redis` (prefixed names, so an app's own commands are left alone).
+ * `publishCommand` is what the append publishes with: SPUBLISH on a Cluster (sharded pub/sub).
+ */
+export function defineScripts(
+  redis: RedisClient,
+  { publishCommand = 'PUBLISH' }: { publishCommand?: 'PUBLISH' | 'SPUBLISH' } = {},
+): Scripts {
   for (const [name, [numberOfKeys, lua]] of Object.entries(DEFINITIONS)) {
     redis.defineCommand(name, { numberOfKeys, lua });
   }
@@ -343,6 +349,7 @@ export function defineScripts(redis: Redis): Scripts {
         a.roomIdleTtl,
         keys.channel,
         a.maxMissed,
+        publishCommand,
       );
       return parseAppendReply(reply);
     },
