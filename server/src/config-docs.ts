@@ -53,6 +53,11 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
     unit: 'string',
     help: 'prefix of every Redis key; shared by the nodes of one deployment',
   },
+  redisReplicaAcks: {
+    env: 'ROOMCAST_REDIS_REPLICA_ACKS',
+    unit: 'number',
+    help: 'replicas that confirm an append (WAIT) before a webhook is acknowledged; 1 survives a failover',
+  },
   allowedOrigins: {
     env: 'ROOMCAST_ALLOWED_ORIGINS',
     unit: 'list',

@@ -171,6 +171,12 @@ export const optionsSchema = z.object({
       error: 'must not contain { or } (they would break the Redis Cluster hash tags) or spaces',
     })
     .default('roomcast'),
+  /**
+   * Replicas that must confirm an append (Redis WAIT) before a webhook is acknowledged; 1 keeps
+   * acknowledged webhooks through a failover (one server or Sentinel; a Cluster ignores it).
+   * Env `ROOMCAST_REDIS_REPLICA_ACKS`. Default 0.
+   */
+  redisReplicaAcks: whole(0).default(0),
   /** Origins allowed for WS / CORS. Env `ROOMCAST_ALLOWED_ORIGINS`. Dev default: any localhost. */
   allowedOrigins: list,
   /** Accepted age (either way) of a webhook's signature timestamp. Env `ROOMCAST_WEBHOOK_TOLERANCE`. Default 5m. */

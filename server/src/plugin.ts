@@ -111,6 +111,7 @@ export function engineFromConfig(config: RoomcastConfig, log?: FastifyBaseLogger
     ...engineOptions(config),
     url: config.redisUrl,
     keyPrefix: `${config.redisPrefix}:`,
+    replicaAcks: config.redisReplicaAcks,
     onError: (error) => log?.warn({ err: error }, 'redis engine'),
   });
 }

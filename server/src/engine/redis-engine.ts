@@ -82,6 +82,15 @@ export interface RedisEngineOptions {
    * connected, commands fail at once while Redis is away. Default 5000.
    */
   commandTimeout?: number;
+  /**
+   * Replicas that must hold an append before its webhook is acknowledged (Redis `WAIT`; one
+   * server or sentinels, not a Cluster). With 1, a failover cannot lose an acknowledged webhook:
+   * a write the old master took after the promotion is never confirmed, so it answers 503 and
+   * Huddle01's retry lands on the new master. Default 0 (acknowledged once the master has it).
+   */
+  replicaAcks?: number;
+  /** How long an append waits for `replicaAcks`, ms. Default 1000. */
+  replicaAckTimeout?: number;
   /** Catch-up reads in flight at once after a reconnect or failover. Default 64. */
   catchUpConcurrency?: number;
   /** Rooms the room index keeps (the least recently active go first). Default 100,000. */
@@ -103,6 +112,8 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     trackHold = 30_000,
     deadLetterLimit = 1000,
     commandTimeout = 5000,
+    replicaAcks = 0,
+    replicaAckTimeout = 1000,
     onError = () => undefined,
     now = Date.now,
   } = options;
@@ -204,6 +215,8 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
 
   async function appendTo(roomId: string, input: AnyAppendInput): Promise<AppendResult> {
     const outcome = await writer.append(roomId, input);
+    // A duplicate too: the first try may sit on a master that is being replaced.
+    await replicated();
     markSeen(input.webhookId, roomId);
     if (outcome.kind === 'duplicate') return { status: 'duplicate' };
     if (outcome.kind === 'redundant') return { status: 'redundant', roomId };
@@ -211,6 +224,17 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     roomIndex.touch(roomId);
     for (const watcher of watchers) notifySafely(watcher, entry);
     return { status: 'appended', roomId, epoch: entry.epoch, seq: entry.seq };
+  }
+
+  /** Waits until `replicaAcks` replicas hold this connection's writes so far (see the option). */
+  async function replicated(): Promise<void> {
+    if (replicaAcks === 0 || redis instanceof Cluster) return;
+    const acks = await redis.wait(replicaAcks, replicaAckTimeout);
+    if (acks < replicaAcks) {
+      throw new EngineUnavailableError(
+        `redis: ${acks} of ${replicaAcks} replicas confirmed the append within ${replicaAckTimeout} ms`,
+      );
+    }
   }
 
   async function keepDeadLetter(letter: DeadLetter): Promise<boolean> {

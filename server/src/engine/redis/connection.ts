@@ -72,8 +72,6 @@ export function openTarget(
       ...(target.sentinelPassword === undefined
         ? {}
         : { sentinelPassword: target.sentinelPassword }),
-      // Hears +switch-master from the sentinels and moves at once, instead of at the next error.
-      failoverDetector: true,
       // A demoted master answers READONLY: reconnect, and the sentinels name the new one.
       reconnectOnError: (error) => error.message.startsWith('READONLY'),
     });
