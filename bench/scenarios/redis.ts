@@ -25,6 +25,7 @@ import type { BenchRedis } from '../lib/redis-server.ts';
 import { OTHER_LOAD_METRIC, addValue, newResult, noteOtherLoad } from '../lib/results.ts';
 import type { Contender, Metric, ScenarioResult } from '../lib/results.ts';
 import { quietMachine } from './quiet-machine.ts';
+import { runRedisCluster } from './redis-cluster.ts';
 import type { ConnectArgs } from '../clients/fanout-subscribers.ts';
 import type { IngestPhaseResult } from '../clients/ingest-load.ts';
 import type { CpuWindow, ServerInfo } from '../servers/server-process.ts';
@@ -125,7 +126,9 @@ export async function runRedis(
   try {
     const latency = await runLatency(redis, options, log);
     const throughput = await runThroughput(redis, options, log);
-    return [latency, throughput];
+    // The cluster part starts clusters of its own (1 shard, then 3).
+    const cluster = await runRedisCluster(options, log);
+    return [latency, throughput, cluster];
   } finally {
     await redis.stop();
   }

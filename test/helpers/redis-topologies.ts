@@ -56,20 +56,33 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<R
             'nodes.conf',
             '--cluster-node-timeout',
             String(nodeTimeout),
+            // A lone node never learns its own address from a peer: say it.
+            '--cluster-announce-ip',
+            '127.0.0.1',
             ...(options.args ?? []),
           ],
         }),
       );
     }
-    // Slots spread evenly over the masters, replicas assigned; waits until the nodes agree.
-    await run(CLI, [
-      '--cluster',
-      'create',
-      ...nodes.map((node) => `127.0.0.1:${node.port}`),
-      '--cluster-replicas',
-      String(replicas),
-      '--cluster-yes',
-    ]);
+    if (masters < 3 && replicas === 0) {
+      // redis-cli wants 3 masters at least: fewer get their slots by hand.
+      const per = Math.ceil(16384 / masters);
+      for (const [index, node] of nodes.entries()) {
+        const last = Math.min(16383, (index + 1) * per - 1);
+        await node.command('CLUSTER', 'ADDSLOTSRANGE', String(index * per), String(last));
+        if (index > 0) await node.command('CLUSTER', 'MEET', '127.0.0.1', String(nodes[0]!.port));
+      }
+    } else {
+      // Slots spread evenly over the masters, replicas assigned; waits until the nodes agree.
+      await run(CLI, [
+        '--cluster',
+        'create',
+        ...nodes.map((node) => `127.0.0.1:${node.port}`),
+        '--cluster-replicas',
+        String(replicas),
+        '--cluster-yes',
+      ]);
+    }
     await Promise.all(
       nodes.map((node) =>
         waitFor(

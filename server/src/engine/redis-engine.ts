@@ -101,8 +101,17 @@ export interface RedisEngineOptions {
   now?: () => number;
 }
 
+/** The Redis engine: an Engine, plus what it can tell of its recovery. */
+export interface RedisEngine extends Engine {
+  /**
+   * The catch-up reads after reconnects so far: running now, the most that ever ran at once
+   * (bounded by `catchUpConcurrency`), waiting for a turn; and the rooms this node listens to.
+   */
+  recoveryStats(): { inFlight: number; maxInFlight: number; waiting: number; rooms: number };
+}
+
 /** Creates the Redis engine (it connects in the background; `ping` tells when it is ready). */
-export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
+export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine {
   const {
     keyPrefix = 'roomcast:',
     historySize = 1000,
@@ -137,6 +146,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
       await connectionGate.ready();
       await verify();
     },
+    settled: (ms) => connectionGate.settled(ms),
   };
   const scripts = defineScripts(redis, { publishCommand: pubsub.publishCommand });
   const roomIndex = createRoomIndex({
@@ -444,6 +454,11 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     async remember(id, value, ms) {
       await open();
       await redis.set(keys.answer(id), value, 'PX', ms);
+    },
+
+    recoveryStats() {
+      const { inFlight, maxInFlight, waiting } = subscriptions.catchUps;
+      return { inFlight, maxInFlight, waiting, rooms: subscriptions.size };
     },
 
     async recall(id) {

@@ -94,6 +94,8 @@ export interface ConnectionGate {
    * gate's limit); after that, an outage rejects at once with EngineUnavailableError.
    */
   ready(): Promise<void>;
+  /** Resolves once the connection is ready, or after `ms` (never rejects). */
+  settled(ms: number): Promise<void>;
 }
 
 /** Creates the gate of `redis`, waiting at most `waitMs` for its first connection. */
@@ -129,6 +131,18 @@ export function createConnectionGate(redis: RedisClient, waitMs: number): Connec
   }
 
   return {
+    settled(ms) {
+      if (redis.status === 'ready') return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          redis.off('ready', done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        redis.on('ready', done);
+      });
+    },
     async ready() {
       if (redis.status === 'ready') return;
       if (redis.status === 'end') throw new EngineUnavailableError('redis connection closed');

@@ -64,6 +64,9 @@ interface RoomSubscription {
 /** How long to wait before retrying a catch-up that failed (Redis still away). */
 const CATCH_UP_RETRY_MS = 1000;
 
+/** Longest wait for the command connection before the catch-ups start anyway, ms. */
+const RESUBSCRIBE_WAIT_MS = 5000;
+
 /** Creates the subscription manager. */
 export function createSubscriptions(options: SubscriptionsOptions): Subscriptions {
   const { pubsub, scripts, keys, historySize, roomIdleTtl, newEpoch } = options;
@@ -79,9 +82,14 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
   });
 
   pubsub.onResubscribed(() => {
-    // Each room's catch-up waits in its own queue (after the entries before it); the reads
-    // themselves take turns in the limiter.
-    for (const room of rooms.values()) push(room, { kind: 'catch-up' });
+    if (rooms.size === 0) return;
+    // The reads go over the command connection, which reconnects on its own: wait for it
+    // (a read refused meanwhile would only be retried a second later).
+    void options.commandGate.settled(RESUBSCRIBE_WAIT_MS).then(() => {
+      // Each room's catch-up waits in its own queue (after the entries before it); the reads
+      // themselves take turns in the limiter.
+      for (const room of rooms.values()) push(room, { kind: 'catch-up' });
+    });
   });
 
   function push(room: RoomSubscription, task: Task): void {
@@ -159,10 +167,21 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
   /** After a reconnect: deliver what was published while the connection was down. */
   async function catchUp(room: RoomSubscription): Promise<void> {
     try {
-      const head = await scripts.read(room.keys, { roomIdleTtl });
+      // One read: the head and, in the usual case (same epoch, moved on), the missed entries.
+      const head = await scripts.read(room.keys, {
+        from: room.seq + 1,
+        max: historySize,
+        roomIdleTtl,
+      });
       // Gone (its next entry starts a new epoch and is delivered), or nothing missed.
       if (!head || (head.epoch === room.epoch && head.seq === room.seq)) return;
-      if (head.epoch !== room.epoch || head.seq >= room.seq) {
+      if (head.epoch === room.epoch && head.seq > room.seq) {
+        for (const entry of decodeStream(room.roomId, head.epoch, head.entries)) {
+          if (entry.seq > after(room, head.epoch)) deliver(room, entry);
+        }
+        return;
+      }
+      if (head.epoch !== room.epoch) {
         // Missed entries of this epoch, or a new epoch (Redis lost the room): from its start.
         await fill(room, head.epoch);
         return;
