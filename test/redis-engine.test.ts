@@ -138,9 +138,9 @@ if (!server) {
         const missed = input('peer:joined', peerJoined('gap', 'quiet'));
         const reply = await scripts.append(
           { ...keys.room('gap'), channel: `${keyPrefix}nowhere` },
-          keys.room('gap').dedup(missed.webhookId),
           {
             mode: 'a',
+            webhookId: missed.webhookId,
             knownEpoch: head!.epoch,
             knownSeq: head!.seq,
             newEpoch: 'unused',

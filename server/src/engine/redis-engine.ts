@@ -71,6 +71,11 @@ export interface RedisEngineOptions {
   historyTtl?: number;
   /** A room with no event for this long is forgotten (its keys expire), ms. Default 24 h. */
   roomIdleTtl?: number;
+  /**
+   * How long a room's keys stay after its meeting:ended, ms (a later event keeps it for
+   * `roomIdleTtl` again). Default 1 h (at most `roomIdleTtl`).
+   */
+  endedRoomTtl?: number;
   /** Dedup window for webhook ids, ms. Default 24 h. */
   dedupWindow?: number;
   /** How long a track event waits for its peer's peer:joined, ms. Default 30 s. */
@@ -163,6 +168,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine
     historySize,
     dedupWindow,
     roomIdleTtl,
+    endedRoomTtl: options.endedRoomTtl ?? 3_600_000,
     newEpoch,
     now,
     onError,
@@ -217,17 +223,17 @@ export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine
   }
 
   /** Marks a handled webhook id outside any room (for `seen` and track duplicates). */
-  function markSeen(webhookId: string, roomId: string): void {
+  function markSeen(webhookId: string): void {
     // Not awaited: the append is already durable; the marker only speeds up later checks, and
     // commands on one connection run in order, so this node's next call sees it.
-    redis.set(keys.seen(webhookId), roomId, 'PX', dedupWindow).catch(onError);
+    scripts.markSeen(keys, webhookId, now(), dedupWindow).catch(onError);
   }
 
   async function appendTo(roomId: string, input: AnyAppendInput): Promise<AppendResult> {
     const outcome = await writer.append(roomId, input);
     // A duplicate too: the first try may sit on a master that is being replaced.
     await replicated();
-    markSeen(input.webhookId, roomId);
+    markSeen(input.webhookId);
     if (outcome.kind === 'duplicate') return { status: 'duplicate' };
     if (outcome.kind === 'redundant') return { status: 'redundant', roomId };
     const { entry } = outcome;
@@ -255,7 +261,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine
       deadLetterLimit,
       dedupWindow,
     );
-    if (kept) markSeen(letter.webhookId, '');
+    if (kept) markSeen(letter.webhookId);
     return kept;
   }
 
@@ -277,10 +283,12 @@ export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine
       if (isTrackEvent(input.event)) {
         const peerId = (input.payload as { id: string }).id;
         // The room-independent check: a track event's room can change between two tries.
-        if ((await redis.exists(keys.seen(input.webhookId))) === 1) return { status: 'duplicate' };
+        if (await scripts.seen(keys, input.webhookId, now(), dedupWindow)) {
+          return { status: 'duplicate' };
+        }
         const roomId = await held.routeOrHold(peerId, input);
         if (roomId === undefined) {
-          markSeen(input.webhookId, '');
+          markSeen(input.webhookId);
           return { status: 'held', peerId };
         }
         return appendTo(roomId, input);
@@ -336,7 +344,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine
 
     async seen(webhookId) {
       await open();
-      return (await redis.exists(keys.seen(webhookId))) === 1;
+      return scripts.seen(keys, webhookId, now(), dedupWindow);
     },
 
     async rooms() {

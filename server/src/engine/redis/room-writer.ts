@@ -38,6 +38,11 @@ export interface RoomWriterOptions {
   historySize: number;
   dedupWindow: number;
   roomIdleTtl: number;
+  /**
+   * How long a room's keys stay after its meeting:ended (a later event makes it
+   * `roomIdleTtl` again), ms. Default: `roomIdleTtl`.
+   */
+  endedRoomTtl?: number;
   newEpoch: () => string;
   now: () => number;
   /**
@@ -139,6 +144,7 @@ export async function loadState(
 /** Creates the room writer. */
 export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
   const { scripts, keys, historySize, dedupWindow, roomIdleTtl, newEpoch, now } = options;
+  const endedRoomTtl = Math.min(roomIdleTtl, options.endedRoomTtl ?? roomIdleTtl);
   const maxAttempts = options.maxAttempts ?? 200;
   const cacheSize = options.cacheSize ?? 1000;
   const onError = options.onError ?? noop;
@@ -189,7 +195,6 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
     judge: boolean,
   ): Promise<WriteOutcome> {
     const room = keys.room(roomId);
-    const dedupKey = room.dedup(input.webhookId);
     const body = encodeBody(input);
     const event = asEvent(input);
     const synthesised =
@@ -202,8 +207,9 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
         judged && base !== undefined && isRedundantAfterReconcile(base.state, event);
       let reply;
       try {
-        reply = await scripts.append(room, dedupKey, {
+        reply = await scripts.append(room, {
           mode: !judged ? 'a' : redundant ? 's' : 'g',
+          webhookId: input.webhookId,
           knownEpoch: base?.epoch ?? '',
           knownSeq: base?.seq ?? 0,
           newEpoch: newEpoch(),
@@ -213,7 +219,8 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
           at: now(),
           dedupWindow,
           historySize,
-          roomIdleTtl,
+          // An ended meeting's room is kept only as long as a late subscriber may want it.
+          roomIdleTtl: input.event === 'meeting:ended' ? endedRoomTtl : roomIdleTtl,
           maxMissed: checkpointEvery * 4,
         });
       } catch (error) {

@@ -4,7 +4,8 @@
  * one slot only, so it runs unchanged on Redis Cluster.
  */
 import type { RedisClient } from './connection.ts';
-import type { PeerKeys, RoomKeys } from './keys.ts';
+import { DEDUP_SLICES, FINGERPRINT_BYTES, bucketOf, fingerprint, sliceAt } from './dedup-slices.ts';
+import type { KeyLayout, PeerKeys, RoomKeys } from './keys.ts';
 
 /**
  * One append, atomically: duplicate check, the room's next seq, stream append, dedup marker,
@@ -19,16 +20,28 @@ import type { PeerKeys, RoomKeys } from './keys.ts';
  * `g` appends only at the caller's position (the caller judged the event on that state);
  * `s` sets the dedup marker only, at the caller's position (judged redundant there).
  *
- * KEYS: meta, log, dedup, state.
+ * KEYS: meta, log, this slice's dedup hash (dedup-slices.ts), state.
  * ARGV: 1 mode, 2 known epoch ('' = none), 3 known seq, 4 new epoch (room starts or its
  * history is lost), 5 entry body JSON, 6 candidate (0/1), 7 synthesised (0/1: counts a
  * reconcile mark), 8 activity time (ms), 9 dedup window (ms), 10 history size, 11 room idle
- * TTL (ms), 12 channel, 13 at most this many missed entries, 14 PUBLISH or SPUBLISH (Cluster).
+ * TTL (ms), 12 channel, 13 at most this many missed entries, 14 PUBLISH or SPUBLISH (Cluster),
+ * 15 dedup hash key without its slice, 16 this slice, 17 id fingerprint, 18 this slice's expiry
+ * (ms since epoch), 19 earlier slices to look in.
  * Returns {'dup'} | {'skip'} | {'ok'|'behind', epoch, seq, checkpoint seq, far (0/1), entries}.
  */
 const APPEND = `
 local meta, log, dedup, st = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-if redis.call('EXISTS', dedup) == 1 then return {'dup'} end
+local print = ARGV[17]
+local function mark()
+  redis.call('HSET', dedup, print, 1)
+  redis.call('PEXPIREAT', dedup, ARGV[18])
+end
+do
+  local slice = tonumber(ARGV[16])
+  for i = 0, tonumber(ARGV[19]) do
+    if redis.call('HEXISTS', ARGV[15] .. (slice - i), print) == 1 then return {'dup'} end
+  end
+end
 local m = redis.call('HMGET', meta, 'epoch', 'seq', 'marks')
 local epoch, seq, marks = m[1], tonumber(m[2] or '0'), tonumber(m[3] or '0')
 if not epoch then
@@ -57,7 +70,7 @@ end
 if mode == 'a' and ARGV[6] == '1' and marks > 0 then return missed('behind') end
 if mode ~= 'a' and not at_head then return missed('behind') end
 if mode == 's' then
-  redis.call('SET', dedup, '1', 'PX', ARGV[9])
+  mark()
   return {'skip'}
 end
 local reply = missed('ok')
@@ -70,7 +83,7 @@ if type(added) == 'table' and added.err then
   redis.call('DEL', log)
   redis.call('XADD', log, 'MAXLEN', '~', ARGV[10], seq .. '-0', 'b', ARGV[5])
 end
-redis.call('SET', dedup, '1', 'PX', ARGV[9])
+mark()
 redis.call('HSET', meta, 'epoch', epoch, 'seq', seq, 'at', ARGV[8])
 if ARGV[7] == '1' then redis.call('HINCRBY', meta, 'marks', 1) end
 redis.call('PEXPIRE', meta, ARGV[11])
@@ -192,6 +205,33 @@ if redis.call('LREM', KEYS[2], 1, ARGV[1]) == 0 then return false end
 return redis.call('GET', KEYS[1]) or ''
 `;
 
+/** Adds a fingerprint to a room-independent bucket. KEYS: bucket. ARGV: fingerprint, expiry (ms). */
+const SEEN_MARK = `
+redis.call('APPEND', KEYS[1], ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+`;
+
+/**
+ * Looks for a fingerprint in a bucket's slices (KEYS, one slot). ARGV: fingerprint, its length.
+ * Only whole, aligned fingerprints count. Returns 1 when found.
+ */
+const SEEN_CHECK = `
+local size = tonumber(ARGV[2])
+for i = 1, #KEYS do
+  local prints = redis.call('GET', KEYS[i])
+  if prints then
+    local from = 1
+    while true do
+      local at = string.find(prints, ARGV[1], from, true)
+      if not at then break end
+      if (at - 1) % size == 0 then return 1 end
+      from = at + 1
+    end
+  end
+end
+return 0
+`;
+
 /** KEYS: letters list, id marker. ARGV: letter JSON, limit, dedup window (ms). 1 kept, 0 dup. */
 const DEAD_LETTER = `
 if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then return 0 end
@@ -203,6 +243,8 @@ return 1
 /** What the append script needs besides the keys. */
 export interface AppendArgs {
   mode: 'a' | 'g' | 's';
+  /** The webhook id (its fingerprint is the dedup marker). */
+  webhookId: string;
   knownEpoch: string;
   knownSeq: number;
   newEpoch: string;
@@ -276,7 +318,11 @@ export interface ReadArgs {
 
 /** The scripts, typed. */
 export interface Scripts {
-  append(keys: RoomKeys, dedupKey: string, args: AppendArgs): Promise<AppendReply>;
+  append(keys: RoomKeys, args: AppendArgs): Promise<AppendReply>;
+  /** Remembers a webhook id room-independently (for `seen` and track events). */
+  markSeen(keys: KeyLayout, webhookId: string, at: number, dedupWindow: number): Promise<void>;
+  /** True when a webhook id was remembered room-independently within the dedup window. */
+  seen(keys: KeyLayout, webhookId: string, at: number, dedupWindow: number): Promise<boolean>;
   checkpoint(keys: RoomKeys, args: CheckpointArgs): Promise<number>;
   read(keys: RoomKeys, args: ReadArgs): Promise<ReadReply | undefined>;
   bumpEpoch(keys: RoomKeys, expected: string, next: string): Promise<string | undefined>;
@@ -303,6 +349,7 @@ const DEFINITIONS = {
   roomcastIndexPeer: [2, INDEX_PEER],
   roomcastTakeHeld: [2, TAKE_HELD],
   roomcastDeadLetter: [2, DEAD_LETTER],
+  roomcastSeenMark: [1, SEEN_MARK],
 } as const;
 
 /**
@@ -328,13 +375,21 @@ export function defineScripts(
   const indexPeer = command('roomcastIndexPeer');
   const takeHeld = command('roomcastTakeHeld');
   const deadLetter = command('roomcastDeadLetter');
+  const seenMark = command('roomcastSeenMark');
+  // The check takes one key per slice looked at.
+  redis.defineCommand('roomcastSeenCheck', { lua: SEEN_CHECK });
+  const seenCheck = (
+    redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
+  ).roomcastSeenCheck!.bind(redis);
 
   return {
-    async append(keys, dedupKey, a) {
-      const reply = await append(
+    async append(keys, a) {
+      const { slice, expireAt } = sliceAt(a.at, a.dedupWindow);
+      const print = fingerprint(a.webhookId);
+      const reply = await (append as (...args: unknown[]) => Promise<unknown>)(
         keys.meta,
         keys.log,
-        dedupKey,
+        `${keys.ids}${slice}`,
         keys.state,
         a.mode,
         a.knownEpoch,
@@ -350,6 +405,11 @@ export function defineScripts(
         keys.channel,
         a.maxMissed,
         publishCommand,
+        keys.ids,
+        slice,
+        print,
+        expireAt,
+        DEDUP_SLICES,
       );
       return parseAppendReply(reply);
     },
@@ -411,6 +471,26 @@ export function defineScripts(
     async takeHeld(keys, item) {
       const reply = await takeHeld(keys.room, keys.held, item);
       return typeof reply === 'string' ? reply : undefined;
+    },
+
+    async markSeen(layout, webhookId, at, window) {
+      const print = fingerprint(webhookId);
+      const { slice, expireAt } = sliceAt(at, window);
+      await (seenMark as (...args: unknown[]) => Promise<unknown>)(
+        layout.seen(bucketOf(print), slice),
+        print,
+        expireAt,
+      );
+    },
+
+    async seen(layout, webhookId, at, window) {
+      const print = fingerprint(webhookId);
+      const { slice } = sliceAt(at, window);
+      const bucket = bucketOf(print);
+      const slices = Array.from({ length: DEDUP_SLICES + 1 }, (_, i) =>
+        layout.seen(bucket, slice - i),
+      );
+      return (await seenCheck(slices.length, ...slices, print, FINGERPRINT_BYTES)) === 1;
     },
 
     async deadLetter(list, idKey, letter, limit, window) {
