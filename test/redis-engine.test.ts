@@ -152,6 +152,7 @@ if (!server) {
             historySize: 1000,
             roomIdleTtl: 60_000,
             maxMissed: 16,
+            trimBefore: 0,
           },
         );
         assert.equal(reply.kind, 'ok');

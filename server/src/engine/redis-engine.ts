@@ -168,6 +168,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine
     historySize,
     dedupWindow,
     roomIdleTtl,
+    historyTtl,
     endedRoomTtl: options.endedRoomTtl ?? 3_600_000,
     newEpoch,
     now,

@@ -38,6 +38,8 @@ export interface RoomWriterOptions {
   historySize: number;
   dedupWindow: number;
   roomIdleTtl: number;
+  /** Oldest event kept in a room's stream, ms (trimmed a little at each append). */
+  historyTtl: number;
   /**
    * How long a room's keys stay after its meeting:ended (a later event makes it
    * `roomIdleTtl` again), ms. Default: `roomIdleTtl`.
@@ -222,6 +224,7 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
           // An ended meeting's room is kept only as long as a late subscriber may want it.
           roomIdleTtl: input.event === 'meeting:ended' ? endedRoomTtl : roomIdleTtl,
           maxMissed: checkpointEvery * 4,
+          trimBefore: now() - options.historyTtl,
         });
       } catch (error) {
         known.delete(roomId); // the script may or may not have run

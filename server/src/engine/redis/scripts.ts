@@ -26,7 +26,7 @@ import type { KeyLayout, PeerKeys, RoomKeys } from './keys.ts';
  * reconcile mark), 8 activity time (ms), 9 dedup window (ms), 10 history size, 11 room idle
  * TTL (ms), 12 channel, 13 at most this many missed entries, 14 PUBLISH or SPUBLISH (Cluster),
  * 15 dedup hash key without its slice, 16 this slice, 17 id fingerprint, 18 this slice's expiry
- * (ms since epoch), 19 earlier slices to look in.
+ * (ms since epoch), 19 earlier slices to look in, 20 entries received before this (ms) may go.
  * Returns {'dup'} | {'skip'} | {'ok'|'behind', epoch, seq, checkpoint seq, far (0/1), entries}.
  */
 const APPEND = `
@@ -84,6 +84,20 @@ if type(added) == 'table' and added.err then
   redis.call('XADD', log, 'MAXLEN', '~', ARGV[10], seq .. '-0', 'b', ARGV[5])
 end
 mark()
+-- Age: at most two entries older than the history TTL leave per append (the stream ids are seqs,
+-- so MINID takes the seq after them), never one the checkpoint has not folded in yet.
+do
+  local cutoff = tonumber(ARGV[20])
+  local ck = tonumber(redis.call('HGET', st, 'seq') or '0')
+  local upto
+  for _, e in ipairs(redis.call('XRANGE', log, '-', '+', 'COUNT', 2)) do
+    local s = tonumber(string.match(e[1], '^(%d+)'))
+    local t = tonumber(string.match(string.sub(e[2][2] or '', -32), '"receivedAt":(%d+)}$'))
+    if s >= seq or s > ck or not t or t >= cutoff then break end
+    upto = s
+  end
+  if upto then redis.call('XTRIM', log, 'MINID', (upto + 1) .. '-0') end
+end
 redis.call('HSET', meta, 'epoch', epoch, 'seq', seq, 'at', ARGV[8])
 if ARGV[7] == '1' then redis.call('HINCRBY', meta, 'marks', 1) end
 redis.call('PEXPIRE', meta, ARGV[11])
@@ -259,6 +273,8 @@ export interface AppendArgs {
   roomIdleTtl: number;
   /** At most this many missed entries come back (more: `far`). */
   maxMissed: number;
+  /** Entries received before this (ms since epoch) are trimmed (the history TTL). */
+  trimBefore: number;
 }
 
 /** The append script's answer. */
@@ -410,6 +426,7 @@ export function defineScripts(
         print,
         expireAt,
         DEDUP_SLICES,
+        a.trimBefore,
       );
       return parseAppendReply(reply);
     },
