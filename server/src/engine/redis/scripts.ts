@@ -84,13 +84,13 @@ if type(added) == 'table' and added.err then
   redis.call('XADD', log, 'MAXLEN', '~', ARGV[10], seq .. '-0', 'b', ARGV[5])
 end
 mark()
--- Age: at most two entries older than the history TTL leave per append (the stream ids are seqs,
--- so MINID takes the seq after them), never one the checkpoint has not folded in yet.
-do
+-- Age: every 4th append, up to 8 entries older than the history TTL leave (the stream ids are
+-- seqs, so MINID takes the seq after them), never one the checkpoint has not folded in yet.
+if seq % 4 == 0 then
   local cutoff = tonumber(ARGV[20])
   local ck = tonumber(redis.call('HGET', st, 'seq') or '0')
   local upto
-  for _, e in ipairs(redis.call('XRANGE', log, '-', '+', 'COUNT', 2)) do
+  for _, e in ipairs(redis.call('XRANGE', log, '-', '+', 'COUNT', 8)) do
     local s = tonumber(string.match(e[1], '^(%d+)'))
     local t = tonumber(string.match(string.sub(e[2][2] or '', -32), '"receivedAt":(%d+)}$'))
     if s >= seq or s > ck or not t or t >= cutoff then break end
