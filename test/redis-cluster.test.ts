@@ -168,6 +168,15 @@ if (redisTestsCanRun()) {
           'replica caught up',
         );
         await master.kill();
+        // Until its replica takes over, the shard has no master: the engine is not ready.
+        await waitFor(
+          () =>
+            writer.ping().then(
+              () => false,
+              (error: Error) => /cluster_state/.test(error.message),
+            ),
+          'ping says the cluster is not ok',
+        );
         for (let i = 0; i < 10; i++) await deliver('peer:joined', peerJoined(room, `after-${i}`));
 
         const snapshot = await writer.snapshot(room);

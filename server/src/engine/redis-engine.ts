@@ -407,7 +407,16 @@ export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine
 
     async ping() {
       await open();
-      await redis.ping();
+      if (!(redis instanceof Cluster)) {
+        await redis.ping();
+        return;
+      }
+      // Any node answers PING while a shard without a master leaves its rooms failing: the
+      // cluster's own verdict (the node ioredis picks shares it within cluster-node-timeout).
+      const info = String(await redis.cluster('INFO'));
+      if (!/^cluster_state:ok/m.test(info)) {
+        throw new EngineUnavailableError('redis cluster_state is not ok (a shard has no master)');
+      }
     },
 
     watchDeadLetters(listener) {
