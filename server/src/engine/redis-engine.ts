@@ -533,6 +533,8 @@ function createServerCheck(redis: RedisClient, onError: (error: unknown) => void
         }
       },
       (error: unknown) => {
+        // INFO renamed away or not permitted (ACL): nothing to tell, go on as told.
+        if (/unknown command|NOPERM/i.test(String(error))) return;
         checked = undefined;
         throw error;
       },
