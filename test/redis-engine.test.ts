@@ -138,9 +138,9 @@ if (!server) {
         const missed = input('peer:joined', peerJoined('gap', 'quiet'));
         const reply = await scripts.append(
           { ...keys.room('gap'), channel: `${keyPrefix}nowhere` },
-          keys.room('gap').dedup(missed.webhookId),
           {
             mode: 'a',
+            webhookId: missed.webhookId,
             knownEpoch: head!.epoch,
             knownSeq: head!.seq,
             newEpoch: 'unused',
@@ -152,6 +152,7 @@ if (!server) {
             historySize: 1000,
             roomIdleTtl: 60_000,
             maxMissed: 16,
+            trimBefore: 0,
           },
         );
         assert.equal(reply.kind, 'ok');

@@ -56,8 +56,25 @@ async function prettierFormat(text: string, path: string): Promise<string> {
   return format(text, { ...(await resolveConfig(path)), filepath: path });
 }
 
+/**
+ * The hand-written sections of the current docs/benchmarks.md, each between
+ * `<!-- name: start … -->` and `<!-- name: end -->`: figures a script outside the scenarios
+ * measured (e.g. bench/tools/redis-recovery.ts). A rewrite keeps them, at the end.
+ */
+function handWrittenSections(): string[] {
+  let current: string;
+  try {
+    current = readFileSync(MARKDOWN, 'utf8');
+  } catch {
+    return [];
+  }
+  return [...current.matchAll(/<!-- ([\w-]+): start[^>]*-->[\s\S]*?<!-- \1: end -->/g)].map(
+    (match) => match[0],
+  );
+}
+
 async function renderFiles(input: ReportInput): Promise<void> {
-  const markdown = renderMarkdown(input);
+  const markdown = [renderMarkdown(input), ...handWrittenSections()].join('\n\n');
   writeFileSync(MARKDOWN, await prettierFormat(markdown, MARKDOWN));
   const { machine, startedAt } = input;
   const caption =

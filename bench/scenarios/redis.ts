@@ -25,6 +25,8 @@ import type { BenchRedis } from '../lib/redis-server.ts';
 import { OTHER_LOAD_METRIC, addValue, newResult, noteOtherLoad } from '../lib/results.ts';
 import type { Contender, Metric, ScenarioResult } from '../lib/results.ts';
 import { quietMachine } from './quiet-machine.ts';
+import { runRedisCluster } from './redis-cluster.ts';
+import { runRedisMemory } from './redis-memory.ts';
 import type { ConnectArgs } from '../clients/fanout-subscribers.ts';
 import type { IngestPhaseResult } from '../clients/ingest-load.ts';
 import type { CpuWindow, ServerInfo } from '../servers/server-process.ts';
@@ -125,7 +127,10 @@ export async function runRedis(
   try {
     const latency = await runLatency(redis, options, log);
     const throughput = await runThroughput(redis, options, log);
-    return [latency, throughput];
+    const memory = await runRedisMemory(redis, Math.min(options.runs, 2), log);
+    // The cluster part starts clusters of its own (1 shard, then 3).
+    const cluster = await runRedisCluster(options, log);
+    return [latency, throughput, memory, cluster];
   } finally {
     await redis.stop();
   }

@@ -46,7 +46,17 @@ export const OPTION_DOCS: Record<OptionKey, OptionDoc> = {
   redisUrl: {
     env: 'REDIS_URL',
     unit: 'string',
-    help: 'Redis engine for several nodes (unset: in-memory)',
+    help: 'Redis engine for several nodes: redis://, rediss://, redis+cluster://h:p,h:p, redis+sentinel://h:p,h:p/<master> (unset: in-memory)',
+  },
+  redisPrefix: {
+    env: 'ROOMCAST_REDIS_PREFIX',
+    unit: 'string',
+    help: 'prefix of every Redis key; shared by the nodes of one deployment',
+  },
+  redisReplicaAcks: {
+    env: 'ROOMCAST_REDIS_REPLICA_ACKS',
+    unit: 'number',
+    help: 'replicas that confirm an append (WAIT) before a webhook is acknowledged; 1 survives a failover',
   },
   allowedOrigins: {
     env: 'ROOMCAST_ALLOWED_ORIGINS',

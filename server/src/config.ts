@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration, parseSize } from './units.ts';
 import { OPTION_DOCS } from './config-docs.ts';
+import { parseRedisUrl } from './engine/redis/redis-url.ts';
 
 const duration = (fallback: string) =>
   z
@@ -143,8 +144,39 @@ export const optionsSchema = z.object({
    * Default unset: publishing is off (the route answers 404 PUBLISH_DISABLED).
    */
   publishKeys: list,
-  /** Redis URL; when set the Redis engine is used. Env `REDIS_URL`. Default unset (in-memory). */
-  redisUrl: z.string().url({ error: 'expected a URL like redis://host:6379' }).optional(),
+  /**
+   * Redis URL; when set the Redis engine is used: `redis://`, `rediss://` (TLS),
+   * `redis+cluster://h:p,h:p` (Redis Cluster) or `redis+sentinel://h:p,h:p/<master>`. Env
+   * `REDIS_URL`. Default unset (in-memory).
+   */
+  redisUrl: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      if (value === undefined) return;
+      try {
+        parseRedisUrl(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
+  /**
+   * Prefix of every Redis key and channel (`<prefix>:`); the nodes of one deployment share it,
+   * and two deployments on one Redis must not. Env `ROOMCAST_REDIS_PREFIX`. Default roomcast.
+   */
+  redisPrefix: z
+    .string()
+    .min(1, { error: 'expected a non-empty prefix like roomcast' })
+    .regex(/^[^{}\s]+$/, {
+      error: 'must not contain { or } (they would break the Redis Cluster hash tags) or spaces',
+    })
+    .default('roomcast'),
+  /**
+   * Replicas that must confirm an append (Redis WAIT) before a webhook is acknowledged; 1 keeps
+   * acknowledged webhooks through a failover (one server or Sentinel; a Cluster ignores it).
+   * Env `ROOMCAST_REDIS_REPLICA_ACKS`. Default 0.
+   */
+  redisReplicaAcks: whole(0).default(0),
   /** Origins allowed for WS / CORS. Env `ROOMCAST_ALLOWED_ORIGINS`. Dev default: any localhost. */
   allowedOrigins: list,
   /** Accepted age (either way) of a webhook's signature timestamp. Env `ROOMCAST_WEBHOOK_TOLERANCE`. Default 5m. */

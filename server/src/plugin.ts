@@ -112,6 +112,8 @@ export function engineFromConfig(config: RoomcastConfig, log?: FastifyBaseLogger
   return createRedisEngine({
     ...engineOptions(config),
     url: config.redisUrl,
+    keyPrefix: `${config.redisPrefix}:`,
+    replicaAcks: config.redisReplicaAcks,
     onError: (error) => log?.warn({ err: error }, 'redis engine'),
   });
 }

@@ -8,8 +8,8 @@
  */
 import { notifySafely } from './entry-delivery.ts';
 import { isTrackEvent } from '@roomcast/shared';
-import type { Redis } from 'ioredis';
-import { isAppAppend } from './engine.ts';
+import { Cluster } from 'ioredis';
+import { isAppAppend, EngineUnavailableError } from './engine.ts';
 import type {
   AnyAppendInput,
   AppendResult,
@@ -24,11 +24,14 @@ import {
   closeConnection,
   commandOptions,
   createConnectionGate,
-  openConnection,
+  openTarget,
   startHeartbeat,
   subscriberOptions,
 } from './redis/connection.ts';
 import { createDurabilityProbe } from './redis/durability-probe.ts';
+import type { ConnectionGate, RedisClient } from './redis/connection.ts';
+import { createPubSub } from './redis/pubsub.ts';
+import { parseRedisUrl } from './redis/redis-url.ts';
 import { createHeldTracks } from './redis/held-tracks.ts';
 import { createKeyLayout } from './redis/keys.ts';
 import { createRoomIndex } from './redis/room-index.ts';
@@ -47,14 +50,19 @@ const OCCUPANCY_LAPSE_MS = 45_000;
 
 /** Options of the Redis engine. */
 export interface RedisEngineOptions {
-  /** Redis URL (`redis://`, `rediss://` for TLS). Default redis://127.0.0.1:6379. Ignored with `client`. */
+  /**
+   * Redis URL: `redis://`, `rediss://` (TLS), `redis+cluster://h:p,h:p` (Redis Cluster, sharded
+   * pub/sub) or `redis+sentinel://h:p,h:p/<master>` (redis-url.ts). Default
+   * redis://127.0.0.1:6379. Ignored with `client`.
+   */
   url?: string;
   /**
-   * An existing ioredis client of the app. Used for commands and scripts and never closed by
-   * `close()`; the engine's pub/sub connection is a `duplicate()` of it. Its own options apply
-   * (the engine still fails fast while it is not connected).
+   * An existing ioredis client of the app (`Redis` or `Cluster`). Used for commands and scripts
+   * and never closed by `close()`; the engine's pub/sub connection is a `duplicate()` of it
+   * (sharded on a Cluster). Its own options apply (the engine still fails fast while it is not
+   * connected).
    */
-  client?: Redis;
+  client?: RedisClient;
   /** Prefix of every key and channel (no `{` or `}`). Default 'roomcast:'. */
   keyPrefix?: string;
   /** Events kept per room for resume. Default 1000. */
@@ -63,6 +71,11 @@ export interface RedisEngineOptions {
   historyTtl?: number;
   /** A room with no event for this long is forgotten (its keys expire), ms. Default 24 h. */
   roomIdleTtl?: number;
+  /**
+   * How long a room's keys stay after its meeting:ended, ms (a later event keeps it for
+   * `roomIdleTtl` again). Default 1 h (at most `roomIdleTtl`).
+   */
+  endedRoomTtl?: number;
   /** Dedup window for webhook ids, ms. Default 24 h. */
   dedupWindow?: number;
   /** How long a track event waits for its peer's peer:joined, ms. Default 30 s. */
@@ -76,14 +89,36 @@ export interface RedisEngineOptions {
    * connected, commands fail at once while Redis is away. Default 5000.
    */
   commandTimeout?: number;
+  /**
+   * Replicas that must hold an append before its webhook is acknowledged (Redis `WAIT`; one
+   * server or sentinels, not a Cluster). With 1, a failover cannot lose an acknowledged webhook:
+   * a write the old master took after the promotion is never confirmed, so it answers 503 and
+   * Huddle01's retry lands on the new master. Default 0 (acknowledged once the master has it).
+   */
+  replicaAcks?: number;
+  /** How long an append waits for `replicaAcks`, ms. Default 1000. */
+  replicaAckTimeout?: number;
+  /** Catch-up reads in flight at once after a reconnect or failover. Default 64. */
+  catchUpConcurrency?: number;
+  /** Rooms the room index keeps (the least recently active go first). Default 100,000. */
+  maxIndexedRooms?: number;
   /** Called with connection and background errors (they also surface as failed calls). Default: ignored. */
   onError?: (error: unknown) => void;
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
 }
 
+/** The Redis engine: an Engine, plus what it can tell of its recovery. */
+export interface RedisEngine extends Engine {
+  /**
+   * The catch-up reads after reconnects so far: running now, the most that ever ran at once
+   * (bounded by `catchUpConcurrency`), waiting for a turn; and the rooms this node listens to.
+   */
+  recoveryStats(): { inFlight: number; maxInFlight: number; waiting: number; rooms: number };
+}
+
 /** Creates the Redis engine (it connects in the background; `ping` tells when it is ready). */
-export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
+export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine {
   const {
     keyPrefix = 'roomcast:',
     historySize = 1000,
@@ -94,21 +129,42 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     deadLetterLimit = 1000,
     presenceGrace = 10_000,
     commandTimeout = 5000,
+    replicaAcks = 0,
+    replicaAckTimeout = 1000,
     onError = () => undefined,
     now = Date.now,
   } = options;
 
   const keys = createKeyLayout(keyPrefix);
   const owned = options.client === undefined;
-  const redis = options.client ?? openConnection(options.url, commandOptions(commandTimeout));
+  const target = parseRedisUrl(options.url ?? 'redis://127.0.0.1:6379');
+  const redis = options.client ?? openTarget(target, commandOptions(commandTimeout));
   const subscriber = options.client
-    ? options.client.duplicate(subscriberOptions)
-    : openConnection(options.url, subscriberOptions);
+    ? duplicateForPubSub(options.client)
+    : openTarget(target, subscriberOptions, true);
   if (owned) redis.on('error', onError);
   subscriber.on('error', onError);
+  const pubsub = createPubSub(subscriber);
 
-  const gate = createConnectionGate(redis, commandTimeout);
-  const scripts = defineScripts(redis);
+  const connectionGate = createConnectionGate(redis, commandTimeout);
+  const verify = createServerCheck(redis, onError);
+  /** The command connection is up and points at the kind of Redis it was told. */
+  const gate: ConnectionGate = {
+    async ready() {
+      await connectionGate.ready();
+      await verify();
+    },
+    settled: (ms) => connectionGate.settled(ms),
+  };
+  const scripts = defineScripts(redis, { publishCommand: pubsub.publishCommand });
+  const roomIndex = createRoomIndex({
+    redis,
+    keys,
+    roomIdleTtl,
+    ...(options.maxIndexedRooms === undefined ? {} : { maxRooms: options.maxIndexedRooms }),
+    now,
+    onError,
+  });
   const writer = createRoomWriter({
     scripts,
     keys,
@@ -116,12 +172,14 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     dedupWindow,
     roomIdleTtl,
     presenceGrace,
+    historyTtl,
+    endedRoomTtl: options.endedRoomTtl ?? 3_600_000,
     newEpoch,
     now,
     onError,
   });
   const subscriptions = createSubscriptions({
-    subscriber,
+    pubsub,
     subscriberGate: createConnectionGate(subscriber, commandTimeout),
     commandGate: gate,
     scripts,
@@ -129,9 +187,11 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
     historySize,
     roomIdleTtl,
     newEpoch,
+    ...(options.catchUpConcurrency === undefined
+      ? {}
+      : { catchUpConcurrency: options.catchUpConcurrency }),
     onError,
   });
-  const roomIndex = createRoomIndex({ redis, keys, roomIdleTtl, now, onError });
   const held = createHeldTracks({
     redis,
     scripts,
@@ -156,7 +216,11 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
   let closed = false;
   let connectedOnce = redis.status === 'ready';
 
-  const durability = createDurabilityProbe({ nodes: () => [redis], now });
+  // A Cluster's settings are each master's own: every one is read and judged.
+  const durability = createDurabilityProbe({
+    nodes: () => (redis instanceof Cluster ? redis.nodes('master') : [redis]),
+    now,
+  });
 
   redis.on('ready', () => {
     // Redis may have restarted or failed over: positions remembered from before prove nothing,
@@ -172,21 +236,34 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
   }
 
   /** Marks a handled webhook id outside any room (for `seen` and track duplicates). */
-  function markSeen(webhookId: string, roomId: string): void {
+  function markSeen(webhookId: string): void {
     // Not awaited: the append is already durable; the marker only speeds up later checks, and
     // commands on one connection run in order, so this node's next call sees it.
-    redis.set(keys.seen(webhookId), roomId, 'PX', dedupWindow).catch(onError);
+    scripts.markSeen(keys, webhookId, now(), dedupWindow).catch(onError);
   }
 
   async function appendTo(roomId: string, input: AnyAppendInput): Promise<AppendResult> {
     const outcome = await writer.append(roomId, input);
-    markSeen(input.webhookId, roomId);
+    // A duplicate too: the first try may sit on a master that is being replaced.
+    await replicated();
+    markSeen(input.webhookId);
     if (outcome.kind === 'duplicate') return { status: 'duplicate' };
     if (outcome.kind === 'redundant') return { status: 'redundant', roomId };
     const { entry } = outcome;
-    redis.zadd(keys.rooms, now(), roomId).catch(onError);
+    roomIndex.touch(roomId);
     for (const watcher of watchers) notifySafely(watcher, entry);
     return { status: 'appended', roomId, epoch: entry.epoch, seq: entry.seq };
+  }
+
+  /** Waits until `replicaAcks` replicas hold this connection's writes so far (see the option). */
+  async function replicated(): Promise<void> {
+    if (replicaAcks === 0 || redis instanceof Cluster) return;
+    const acks = await redis.wait(replicaAcks, replicaAckTimeout);
+    if (acks < replicaAcks) {
+      throw new EngineUnavailableError(
+        `redis: ${acks} of ${replicaAcks} replicas confirmed the append within ${replicaAckTimeout} ms`,
+      );
+    }
   }
 
   async function keepDeadLetter(letter: DeadLetter): Promise<boolean> {
@@ -197,7 +274,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
       deadLetterLimit,
       dedupWindow,
     );
-    if (kept) markSeen(letter.webhookId, '');
+    if (kept) markSeen(letter.webhookId);
     return kept;
   }
 
@@ -220,10 +297,12 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
       if (isTrackEvent(input.event)) {
         const peerId = (input.payload as { id: string }).id;
         // The room-independent check: a track event's room can change between two tries.
-        if ((await redis.exists(keys.seen(input.webhookId))) === 1) return { status: 'duplicate' };
+        if (await scripts.seen(keys, input.webhookId, now(), dedupWindow)) {
+          return { status: 'duplicate' };
+        }
         const roomId = await held.routeOrHold(peerId, input);
         if (roomId === undefined) {
-          markSeen(input.webhookId, '');
+          markSeen(input.webhookId);
           return { status: 'held', peerId };
         }
         return appendTo(roomId, input);
@@ -279,7 +358,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
 
     async seen(webhookId) {
       await open();
-      return (await redis.exists(keys.seen(webhookId))) === 1;
+      return scripts.seen(keys, webhookId, now(), dedupWindow);
     },
 
     async listRooms(query) {
@@ -309,7 +388,16 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
 
     async ping() {
       await open();
-      await redis.ping();
+      if (!(redis instanceof Cluster)) {
+        await redis.ping();
+        return;
+      }
+      // Any node answers PING while a shard without a master leaves its rooms failing: the
+      // cluster's own verdict (the node ioredis picks shares it within cluster-node-timeout).
+      const info = String(await redis.cluster('INFO'));
+      if (!/^cluster_state:ok/m.test(info)) {
+        throw new EngineUnavailableError('redis cluster_state is not ok (a shard has no master)');
+      }
     },
 
     watchDeadLetters(listener) {
@@ -372,6 +460,11 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
       await redis.set(keys.answer(id), value, 'PX', ms);
     },
 
+    recoveryStats() {
+      const { inFlight, maxInFlight, waiting } = subscriptions.catchUps;
+      return { inFlight, maxInFlight, waiting, rooms: subscriptions.size };
+    },
+
     async recall(id) {
       await open();
       return (await redis.get(keys.answer(id))) ?? undefined;
@@ -382,10 +475,57 @@ export function createRedisEngine(options: RedisEngineOptions = {}): Engine {
       closed = true;
       for (const stop of stopHeartbeats) stop();
       held.close();
+      roomIndex.close();
       subscriptions.close();
       watchers.clear();
       subscriber.disconnect();
       if (owned) await closeConnection(redis);
     },
+  };
+}
+
+/** The pub/sub twin of an app's client: a Cluster's listens sharded. */
+function duplicateForPubSub(client: RedisClient): RedisClient {
+  if (client instanceof Cluster) {
+    return client.duplicate([], {
+      shardedSubscribers: true,
+      enableOfflineQueue: true,
+      redisOptions: { ...client.options.redisOptions, ...subscriberOptions },
+    });
+  }
+  return client.duplicate(subscriberOptions);
+}
+
+/**
+ * Checks once per connection that a plain `redis://` does not point at a Redis Cluster node: the
+ * engine would answer MOVED for most rooms while its ping succeeded. Such a setup is refused
+ * (every call, so /readyz too, fails with a message naming `redis+cluster://`).
+ */
+function createServerCheck(redis: RedisClient, onError: (error: unknown) => void) {
+  if (redis instanceof Cluster) return async () => undefined;
+  let checked: Promise<void> | undefined;
+  redis.on('ready', () => {
+    checked = undefined; // a sentinel may have moved us to another server
+  });
+  return (): Promise<void> => {
+    checked ??= redis.info('cluster').then(
+      (info) => {
+        if (/^cluster_enabled:1/m.test(info)) {
+          const error = new EngineUnavailableError(
+            'REDIS_URL points at a Redis Cluster node: name the cluster as ' +
+              'redis+cluster://host:port,host:port (keys of different rooms live on different nodes)',
+          );
+          onError(error);
+          throw error;
+        }
+      },
+      (error: unknown) => {
+        // INFO renamed away or not permitted (ACL): nothing to tell, go on as told.
+        if (/unknown command|NOPERM/i.test(String(error))) return;
+        checked = undefined;
+        throw error;
+      },
+    );
+    return checked;
   };
 }

@@ -1,11 +1,17 @@
 /**
  * The two Redis connections of the engine. Commands fail fast while Redis is away (no offline
  * queue, no retry of a command in flight), so a webhook gets a quick 503 and Huddle01 retries
- * it; the subscriber connection queues and reconnects forever, and ioredis resubscribes.
+ * it; the subscriber connection queues and reconnects forever, and ioredis resubscribes. The
+ * target (redis-url.ts) picks the client: one server, a Cluster (ioredis `Cluster`; its
+ * subscriber uses sharded pub/sub) or a master found through sentinels.
  */
-import { Redis } from 'ioredis';
-import type { RedisOptions } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { EngineUnavailableError } from '../engine.ts';
+import type { RedisTarget } from './redis-url.ts';
+
+/** A connection of the engine: one server (or a sentinel-found master), or a whole Cluster. */
+export type RedisClient = Redis | Cluster;
 
 /** Reconnect delay: quick at first, then every 2 s for as long as it takes. */
 const retryStrategy = (times: number) => Math.min(times * 100, 2000);
@@ -38,6 +44,49 @@ export function openConnection(url: string | undefined, options: RedisOptions): 
   return url === undefined ? new Redis(options) : new Redis(url, options);
 }
 
+/**
+ * Opens a connection to `target` with `options`. A Cluster subscriber (`sharded`) listens with
+ * SSUBSCRIBE on the shard that owns each channel (Redis ≥ 7), so an entry travels to the nodes
+ * of its own shard only instead of being broadcast over the whole cluster bus.
+ */
+export function openTarget(
+  target: RedisTarget,
+  options: RedisOptions,
+  sharded = false,
+): RedisClient {
+  const { username, password } = target;
+  const auth = {
+    ...(username === undefined ? {} : { username }),
+    ...(password === undefined ? {} : { password }),
+  };
+  const tls = target.tls ? { tls: {} } : {};
+  if (target.kind === 'standalone') return new Redis(target.url, options);
+  if (target.kind === 'sentinel') {
+    return new Redis({
+      ...options,
+      ...auth,
+      ...tls,
+      sentinels: target.sentinels,
+      name: target.name,
+      db: target.db,
+      ...(target.sentinelPassword === undefined
+        ? {}
+        : { sentinelPassword: target.sentinelPassword }),
+      // A demoted master answers READONLY: reconnect, and the sentinels name the new one.
+      reconnectOnError: (error) => error.message.startsWith('READONLY'),
+    });
+  }
+  const clusterOptions: ClusterOptions = {
+    redisOptions: { ...options, ...auth, ...tls },
+    enableOfflineQueue: options.enableOfflineQueue ?? true,
+    clusterRetryStrategy: retryStrategy,
+    shardedSubscribers: sharded,
+    // Writes and reads go to masters: a replica may lag behind what a webhook's 200 promised.
+    scaleReads: 'master',
+  };
+  return new Cluster(target.nodes, clusterOptions);
+}
+
 /** Tells whether a connection can take a command now. */
 export interface ConnectionGate {
   /**
@@ -45,10 +94,12 @@ export interface ConnectionGate {
    * gate's limit); after that, an outage rejects at once with EngineUnavailableError.
    */
   ready(): Promise<void>;
+  /** Resolves once the connection is ready, or after `ms` (never rejects). */
+  settled(ms: number): Promise<void>;
 }
 
 /** Creates the gate of `redis`, waiting at most `waitMs` for its first connection. */
-export function createConnectionGate(redis: Redis, waitMs: number): ConnectionGate {
+export function createConnectionGate(redis: RedisClient, waitMs: number): ConnectionGate {
   let everReady = redis.status === 'ready';
   let first: Promise<void> | undefined;
   redis.on('ready', () => {
@@ -80,6 +131,18 @@ export function createConnectionGate(redis: Redis, waitMs: number): ConnectionGa
   }
 
   return {
+    settled(ms) {
+      if (redis.status === 'ready') return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          redis.off('ready', done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        redis.on('ready', done);
+      });
+    },
     async ready() {
       if (redis.status === 'ready') return;
       if (redis.status === 'end') throw new EngineUnavailableError('redis connection closed');
@@ -90,7 +153,7 @@ export function createConnectionGate(redis: Redis, waitMs: number): ConnectionGa
 }
 
 /** Closes a connection: politely when it is up, at once when it is not. */
-export async function closeConnection(redis: Redis): Promise<void> {
+export async function closeConnection(redis: RedisClient): Promise<void> {
   if (redis.status === 'end') return;
   if (redis.status !== 'ready') {
     redis.disconnect();
@@ -105,7 +168,11 @@ export async function closeConnection(redis: Redis): Promise<void> {
  * network partition, a dead load balancer in between) would otherwise look alive for many
  * minutes, and a subscriber on it would silently receive nothing. Returns a stop function.
  */
-export function startHeartbeat(redis: Redis, intervalMs: number, timeoutMs: number): () => void {
+export function startHeartbeat(
+  redis: RedisClient,
+  intervalMs: number,
+  timeoutMs: number,
+): () => void {
   let busy = false;
   const timer = setInterval(() => {
     if (busy || redis.status !== 'ready') return;

@@ -4,14 +4,14 @@
  * it, and otherwise become UNROUTABLE dead letters: the node that held one keeps a timer.
  */
 import { unroutableLetter } from '../entry-delivery.ts';
-import type { Redis } from 'ioredis';
 import type { AppendInput, DeadLetter } from '../engine.ts';
+import type { RedisClient } from './connection.ts';
 import type { KeyLayout } from './keys.ts';
 import type { Scripts } from './scripts.ts';
 
 /** Options of the held track events. */
 export interface HeldTracksOptions {
-  redis: Redis;
+  redis: RedisClient;
   scripts: Scripts;
   keys: KeyLayout;
   /** How long a track event waits for its peer's peer:joined, ms. */

@@ -18,8 +18,11 @@ export interface RoomKeys {
   log: string;
   /** Pub/sub channel of the room's new entries (tagged too, ready for sharded pub/sub). */
   channel: string;
-  /** String: the webhook id marker inside the room's slot (the atomic dedup check). */
-  dedup(webhookId: string): string;
+  /**
+   * Hash per dedup slice: webhook id fingerprint → 1, inside the room's slot (the atomic dedup
+   * check, dedup-slices.ts); the key of slice `n` is this plus `n`.
+   */
+  ids: string;
   /** String: the reconcile lease (value: the holding node), with a TTL. */
   lease: string;
   /** Hash: node id → `<subscribers>:<valid until, ms>` (occupancy), the key with a TTL. */
@@ -40,8 +43,11 @@ export interface KeyLayout {
   peer(peerId: string): PeerKeys;
   /** Sorted set: room id → last activity (ms). */
   rooms: string;
-  /** String: room-independent marker of a handled webhook id (`seen`, track duplicates). */
-  seen(webhookId: string): string;
+  /**
+   * String: room-independent fingerprints of handled webhook ids (`seen`, track duplicates), 12
+   * bytes each, in `bucket` (3 hex digits) of dedup slice `slice` (dedup-slices.ts).
+   */
+  seen(bucket: string, slice: number): string;
   /** String: a publish's first answer, under its idempotency id (`remember` / `recall`). */
   answer(id: string): string;
   /** List: dead letters, newest first, capped. */
@@ -72,7 +78,7 @@ export function createKeyLayout(prefix: string): KeyLayout {
         channel: `${base}:entries`,
         lease: `${base}:reconcile`,
         occupancy: `${base}:occupancy`,
-        dedup: (webhookId) => `${base}:id:${webhookId}`,
+        ids: `${base}:ids:`,
       };
     },
     peer(peerId) {
@@ -80,7 +86,7 @@ export function createKeyLayout(prefix: string): KeyLayout {
       return { room: `${base}:room`, held: `${base}:held` };
     },
     rooms: `${prefix}rooms`,
-    seen: (webhookId) => `${prefix}id:${webhookId}`,
+    seen: (bucket, slice) => `${prefix}seen:{${bucket}}:${slice}`,
     answer: (id) => `${prefix}answer:${id}`,
     deadLetters: `${prefix}{dead}:letters`,
     deadLetterId: (webhookId) => `${prefix}{dead}:id:${webhookId}`,

@@ -1,33 +1,107 @@
 /**
- * Reads of the Redis room index (`<prefix>rooms`: sorted set, room id → last activity, ms) for
- * `listRooms`: one ZREVRANGEBYSCORE per page (more only when many rooms share the cursor's
- * millisecond), then one HMGET per listed room, all sent at once. O(log n + page) per call.
- * How the index is written (ZADD after each append) lives in redis-engine.ts; only this module
- * reads it, so a change of layout touches these two places.
+ * The room index of the Redis engine (`<prefix>rooms`: sorted set, room id → last activity, ms),
+ * written and read only here.
+ *
+ * Writes are kept cluster-safe and bounded:
+ * - touched by commands of their own (never inside an append script, whose keys are the room's
+ *   slot), at most once per room every `touchEvery` per node: a room's first activity in a window
+ *   is written at once, later ones in the same window once at its end, all pending rooms in one
+ *   ZADD. So the one key a Cluster shard holds for the index sees a bounded rate, not every
+ *   webhook, and the index lags a room's last activity by at most `touchEvery`;
+ * - entries older than the room idle TTL are trimmed (at most once a minute per node, and on
+ *   every first page), the set never holds more than `maxRooms` (the least recently active go
+ *   first), and the key expires with the room idle TTL when nothing touches it.
+ *
+ * Reads serve `listRooms`: one ZREVRANGEBYSCORE per page (more only when many rooms share the
+ * cursor's millisecond), then one HMGET per listed room, all sent at once. O(log n + page).
  */
-import type { Cluster, Redis } from 'ioredis';
 import type { RoomCursor, RoomListPage, RoomListQuery, RoomSummary } from '../engine.ts';
 import { compareIds } from '../room-order.ts';
+import type { RedisClient } from './connection.ts';
 import type { KeyLayout } from './keys.ts';
 
-/** Options of the reader. */
+/** Options of the room index. */
 export interface RoomIndexOptions {
-  redis: Redis | Cluster;
+  redis: RedisClient;
   keys: KeyLayout;
-  /** Rooms idle longer than this are not listed (and the first page drops them from the index). */
+  /** A room not touched for this long leaves the index (and is not listed), ms. */
   roomIdleTtl: number;
+  /** Rooms kept at most. Default 100,000. */
+  maxRooms?: number;
+  /** A room is written at most this often per node, ms. Default 2000. */
+  touchEvery?: number;
   now: () => number;
   onError: (error: unknown) => void;
 }
 
-/** The reader's API. */
+/** The room index (see the module comment). */
 export interface RoomIndex {
+  /** Records activity in `roomId` now (throttled; not awaited by the caller). */
+  touch(roomId: string): void;
+  /** One page of rooms, newest activity first. */
   list(query: RoomListQuery): Promise<RoomListPage>;
+  /** Writes what is pending now and stops the flush timer. */
+  close(): void;
 }
 
-/** Creates the reader. */
+/** How often one node trims the index, ms. */
+const TRIM_EVERY_MS = 60_000;
+
+/** Creates the room index. */
 export function createRoomIndex(options: RoomIndexOptions): RoomIndex {
   const { redis, keys, roomIdleTtl, now, onError } = options;
+  const key = keys.rooms;
+  const maxRooms = options.maxRooms ?? 100_000;
+  const touchEvery = options.touchEvery ?? 2000;
+  /** Room → when this node last wrote it (only recent ones are kept). */
+  const written = new Map<string, number>();
+  /** Room → its latest activity not written yet (it came within `touchEvery` of the last write). */
+  const pending = new Map<string, number>();
+  let flushTimer: NodeJS.Timeout | undefined;
+  let trimmedAt = 0;
+
+  function forgetOldWrites(at: number): void {
+    // Map order is insertion order and writes re-insert: the oldest are first.
+    for (const [roomId, when] of written) {
+      if (at - when < touchEvery) break;
+      written.delete(roomId);
+    }
+  }
+
+  function write(entries: [string, number][]): void {
+    const at = now();
+    const args: (string | number)[] = [];
+    for (const [roomId, when] of entries) {
+      written.delete(roomId);
+      written.set(roomId, at);
+      args.push(when, roomId);
+    }
+    // One key, so one slot: a MULTI is fine on a Cluster too.
+    redis
+      .multi()
+      .zadd(key, ...args)
+      .pexpire(key, roomIdleTtl)
+      .exec()
+      .catch(onError);
+    if (at - trimmedAt >= TRIM_EVERY_MS) trim(at).catch(onError);
+  }
+
+  function flush(): void {
+    flushTimer = undefined;
+    if (pending.size === 0) return;
+    const entries = [...pending];
+    pending.clear();
+    write(entries);
+  }
+
+  async function trim(at: number): Promise<void> {
+    trimmedAt = at;
+    await redis
+      .multi()
+      .zremrangebyscore(key, '-inf', `(${at - roomIdleTtl}`)
+      .zremrangebyrank(key, 0, -(maxRooms + 1))
+      .exec();
+  }
 
   /**
    * Index entries after the cursor, newest first, at most `want`. Equal scores come in member
@@ -44,7 +118,7 @@ export function createRoomIndex(options: RoomIndexOptions): RoomIndex {
     while (found.length < want) {
       const count = want - found.length;
       const reply = await redis.zrevrangebyscore(
-        keys.rooms,
+        key,
         max,
         min,
         'WITHSCORES',
@@ -67,12 +141,20 @@ export function createRoomIndex(options: RoomIndexOptions): RoomIndex {
   }
 
   return {
-    async list(query) {
-      if (!query.cursor && query.after === undefined) {
-        // Keeps the index bounded: what the idle TTL forgot leaves it (one call per first page).
-        const cutoff = now() - roomIdleTtl;
-        await redis.zremrangebyscore(keys.rooms, '-inf', `(${cutoff}`);
+    touch(roomId) {
+      const at = now();
+      forgetOldWrites(at);
+      if (!written.has(roomId)) return write([[roomId, at]]);
+      pending.set(roomId, at);
+      if (flushTimer === undefined) {
+        flushTimer = setTimeout(flush, touchEvery);
+        flushTimer.unref();
       }
+    },
+
+    async list(query) {
+      // Keeps the index bounded: what the idle TTL forgot leaves it (once per first page).
+      if (!query.cursor && query.after === undefined) await trim(now());
       // One more than asked tells whether a next page exists.
       const found = await entries(query, query.limit + 1);
       const page = found.slice(0, query.limit);
@@ -86,7 +168,7 @@ export function createRoomIndex(options: RoomIndexOptions): RoomIndex {
         const { roomId, updatedAt } = page[index]!;
         if (!epoch || !seq || seq === '0') {
           // Expired (or never written): the index forgets it too.
-          if (!epoch) redis.zrem(keys.rooms, roomId).catch(onError);
+          if (!epoch) redis.zrem(key, roomId).catch(onError);
           return;
         }
         rooms.push({
@@ -100,6 +182,11 @@ export function createRoomIndex(options: RoomIndexOptions): RoomIndex {
         });
       });
       return { rooms, nextCursor: found.length > query.limit ? page[page.length - 1]! : null };
+    },
+
+    close() {
+      clearTimeout(flushTimer);
+      flush();
     },
   };
 }

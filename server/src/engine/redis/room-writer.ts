@@ -40,6 +40,13 @@ export interface RoomWriterOptions {
   roomIdleTtl: number;
   /** Ms a departed peer shows as reconnecting (the state's `presenceGrace`). */
   presenceGrace: number;
+  /** Oldest event kept in a room's stream, ms (trimmed a little at each append). */
+  historyTtl: number;
+  /**
+   * How long a room's keys stay after its meeting:ended (a later event makes it
+   * `roomIdleTtl` again), ms. Default: `roomIdleTtl`.
+   */
+  endedRoomTtl?: number;
   newEpoch: () => string;
   now: () => number;
   /**
@@ -144,6 +151,7 @@ export async function loadState(
 export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
   const { scripts, keys, historySize, dedupWindow, roomIdleTtl, presenceGrace, newEpoch, now } =
     options;
+  const endedRoomTtl = Math.min(roomIdleTtl, options.endedRoomTtl ?? roomIdleTtl);
   const maxAttempts = options.maxAttempts ?? 200;
   const cacheSize = options.cacheSize ?? 1000;
   const onError = options.onError ?? noop;
@@ -198,7 +206,6 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
     judge: boolean,
   ): Promise<WriteOutcome> {
     const room = keys.room(roomId);
-    const dedupKey = room.dedup(input.webhookId);
     const body = encodeBody(input);
     const event = asEvent(input);
     const synthesised =
@@ -211,8 +218,9 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
         judged && base !== undefined && isRedundantAfterReconcile(base.state, event);
       let reply;
       try {
-        reply = await scripts.append(room, dedupKey, {
+        reply = await scripts.append(room, {
           mode: !judged ? 'a' : redundant ? 's' : 'g',
+          webhookId: input.webhookId,
           knownEpoch: base?.epoch ?? '',
           knownSeq: base?.seq ?? 0,
           newEpoch: newEpoch(),
@@ -222,8 +230,10 @@ export function createRoomWriter(options: RoomWriterOptions): RoomWriter {
           at: now(),
           dedupWindow,
           historySize,
-          roomIdleTtl,
+          // An ended meeting's room is kept only as long as a late subscriber may want it.
+          roomIdleTtl: input.event === 'meeting:ended' ? endedRoomTtl : roomIdleTtl,
           maxMissed: checkpointEvery * 4,
+          trimBefore: now() - options.historyTtl,
         });
       } catch (error) {
         known.delete(roomId); // the script may or may not have run

@@ -3,8 +3,9 @@
  * EVAL when Redis lost its script cache, e.g. after a restart). Each script touches the keys of
  * one slot only, so it runs unchanged on Redis Cluster.
  */
-import type { Redis } from 'ioredis';
-import type { PeerKeys, RoomKeys } from './keys.ts';
+import type { RedisClient } from './connection.ts';
+import { DEDUP_SLICES, FINGERPRINT_BYTES, bucketOf, fingerprint, sliceAt } from './dedup-slices.ts';
+import type { KeyLayout, PeerKeys, RoomKeys } from './keys.ts';
 
 /**
  * One append, atomically: duplicate check, the room's next seq, stream append, dedup marker,
@@ -19,16 +20,28 @@ import type { PeerKeys, RoomKeys } from './keys.ts';
  * `g` appends only at the caller's position (the caller judged the event on that state);
  * `s` sets the dedup marker only, at the caller's position (judged redundant there).
  *
- * KEYS: meta, log, dedup, state.
+ * KEYS: meta, log, this slice's dedup hash (dedup-slices.ts), state.
  * ARGV: 1 mode, 2 known epoch ('' = none), 3 known seq, 4 new epoch (room starts or its
  * history is lost), 5 entry body JSON, 6 candidate (0/1), 7 synthesised (0/1: counts a
  * reconcile mark), 8 activity time (ms), 9 dedup window (ms), 10 history size, 11 room idle
- * TTL (ms), 12 channel, 13 at most this many missed entries.
+ * TTL (ms), 12 channel, 13 at most this many missed entries, 14 PUBLISH or SPUBLISH (Cluster),
+ * 15 dedup hash key without its slice, 16 this slice, 17 id fingerprint, 18 this slice's expiry
+ * (ms since epoch), 19 earlier slices to look in, 20 entries received before this (ms) may go.
  * Returns {'dup'} | {'skip'} | {'ok'|'behind', epoch, seq, checkpoint seq, far (0/1), entries}.
  */
 const APPEND = `
 local meta, log, dedup, st = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-if redis.call('EXISTS', dedup) == 1 then return {'dup'} end
+local print = ARGV[17]
+local function mark()
+  redis.call('HSET', dedup, print, 1)
+  redis.call('PEXPIREAT', dedup, ARGV[18])
+end
+do
+  local slice = tonumber(ARGV[16])
+  for i = 0, tonumber(ARGV[19]) do
+    if redis.call('HEXISTS', ARGV[15] .. (slice - i), print) == 1 then return {'dup'} end
+  end
+end
 local m = redis.call('HMGET', meta, 'epoch', 'seq', 'marks')
 local epoch, seq, marks = m[1], tonumber(m[2] or '0'), tonumber(m[3] or '0')
 if not epoch then
@@ -57,7 +70,7 @@ end
 if mode == 'a' and ARGV[6] == '1' and marks > 0 then return missed('behind') end
 if mode ~= 'a' and not at_head then return missed('behind') end
 if mode == 's' then
-  redis.call('SET', dedup, '1', 'PX', ARGV[9])
+  mark()
   return {'skip'}
 end
 local reply = missed('ok')
@@ -70,13 +83,27 @@ if type(added) == 'table' and added.err then
   redis.call('DEL', log)
   redis.call('XADD', log, 'MAXLEN', '~', ARGV[10], seq .. '-0', 'b', ARGV[5])
 end
-redis.call('SET', dedup, '1', 'PX', ARGV[9])
+mark()
+-- Age: every 4th append, up to 8 entries older than the history TTL leave (the stream ids are
+-- seqs, so MINID takes the seq after them), never one the checkpoint has not folded in yet.
+if seq % 4 == 0 then
+  local cutoff = tonumber(ARGV[20])
+  local ck = tonumber(redis.call('HGET', st, 'seq') or '0')
+  local upto
+  for _, e in ipairs(redis.call('XRANGE', log, '-', '+', 'COUNT', 8)) do
+    local s = tonumber(string.match(e[1], '^(%d+)'))
+    local t = tonumber(string.match(string.sub(e[2][2] or '', -32), '"receivedAt":(%d+)}$'))
+    if s >= seq or s > ck or not t or t >= cutoff then break end
+    upto = s
+  end
+  if upto then redis.call('XTRIM', log, 'MINID', (upto + 1) .. '-0') end
+end
 redis.call('HSET', meta, 'epoch', epoch, 'seq', seq, 'at', ARGV[8])
 if ARGV[7] == '1' then redis.call('HINCRBY', meta, 'marks', 1) end
 redis.call('PEXPIRE', meta, ARGV[11])
 redis.call('PEXPIRE', log, ARGV[11])
 redis.call('PEXPIRE', st, ARGV[11])
-redis.call('PUBLISH', ARGV[12], epoch .. ' ' .. seq .. ' ' .. ARGV[5])
+redis.call(ARGV[14], ARGV[12], epoch .. ' ' .. seq .. ' ' .. ARGV[5])
 return reply
 `;
 
@@ -192,6 +219,33 @@ if redis.call('LREM', KEYS[2], 1, ARGV[1]) == 0 then return false end
 return redis.call('GET', KEYS[1]) or ''
 `;
 
+/** Adds a fingerprint to a room-independent bucket. KEYS: bucket. ARGV: fingerprint, expiry (ms). */
+const SEEN_MARK = `
+redis.call('APPEND', KEYS[1], ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+`;
+
+/**
+ * Looks for a fingerprint in a bucket's slices (KEYS, one slot). ARGV: fingerprint, its length.
+ * Only whole, aligned fingerprints count. Returns 1 when found.
+ */
+const SEEN_CHECK = `
+local size = tonumber(ARGV[2])
+for i = 1, #KEYS do
+  local prints = redis.call('GET', KEYS[i])
+  if prints then
+    local from = 1
+    while true do
+      local at = string.find(prints, ARGV[1], from, true)
+      if not at then break end
+      if (at - 1) % size == 0 then return 1 end
+      from = at + 1
+    end
+  end
+end
+return 0
+`;
+
 /** KEYS: letters list, id marker. ARGV: letter JSON, limit, dedup window (ms). 1 kept, 0 dup. */
 const DEAD_LETTER = `
 if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then return 0 end
@@ -203,6 +257,8 @@ return 1
 /** What the append script needs besides the keys. */
 export interface AppendArgs {
   mode: 'a' | 'g' | 's';
+  /** The webhook id (its fingerprint is the dedup marker). */
+  webhookId: string;
   knownEpoch: string;
   knownSeq: number;
   newEpoch: string;
@@ -217,6 +273,8 @@ export interface AppendArgs {
   roomIdleTtl: number;
   /** At most this many missed entries come back (more: `far`). */
   maxMissed: number;
+  /** Entries received before this (ms since epoch) are trimmed (the history TTL). */
+  trimBefore: number;
 }
 
 /** The append script's answer. */
@@ -276,7 +334,11 @@ export interface ReadArgs {
 
 /** The scripts, typed. */
 export interface Scripts {
-  append(keys: RoomKeys, dedupKey: string, args: AppendArgs): Promise<AppendReply>;
+  append(keys: RoomKeys, args: AppendArgs): Promise<AppendReply>;
+  /** Remembers a webhook id room-independently (for `seen` and track events). */
+  markSeen(keys: KeyLayout, webhookId: string, at: number, dedupWindow: number): Promise<void>;
+  /** True when a webhook id was remembered room-independently within the dedup window. */
+  seen(keys: KeyLayout, webhookId: string, at: number, dedupWindow: number): Promise<boolean>;
   checkpoint(keys: RoomKeys, args: CheckpointArgs): Promise<number>;
   read(keys: RoomKeys, args: ReadArgs): Promise<ReadReply | undefined>;
   bumpEpoch(keys: RoomKeys, expected: string, next: string): Promise<string | undefined>;
@@ -303,10 +365,17 @@ const DEFINITIONS = {
   roomcastIndexPeer: [2, INDEX_PEER],
   roomcastTakeHeld: [2, TAKE_HELD],
   roomcastDeadLetter: [2, DEAD_LETTER],
+  roomcastSeenMark: [1, SEEN_MARK],
 } as const;
 
-/** Registers the scripts on `redis` (prefixed names, so an app's own commands are left alone). */
-export function defineScripts(redis: Redis): Scripts {
+/**
+ * Registers the scripts on `redis` (prefixed names, so an app's own commands are left alone).
+ * `publishCommand` is what the append publishes with: SPUBLISH on a Cluster (sharded pub/sub).
+ */
+export function defineScripts(
+  redis: RedisClient,
+  { publishCommand = 'PUBLISH' }: { publishCommand?: 'PUBLISH' | 'SPUBLISH' } = {},
+): Scripts {
   for (const [name, [numberOfKeys, lua]] of Object.entries(DEFINITIONS)) {
     redis.defineCommand(name, { numberOfKeys, lua });
   }
@@ -322,13 +391,21 @@ export function defineScripts(redis: Redis): Scripts {
   const indexPeer = command('roomcastIndexPeer');
   const takeHeld = command('roomcastTakeHeld');
   const deadLetter = command('roomcastDeadLetter');
+  const seenMark = command('roomcastSeenMark');
+  // The check takes one key per slice looked at.
+  redis.defineCommand('roomcastSeenCheck', { lua: SEEN_CHECK });
+  const seenCheck = (
+    redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
+  ).roomcastSeenCheck!.bind(redis);
 
   return {
-    async append(keys, dedupKey, a) {
-      const reply = await append(
+    async append(keys, a) {
+      const { slice, expireAt } = sliceAt(a.at, a.dedupWindow);
+      const print = fingerprint(a.webhookId);
+      const reply = await (append as (...args: unknown[]) => Promise<unknown>)(
         keys.meta,
         keys.log,
-        dedupKey,
+        `${keys.ids}${slice}`,
         keys.state,
         a.mode,
         a.knownEpoch,
@@ -343,6 +420,13 @@ export function defineScripts(redis: Redis): Scripts {
         a.roomIdleTtl,
         keys.channel,
         a.maxMissed,
+        publishCommand,
+        keys.ids,
+        slice,
+        print,
+        expireAt,
+        DEDUP_SLICES,
+        a.trimBefore,
       );
       return parseAppendReply(reply);
     },
@@ -404,6 +488,26 @@ export function defineScripts(redis: Redis): Scripts {
     async takeHeld(keys, item) {
       const reply = await takeHeld(keys.room, keys.held, item);
       return typeof reply === 'string' ? reply : undefined;
+    },
+
+    async markSeen(layout, webhookId, at, window) {
+      const print = fingerprint(webhookId);
+      const { slice, expireAt } = sliceAt(at, window);
+      await (seenMark as (...args: unknown[]) => Promise<unknown>)(
+        layout.seen(bucketOf(print), slice),
+        print,
+        expireAt,
+      );
+    },
+
+    async seen(layout, webhookId, at, window) {
+      const print = fingerprint(webhookId);
+      const { slice } = sliceAt(at, window);
+      const bucket = bucketOf(print);
+      const slices = Array.from({ length: DEDUP_SLICES + 1 }, (_, i) =>
+        layout.seen(bucket, slice - i),
+      );
+      return (await seenCheck(slices.length, ...slices, print, FINGERPRINT_BYTES)) === 1;
     },
 
     async deadLetter(list, idKey, letter, limit, window) {

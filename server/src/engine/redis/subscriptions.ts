@@ -3,18 +3,21 @@
  * while it has local listeners. Pub/sub drops messages while a connection is down, so every
  * room keeps the position it delivered last and fills a gap from the room's stream before
  * delivering: on a seq jump, and after every reconnect (a node never silently stops
- * delivering, which is the known failure of adapters that trust pub/sub alone).
+ * delivering, which is the known failure of adapters that trust pub/sub alone). The catch-up
+ * reads after a reconnect go through a limiter (limiter.ts): a bounded number in flight.
  */
-import type { Redis } from 'ioredis';
 import type { EntryListener, LogEntry } from '../engine.ts';
 import { decodeMessage, decodeStream } from './codec.ts';
 import type { ConnectionGate } from './connection.ts';
 import type { KeyLayout, RoomKeys } from './keys.ts';
+import { createLimiter } from './limiter.ts';
+import type { Limiter } from './limiter.ts';
+import type { PubSub } from './pubsub.ts';
 import type { Scripts } from './scripts.ts';
 
 /** Options of the subscription manager. */
 export interface SubscriptionsOptions {
-  subscriber: Redis;
+  pubsub: PubSub;
   subscriberGate: ConnectionGate;
   /** Gate of the command connection (stream reads). */
   commandGate: ConnectionGate;
@@ -23,6 +26,8 @@ export interface SubscriptionsOptions {
   historySize: number;
   roomIdleTtl: number;
   newEpoch: () => string;
+  /** Catch-up reads in flight at once after a reconnect. Default 64. */
+  catchUpConcurrency?: number;
   onError: (error: unknown) => void;
 }
 
@@ -31,6 +36,8 @@ export interface Subscriptions {
   subscribe(roomId: string, listener: EntryListener): Promise<() => Promise<void>>;
   /** Rooms this node listens to (for tests and metrics). */
   readonly size: number;
+  /** The limiter of the catch-up reads (for tests and the bench). */
+  readonly catchUps: Limiter;
   close(): void;
 }
 
@@ -57,29 +64,32 @@ interface RoomSubscription {
 /** How long to wait before retrying a catch-up that failed (Redis still away). */
 const CATCH_UP_RETRY_MS = 1000;
 
+/** Longest wait for the command connection before the catch-ups start anyway, ms. */
+const RESUBSCRIBE_WAIT_MS = 5000;
+
 /** Creates the subscription manager. */
 export function createSubscriptions(options: SubscriptionsOptions): Subscriptions {
-  const { subscriber, scripts, keys, historySize, roomIdleTtl, newEpoch } = options;
+  const { pubsub, scripts, keys, historySize, roomIdleTtl, newEpoch } = options;
   const rooms = new Map<string, RoomSubscription>();
   const byChannel = new Map<string, RoomSubscription>();
+  const catchUps = createLimiter(options.catchUpConcurrency ?? 64);
   let closed = false;
 
-  subscriber.on('message', (channel: string, message: string) => {
+  pubsub.onMessage((channel, message) => {
     const room = byChannel.get(channel);
     const entry = room && decodeMessage(room.roomId, message);
     if (room && entry) push(room, { kind: 'entry', entry });
   });
 
-  subscriber.on('ready', () => {
+  pubsub.onResubscribed(() => {
     if (rooms.size === 0) return;
-    // ioredis has just sent the SUBSCRIBEs again; a PING answered after them means they are in
-    // place, so reading the streams now misses nothing published since.
-    subscriber.ping().then(
-      () => {
-        for (const room of rooms.values()) push(room, { kind: 'catch-up' });
-      },
-      () => undefined, // dropped again: the next 'ready' catches up
-    );
+    // The reads go over the command connection, which reconnects on its own: wait for it
+    // (a read refused meanwhile would only be retried a second later).
+    void options.commandGate.settled(RESUBSCRIBE_WAIT_MS).then(() => {
+      // Each room's catch-up waits in its own queue (after the entries before it); the reads
+      // themselves take turns in the limiter.
+      for (const room of rooms.values()) push(room, { kind: 'catch-up' });
+    });
   });
 
   function push(room: RoomSubscription, task: Task): void {
@@ -96,7 +106,7 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
       if (!task) break;
       try {
         if (task.kind === 'entry') await accept(room, task.entry);
-        else if (task.kind === 'catch-up') await catchUp(room);
+        else if (task.kind === 'catch-up') await catchUps.run(() => catchUp(room));
       } catch (error) {
         options.onError(error);
       }
@@ -157,10 +167,21 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
   /** After a reconnect: deliver what was published while the connection was down. */
   async function catchUp(room: RoomSubscription): Promise<void> {
     try {
-      const head = await scripts.read(room.keys, { roomIdleTtl });
+      // One read: the head and, in the usual case (same epoch, moved on), the missed entries.
+      const head = await scripts.read(room.keys, {
+        from: room.seq + 1,
+        max: historySize,
+        roomIdleTtl,
+      });
       // Gone (its next entry starts a new epoch and is delivered), or nothing missed.
       if (!head || (head.epoch === room.epoch && head.seq === room.seq)) return;
-      if (head.epoch !== room.epoch || head.seq >= room.seq) {
+      if (head.epoch === room.epoch && head.seq > room.seq) {
+        for (const entry of decodeStream(room.roomId, head.epoch, head.entries)) {
+          if (entry.seq > after(room, head.epoch)) deliver(room, entry);
+        }
+        return;
+      }
+      if (head.epoch !== room.epoch) {
         // Missed entries of this epoch, or a new epoch (Redis lost the room): from its start.
         await fill(room, head.epoch);
         return;
@@ -189,7 +210,7 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
 
   async function start(room: RoomSubscription): Promise<void> {
     await Promise.all([options.subscriberGate.ready(), options.commandGate.ready()]);
-    await subscriber.subscribe(room.keys.channel);
+    await pubsub.listen(room.keys.channel);
     // The position after the SUBSCRIBE took effect: everything later comes as a message (or
     // is filled from the stream). Creating the room here gives it its epoch now.
     const head = await scripts.read(room.keys, { newEpoch: newEpoch(), roomIdleTtl });
@@ -236,7 +257,7 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
     if (byChannel.get(room.keys.channel) === room) byChannel.delete(room.keys.channel);
     // Not awaited: while Redis is away the UNSUBSCRIBE waits in the queue (sent after the
     // resubscription), and closing a room must not hang on it.
-    subscriber.unsubscribe(room.keys.channel).catch(() => undefined);
+    pubsub.unlisten(room.keys.channel).catch(() => undefined);
   }
 
   return {
@@ -262,6 +283,7 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
     get size() {
       return rooms.size;
     },
+    catchUps,
     close() {
       closed = true;
       for (const room of [...rooms.values()]) {

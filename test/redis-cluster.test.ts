@@ -1,0 +1,200 @@
+/**
+ * The Redis engine on a real 3-master Redis Cluster (redis+cluster://): the engine contract
+ * suite, then two roomcast nodes with rooms on every shard (webhook on one node, subscribers on
+ * the other, sharded pub/sub), GET /rooms and /readyz; and a plain redis:// URL at a cluster
+ * node, refused with a message naming redis+cluster:// (never ready while rooms would fail);
+ * and a 3-master, 3-replica cluster whose master of a room is killed: appends go on after the
+ * failover and the subscriber misses nothing.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { AppendInput, LogEntry } from '../server/src/engine/engine.ts';
+import { createRedisEngine } from '../server/src/engine/redis-engine.ts';
+import { createKeyLayout } from '../server/src/engine/redis/keys.ts';
+import { engineContract } from './engine-contract.ts';
+import { meetingStarted, peerJoined } from './helpers/payloads.ts';
+import { startRedisNodes } from './helpers/redis-nodes.ts';
+import { redisTestsCanRun, waitFor } from './helpers/redis-server.ts';
+import type { RedisServer } from './helpers/redis-server.ts';
+import { startRedisCluster } from './helpers/redis-topologies.ts';
+import type { RedisCluster } from './helpers/redis-topologies.ts';
+import { postWebhook, startServer, webhookId } from './helpers/server.ts';
+import { connect, eventSeqs } from './helpers/ws-client.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let prefixes = 0;
+const freshPrefix = () => `rc-cluster-${process.pid}-${++prefixes}:`;
+
+if (!redisTestsCanRun()) {
+  test('redis cluster (skipped: no redis-server, see the warning above)', { skip: true }, () => {});
+} else {
+  let cluster: RedisCluster;
+  before(async () => {
+    cluster = await startRedisCluster({ masters: 3 });
+  });
+  after(() => cluster.close());
+
+  engineContract('redis cluster', async (options) =>
+    createRedisEngine({ url: cluster.url, keyPrefix: freshPrefix(), ...options }),
+  );
+
+  describe('redis cluster: two nodes, rooms on every shard', () => {
+    test('webhooks on A reach subscribers on B in every room; GET /rooms and /readyz', async (t) => {
+      const prefix = `rc-cluster-nodes-${++prefixes}`;
+      const nodes = await startRedisNodes(cluster.url, prefix);
+      t.after(() => nodes.close());
+      const rooms = Array.from({ length: 12 }, (_, i) => `shard-room-${i}`);
+      // The rooms' keys land on all three masters (else this would prove little).
+      const layout = createKeyLayout(`${prefix}-${process.pid}:`);
+      const owners = new Set<number>();
+      for (const room of rooms) owners.add((await cluster.masterOf(layout.room(room).meta)).port);
+      assert.equal(owners.size, 3, 'rooms spread over the 3 shards');
+
+      assert.equal((await fetch(`${nodes.b.url}/readyz`)).status, 200);
+      const socket = await connect(nodes.b.wsUrl);
+      t.after(() => socket.socket.terminate());
+      for (const room of rooms) socket.send({ type: 'subscribe', room });
+      await socket.until(
+        (frames) =>
+          rooms.every((room) => frames.some((f) => f.type === 'subscribed' && f.room === room)),
+        10_000,
+        'subscribed to every room',
+      );
+      for (const room of rooms) {
+        const started = await postWebhook(nodes.a, 'meeting:started', meetingStarted(room));
+        assert.equal(started.status, 200, JSON.stringify(started.body));
+        const joined = await postWebhook(nodes.a, 'peer:joined', peerJoined(room, `p-${room}`));
+        assert.equal(joined.status, 200, JSON.stringify(joined.body));
+      }
+      await socket.until(
+        (frames) => rooms.every((room) => eventSeqs(frames, room).length === 2),
+        10_000,
+        'two events in every room',
+      );
+      for (const room of rooms) assert.deepEqual(eventSeqs(socket.frames, room), [1, 2]);
+
+      const list = (await (await nodes.b.get('/rooms')).json()) as {
+        rooms: { roomId: string; peers: number }[];
+      };
+      for (const room of rooms) {
+        const line = list.rooms.find((r) => r.roomId === room);
+        assert.equal(line?.peers, 1, `${room} listed with its peer`);
+      }
+      const snapshot = (await (await nodes.a.get(`/rooms/${rooms[5]}`)).json()) as { seq: number };
+      assert.equal(snapshot.seq, 2);
+    });
+  });
+
+  describe('redis cluster: a plain redis:// URL at a cluster node', () => {
+    test('is refused with a message naming redis+cluster://, and /readyz never says ready', async (t) => {
+      const errors: unknown[] = [];
+      const engine = createRedisEngine({
+        url: cluster.nodes[0]!.url,
+        keyPrefix: freshPrefix(),
+        onError: (error) => errors.push(error),
+      });
+      const server = await startServer({}, engine);
+      t.after(async () => {
+        await server.close();
+        await engine.close();
+      });
+      await assert.rejects(engine.ping(), /redis\+cluster:\/\//);
+      const ready = await fetch(`${server.url}/readyz`);
+      assert.equal(ready.status, 503);
+      const webhook = await postWebhook(server, 'meeting:started', meetingStarted('refused-room'));
+      assert.equal(webhook.status, 503);
+      assert.ok(errors.some((error) => /redis\+cluster:\/\//.test(String(error))));
+    });
+  });
+}
+
+if (redisTestsCanRun()) {
+  describe('redis cluster: a master fails over to its replica', () => {
+    let cluster: RedisCluster;
+    before(async () => {
+      cluster = await startRedisCluster({ masters: 3, replicas: 1, nodeTimeout: 1000 });
+    });
+    after(() => cluster.close());
+
+    test(
+      'appends go on after the failover and the subscriber misses nothing',
+      { timeout: 60_000 },
+      async (t) => {
+        const keyPrefix = freshPrefix();
+        const writer = createRedisEngine({ url: cluster.url, keyPrefix });
+        const reader = createRedisEngine({ url: cluster.url, keyPrefix });
+        t.after(() => Promise.all([writer.close(), reader.close()]));
+        const room = 'failover-room';
+        const seen: LogEntry[] = [];
+        await reader.subscribe(room, (entry) => seen.push(entry));
+        const acknowledged: string[] = [];
+        async function deliver(event: AppendInput['event'], payload: unknown): Promise<void> {
+          const one = {
+            webhookId: webhookId(),
+            event,
+            payload: payload as never,
+            receivedAt: Date.now(),
+          };
+          for (let attempt = 0; attempt < 300; attempt++) {
+            try {
+              await writer.append(one);
+              acknowledged.push(one.webhookId);
+              return;
+            } catch {
+              await sleep(50);
+            }
+          }
+          throw new Error('never accepted');
+        }
+        await deliver('meeting:started', meetingStarted(room));
+        for (let i = 0; i < 10; i++) await deliver('peer:joined', peerJoined(room, `before-${i}`));
+        const master = await cluster.masterOf(createKeyLayout(keyPrefix).room(room).meta);
+        // The replica has every acknowledged write before the master dies (a Cluster replicates
+        // asynchronously: what it had not received would be lost, and that is Redis, not us).
+        const offset = async (node: RedisServer, field: string) =>
+          Number(
+            new RegExp(`${field}:(\\d+)`).exec(await node.command('INFO', 'replication'))?.[1],
+          );
+        const replicas: RedisServer[] = [];
+        for (const node of cluster.nodes) {
+          if ((await node.command('INFO', 'replication')).includes(`master_port:${master.port}`))
+            replicas.push(node);
+        }
+        assert.equal(replicas.length, 1, 'the master has its replica');
+        await waitFor(
+          async () =>
+            (await offset(replicas[0]!, 'slave_repl_offset')) >=
+            (await offset(master, 'master_repl_offset')),
+          'replica caught up',
+        );
+        await master.kill();
+        // Until its replica takes over, the shard has no master: the engine is not ready.
+        await waitFor(
+          () =>
+            writer.ping().then(
+              () => false,
+              (error: Error) => /cluster_state/.test(error.message),
+            ),
+          'ping says the cluster is not ok',
+        );
+        for (let i = 0; i < 10; i++) await deliver('peer:joined', peerJoined(room, `after-${i}`));
+
+        const snapshot = await writer.snapshot(room);
+        assert.equal(Object.keys(snapshot.state.peers).length, 20);
+        const history = await writer.read(room, { epoch: snapshot.epoch, seq: 0 });
+        assert.ok(history.recovered);
+        if (!history.recovered) return;
+        const logged = new Set(history.entries.map((entry) => entry.id));
+        for (const id of acknowledged)
+          assert.ok(logged.has(id), `acknowledged ${id} is in the log`);
+        const deadline = Date.now() + 15_000;
+        while (seen.at(-1)?.seq !== snapshot.seq && Date.now() < deadline) await sleep(50);
+        assert.deepEqual(
+          seen.map((entry) => entry.seq),
+          Array.from({ length: snapshot.seq }, (_, i) => i + 1),
+          'every entry once, in order',
+        );
+      },
+    );
+  });
+}
