@@ -7,7 +7,8 @@
  *   slot), at most once per room every `touchEvery` per node: a room's first activity in a window
  *   is written at once, later ones in the same window once at its end, all pending rooms in one
  *   ZADD. So the one key a Cluster shard holds for the index sees a bounded rate, not every
- *   webhook, and the index lags a room's last activity by at most `touchEvery`;
+ *   webhook, and the index lags a room's last activity by at most `touchEvery` (a node's own
+ *   listing writes what it has pending first);
  * - entries older than the room idle TTL are trimmed (at most once a minute per node, and on
  *   every first page), the set never holds more than `maxRooms` (the least recently active go
  *   first), and the key expires with the room idle TTL when nothing touches it.
@@ -68,7 +69,7 @@ export function createRoomIndex(options: RoomIndexOptions): RoomIndex {
     }
   }
 
-  function write(entries: [string, number][]): void {
+  function write(entries: [string, number][]): Promise<unknown> {
     const at = now();
     const args: (string | number)[] = [];
     for (const [roomId, when] of entries) {
@@ -77,21 +78,23 @@ export function createRoomIndex(options: RoomIndexOptions): RoomIndex {
       args.push(when, roomId);
     }
     // One key, so one slot: a MULTI is fine on a Cluster too.
-    redis
+    const done = redis
       .multi()
       .zadd(key, ...args)
       .pexpire(key, roomIdleTtl)
       .exec()
       .catch(onError);
     if (at - trimmedAt >= TRIM_EVERY_MS) trim(at).catch(onError);
+    return done;
   }
 
-  function flush(): void {
+  function flush(): Promise<unknown> {
+    clearTimeout(flushTimer);
     flushTimer = undefined;
-    if (pending.size === 0) return;
+    if (pending.size === 0) return Promise.resolve();
     const entries = [...pending];
     pending.clear();
-    write(entries);
+    return write(entries);
   }
 
   async function trim(at: number): Promise<void> {
@@ -144,7 +147,10 @@ export function createRoomIndex(options: RoomIndexOptions): RoomIndex {
     touch(roomId) {
       const at = now();
       forgetOldWrites(at);
-      if (!written.has(roomId)) return write([[roomId, at]]);
+      if (!written.has(roomId)) {
+        void write([[roomId, at]]);
+        return;
+      }
       pending.set(roomId, at);
       if (flushTimer === undefined) {
         flushTimer = setTimeout(flush, touchEvery);
@@ -153,6 +159,9 @@ export function createRoomIndex(options: RoomIndexOptions): RoomIndex {
     },
 
     async list(query) {
+      // This node's own activity is never behind in its own answers; other nodes' lags by at
+      // most `touchEvery`.
+      await flush();
       // Keeps the index bounded: what the idle TTL forgot leaves it (once per first page).
       if (!query.cursor && query.after === undefined) await trim(now());
       // One more than asked tells whether a next page exists.
@@ -185,8 +194,7 @@ export function createRoomIndex(options: RoomIndexOptions): RoomIndex {
     },
 
     close() {
-      clearTimeout(flushTimer);
-      flush();
+      void flush();
     },
   };
 }
