@@ -354,6 +354,11 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
     app.decorate(decorator, api);
   }
 
+  // Closing drains too: a client told 1012 by the WebSocket plugin's preClose reconnects at
+  // once, and an upgrade accepted now would hold app.close() until that socket died.
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
   app.addHook('onClose', async () => {
     stopDeadLetters?.();
     durabilityWatch?.close();
