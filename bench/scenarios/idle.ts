@@ -25,6 +25,7 @@ import { startCrowd } from '../lib/subscriber-crowd.ts';
 import type { Crowd } from '../lib/subscriber-crowd.ts';
 import { closeTriggers, createTrigger } from '../clients/event-triggers.ts';
 import type { MemorySample } from '../servers/server-process.ts';
+import { ROOMCAST_CONTENDER } from './jitter.ts';
 import type { ResilienceContender } from './jitter.ts';
 import { quietMachine } from './quiet-machine.ts';
 
@@ -35,15 +36,7 @@ const IDLE_ROOM_SIZE = 10;
 const SPARE_FILES = 200;
 
 const CONTENDERS: ResilienceContender[] = [
-  {
-    id: 'roomcast',
-    label: 'roomcast + @roomcast/client',
-    short: 'roomcast',
-    role: 'subject',
-    server: 'roomcast',
-    client: 'roomcast',
-    trigger: 'webhook',
-  },
+  ROOMCAST_CONTENDER,
   {
     id: 'socketio',
     label: 'Socket.IO 4 rooms + socket.io-client',

@@ -35,16 +35,19 @@ export interface ResilienceContender extends Contender {
   trigger: 'webhook' | 'publish';
 }
 
+/** roomcast with the real client: the subject of every resilience scenario. */
+export const ROOMCAST_CONTENDER: ResilienceContender = {
+  id: 'roomcast',
+  label: 'roomcast + @roomcast/client',
+  short: 'roomcast',
+  role: 'subject',
+  server: 'roomcast',
+  client: 'roomcast',
+  trigger: 'webhook',
+};
+
 const CONTENDERS: ResilienceContender[] = [
-  {
-    id: 'roomcast',
-    label: 'roomcast + @roomcast/client',
-    short: 'roomcast',
-    role: 'subject',
-    server: 'roomcast',
-    client: 'roomcast',
-    trigger: 'webhook',
-  },
+  ROOMCAST_CONTENDER,
   {
     id: 'socketio-csr',
     label: 'Socket.IO 4, connection-state recovery',
