@@ -27,6 +27,11 @@ export interface Reconnect {
   liveAt: number;
   /** The server resumed the session (roomcast: `recovered: true`; Socket.IO: `recovered`). */
   recovered: boolean;
+  /** roomcast: when the first and the last connection attempt of this reconnect started (NaN: unknown). */
+  firstAttemptAt: number;
+  lastAttemptAt: number;
+  /** roomcast: connection attempts this reconnect took. */
+  attempts: number;
 }
 
 /** What one subscriber saw. */
@@ -45,6 +50,10 @@ export interface SubscriberLog {
   downAt: number;
   /** The link dropped and the room is not live again yet. */
   down: boolean;
+  /** roomcast: start times of the connection attempts since the last drop. */
+  attemptsAt: number[];
+  /** Why the link dropped (the client's state-change code), per drop. */
+  dropCodes: string[];
 }
 
 /** A running subscriber. */
@@ -66,6 +75,8 @@ function newLog(room: string, address: string): SubscriberLog {
     reconnects: [],
     downAt: Number.NaN,
     down: false,
+    attemptsAt: [],
+    dropCodes: [],
   };
 }
 
@@ -79,9 +90,11 @@ function record(log: SubscriberLog, index: number): void {
 function roomcastSubscriber(url: string, token: string, room: string, address: string) {
   const log = newLog(room, address);
   // The client takes a WebSocket constructor: this one binds the subscriber's source address.
+  // It also times the connection attempts (the client's backoff, seen from outside).
   class BoundWebSocket extends WebSocket {
     constructor(target: string | URL, protocols?: string | string[]) {
       super(target, protocols, { localAddress: address });
+      if (log.down) log.attemptsAt.push(nowMs());
     }
   }
   const client = createClient({
@@ -92,14 +105,25 @@ function roomcastSubscriber(url: string, token: string, room: string, address: s
   });
   let pending: Reconnect | undefined;
   let first = true;
-  client.on('state', ({ state, previous }) => {
+  client.on('state', ({ state, previous, code }) => {
     if (state === 'reconnecting' && previous === 'connected') {
       log.drops++;
+      log.dropCodes.push(code ?? 'NONE');
       log.down = true;
       log.downAt = nowMs();
+      log.attemptsAt = [];
       pending = undefined;
     } else if (state === 'connected' && !first) {
-      pending = { downAt: log.downAt, upAt: nowMs(), liveAt: Number.NaN, recovered: false };
+      const attempts = log.attemptsAt;
+      pending = {
+        downAt: log.downAt,
+        upAt: nowMs(),
+        liveAt: Number.NaN,
+        recovered: false,
+        firstAttemptAt: attempts[0] ?? Number.NaN,
+        lastAttemptAt: attempts.at(-1) ?? Number.NaN,
+        attempts: attempts.length,
+      };
     }
   });
   const handle = client.room(room);
@@ -123,6 +147,9 @@ function roomcastSubscriber(url: string, token: string, room: string, address: s
   return { log, live, close: () => client.close() };
 }
 
+/** socket.io-client's attempts are not timed. */
+const unknownAttempts = { firstAttemptAt: Number.NaN, lastAttemptAt: Number.NaN, attempts: 0 };
+
 /** socket.io-client with its default reconnection (1–5 s, randomized). */
 function socketIoSubscriber(url: string, token: string, room: string, address: string) {
   const log = newLog(room, address);
@@ -136,8 +163,9 @@ function socketIoSubscriber(url: string, token: string, room: string, address: s
   let resolveLive: () => void = () => {};
   const live = new Promise<void>((resolve) => (resolveLive = resolve));
   socket.on('event', (frame: EventFrameView) => record(log, fanoutIndexOf(frame)));
-  socket.on('disconnect', () => {
+  socket.on('disconnect', (reason) => {
     log.drops++;
+    log.dropCodes.push(reason);
     log.down = true;
     log.downAt = nowMs();
   });
@@ -145,7 +173,13 @@ function socketIoSubscriber(url: string, token: string, room: string, address: s
     const upAt = nowMs();
     if (!first && socket.recovered) {
       // The server restored the session, rooms and missed packets: live at once.
-      log.reconnects.push({ downAt: log.downAt, upAt, liveAt: upAt, recovered: true });
+      log.reconnects.push({
+        ...unknownAttempts,
+        downAt: log.downAt,
+        upAt,
+        liveAt: upAt,
+        recovered: true,
+      });
       log.down = false;
       return;
     }
@@ -154,7 +188,13 @@ function socketIoSubscriber(url: string, token: string, room: string, address: s
         first = false;
         return resolveLive();
       }
-      log.reconnects.push({ downAt: log.downAt, upAt, liveAt: nowMs(), recovered: false });
+      log.reconnects.push({
+        ...unknownAttempts,
+        downAt: log.downAt,
+        upAt,
+        liveAt: nowMs(),
+        recovered: false,
+      });
       log.down = false;
     });
   });

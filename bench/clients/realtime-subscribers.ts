@@ -11,8 +11,10 @@
  *   `outageMs` (the first drop of each at a random moment, so drops are spread evenly);
  * - `report`: check what each subscriber saw against what was published (sequence-check.ts);
  * - `latency`: receive − send of every delivery of the given events, ms;
+ * - `cpu-start` / `cpu-stop`: this process's CPU and event-loop delay over a window;
  * - `close`.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serveRequests } from '../lib/ipc.ts';
 import { startFaultProxy } from '../lib/fault-proxy.ts';
@@ -50,6 +52,9 @@ export function sourceAddress(n: number): string {
 }
 
 let subscribers: RealtimeSubscriber[] = [];
+/** CPU and event-loop delay of this process over a window the runner picks (`cpu-start`). */
+let cpuStart: NodeJS.CpuUsage | undefined;
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 let proxy: FaultProxy | undefined;
 let cutTimers: NodeJS.Timeout[] = [];
 
@@ -103,6 +108,21 @@ function stopCuts() {
 
 serveRequests({
   connect: connectAll,
+  'cpu-start': () => {
+    cpuStart = process.cpuUsage();
+    loopDelay.reset();
+    loopDelay.enable();
+  },
+  'cpu-stop': () => {
+    const { user, system } = process.cpuUsage(cpuStart);
+    loopDelay.disable();
+    // Event-loop delay: how late this process was to read what reached it (a client-side cap).
+    return {
+      cpuUs: user + system,
+      loopP99Ms: loopDelay.percentile(99) / 1e6,
+      loopMaxMs: loopDelay.max / 1e6,
+    };
+  },
   targets: ({ ports }: { ports: number[] }) => proxy?.setTargets(ports),
   cuts: startCuts,
   'stop-cuts': () => {

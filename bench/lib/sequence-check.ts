@@ -35,6 +35,20 @@ export interface SequenceReport extends SequenceCounts {
   replayMs: number[];
   /** Per reconnect: from the link going down to the room live again, ms. */
   backMs: number[];
+  /** Drops by why (the client's code). */
+  dropCodes: Record<string, number>;
+  /**
+   * Phases of each roomcast reconnect, ms: drop → first attempt (the backoff), first → last
+   * attempt (attempts that failed), last attempt → link up (TCP, upgrade, token), link up →
+   * room live (`subscribed`); and the attempts each took.
+   */
+  phases: {
+    delayMs: number[];
+    retryMs: number[];
+    connectMs: number[];
+    subscribeMs: number[];
+    attempts: number[];
+  };
 }
 
 /** Adds the counts of `b` to `a` (reports of several client processes). */
@@ -43,7 +57,17 @@ export function addCounts(a: SequenceReport, b: SequenceReport): SequenceReport 
     ...a,
     replayMs: [...a.replayMs, ...b.replayMs],
     backMs: [...a.backMs, ...b.backMs],
+    dropCodes: { ...a.dropCodes },
+    phases: {
+      delayMs: [...a.phases.delayMs, ...b.phases.delayMs],
+      retryMs: [...a.phases.retryMs, ...b.phases.retryMs],
+      connectMs: [...a.phases.connectMs, ...b.phases.connectMs],
+      subscribeMs: [...a.phases.subscribeMs, ...b.phases.subscribeMs],
+      attempts: [...a.phases.attempts, ...b.phases.attempts],
+    },
   };
+  for (const [code, n] of Object.entries(b.dropCodes))
+    sum.dropCodes[code] = (sum.dropCodes[code] ?? 0) + n;
   for (const key of Object.keys(a) as (keyof SequenceCounts)[]) {
     if (key in b && typeof b[key] === 'number') sum[key] = a[key] + b[key];
   }
@@ -67,6 +91,8 @@ export function emptyReport(): SequenceReport {
     resyncs: 0,
     replayMs: [],
     backMs: [],
+    dropCodes: {},
+    phases: { delayMs: [], retryMs: [], connectMs: [], subscribeMs: [], attempts: [] },
   };
 }
 
@@ -123,6 +149,16 @@ export function checkSequences(logs: readonly SubscriberLog[], published: Publis
     report.resyncs += log.resyncs;
     report.replayMs.push(...replayTimes(log, published.sentAt));
     report.backMs.push(...log.reconnects.map(({ downAt, liveAt }) => liveAt - downAt));
+    for (const code of log.dropCodes) report.dropCodes[code] = (report.dropCodes[code] ?? 0) + 1;
+    for (const reconnect of log.reconnects) {
+      if (!Number.isFinite(reconnect.firstAttemptAt)) continue;
+      const { phases } = report;
+      phases.delayMs.push(reconnect.firstAttemptAt - reconnect.downAt);
+      phases.retryMs.push(reconnect.lastAttemptAt - reconnect.firstAttemptAt);
+      phases.connectMs.push(reconnect.upAt - reconnect.lastAttemptAt);
+      phases.subscribeMs.push(reconnect.liveAt - reconnect.upAt);
+      phases.attempts.push(reconnect.attempts);
+    }
   }
   return report;
 }

@@ -17,6 +17,13 @@ export interface CrowdOptions extends Omit<RealtimeConnectArgs, 'first'> {
   first?: number;
 }
 
+/** One client process's CPU window. */
+export interface ClientCpu {
+  cpuUs: number;
+  loopP99Ms: number;
+  loopMaxMs: number;
+}
+
 /** The subscribers of a scenario. */
 export interface Crowd {
   readonly processes: number;
@@ -31,6 +38,10 @@ export interface Crowd {
   received(): Promise<number>;
   report(published: Published): Promise<SequenceReport>;
   latency(sentAt: Record<number, number>): Promise<number[]>;
+  /** Starts a CPU window in every process. */
+  cpuStart(): Promise<void>;
+  /** Ends it: each process's CPU (µs) and event-loop delay (p99, max, ms). */
+  cpuStop(): Promise<ClientCpu[]>;
   stop(): Promise<void>;
 }
 
@@ -73,6 +84,8 @@ export async function startCrowd(options: CrowdOptions): Promise<Crowd> {
         reports.reduce(addCounts, emptyReport()),
       ),
     latency: (sentAt) => all<number[]>('latency', { sentAt }).then((lists) => lists.flat()),
+    cpuStart: () => all('cpu-start').then(() => {}),
+    cpuStop: () => all<ClientCpu>('cpu-stop'),
     async stop() {
       await all('close').catch(() => {});
       await stop();

@@ -24,6 +24,9 @@ import { addValue, newResult } from '../lib/results.ts';
 import type { Metric, ScenarioResult } from '../lib/results.ts';
 import { percentileOfSorted } from '../lib/stats.ts';
 import { startCrowd } from '../lib/subscriber-crowd.ts';
+import type { ClientCpu } from '../lib/subscriber-crowd.ts';
+import type { CpuWindow } from '../servers/server-process.ts';
+import type { SequenceReport } from '../lib/sequence-check.ts';
 import type { ServerInfo } from '../servers/server-process.ts';
 import type { ServerParams } from '../servers/server-kinds.ts';
 import { DELIVERY_METRICS, addDelivery, waitUntil } from './jitter.ts';
@@ -133,13 +136,36 @@ async function measure(
       const [restarted] = servers.splice(0, 1, replacement);
       live = [...live.slice(1), replacement.info.port];
       await crowd.setTargets(live);
+      // Where the CPU goes while the dropped subscribers come back (--cpu-prof: a profile of
+      // each surviving node over this window).
+      await Promise.all([
+        ...servers.map((server) => server.request('cpu-start')),
+        crowd.cpuStart(),
+      ]);
       const sigterm = Date.now();
       process.kill(restarted!.pid!, 'SIGTERM');
       await restarted!.exited;
       log(`    node exited ${Date.now() - sigterm} ms after SIGTERM; ${await crowd.down()} down`);
-      await sleep(afterMs);
+      const allBack = async () => (await crowd.down()) === 0;
+      const backSoon = await waitUntil(allBack, afterMs);
+      const backAfter = Date.now() - sigterm;
+      const [clientCpu, ...serverCpu] = await Promise.all([
+        crowd.cpuStop(),
+        ...servers.map((server) => server.request<CpuWindow>('cpu-stop')),
+      ]);
+      log(
+        `    ${backSoon ? 'everyone back' : 'not everyone back'} ${backAfter} ms after SIGTERM; CPU meanwhile: nodes ${serverCpu
+          .map((cpu) => `${(cpu.cpuUs / 1000).toFixed(0)} ms`)
+          .join(', ')}; client processes ${(clientCpu as ClientCpu[])
+          .map(
+            (cpu) =>
+              `${(cpu.cpuUs / 1000).toFixed(0)} ms (loop delay p99 ${cpu.loopP99Ms.toFixed(0)}, max ${cpu.loopMaxMs.toFixed(0)} ms)`,
+          )
+          .join(', ')}`,
+      );
+      await sleep(Math.max(0, afterMs - backAfter));
       await flow.stop();
-      const back = await waitUntil(async () => (await crowd.down()) === 0, 30_000);
+      const back = backSoon || (await waitUntil(allBack, 30_000));
       const stillDown = back ? 0 : await crowd.down();
       await sleep(1000);
       const report = await crowd.report(flow.published);
@@ -167,6 +193,9 @@ async function measure(
           `${report.recovered} recovered, ${report.resyncs} resyncs; ${report.exactlyOnceInOrder} of ` +
           `${report.expected} exactly once in order, ${report.duplicates} duplicates; flow retries ${flow.retries}`,
       );
+      const { phases } = report;
+      if (phases.attempts.length > 0) log(`    reconnect phases: ${describePhases(phases)}`);
+      log(`    drops by code: ${JSON.stringify(report.dropCodes)}`);
     } finally {
       await crowd.stop();
     }
@@ -176,6 +205,19 @@ async function measure(
       await server.stop();
     }
   }
+}
+
+/** p50 / p90 / p99 / max of each reconnect phase (where the downtime goes). */
+function describePhases(phases: SequenceReport['phases']): string {
+  const spread = (values: number[], digits = 0) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const at = (p: number) => percentileOfSorted(sorted, p).toFixed(digits);
+    return `${at(50)}/${at(90)}/${at(99)}/${(sorted.at(-1) ?? Number.NaN).toFixed(digits)}`;
+  };
+  return (
+    `p50/p90/p99/max ms: backoff ${spread(phases.delayMs)}, failed attempts ${spread(phases.retryMs)}, ` +
+    `connect ${spread(phases.connectMs)}, subscribe ${spread(phases.subscribeMs)}; attempts ${spread(phases.attempts)}`
+  );
 }
 
 function describe(options: BenchOptions, nodes: string): string {

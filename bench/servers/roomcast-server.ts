@@ -23,7 +23,8 @@ export async function startRoomcast({ redisUrl }: ServerParams = {}): Promise<Ru
     ...(redisUrl ? { redisUrl } : {}),
   });
   const app = await buildApp({ config, logger: false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  // The accept queue `roomcast serve` asks for (serve.ts LISTEN_BACKLOG).
+  await app.listen({ port: 0, host: '127.0.0.1', backlog: 8192 });
   // The Redis engine connects in the background: measure nothing before it is ready.
   if (redisUrl) await app.roomcast.engine.ping();
   const address = app.server.address();

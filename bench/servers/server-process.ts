@@ -84,9 +84,24 @@ async function stopProfile(): Promise<void> {
 
 // A deploy's restart, as `roomcast serve` takes it (serve.ts): drain, close (WebSocket
 // subscribers get 1012), exit.
+// It tells how long that took (stderr): until every WebSocket was gone, and until exit.
 process.once('SIGTERM', () => {
+  const started = performance.now();
+  const open = () => server.stats?.().connections ?? 0;
+  const atStart = open();
+  let goneMs = Number.NaN;
+  const poll = setInterval(() => {
+    if (open() === 0 && Number.isNaN(goneMs)) goneMs = performance.now() - started;
+  }, 20);
   server.drain?.();
-  void server.close().finally(() => process.exit(0));
+  void server.close().finally(() => {
+    clearInterval(poll);
+    const ms = (performance.now() - started).toFixed(0);
+    process.stderr.write(
+      `    [${kind} ${process.pid}] SIGTERM: ${atStart} WebSockets, all gone after ${goneMs.toFixed(0)} ms, closed after ${ms} ms\n`,
+    );
+    process.exit(0);
+  });
 });
 
 serveRequests(

@@ -13,6 +13,14 @@ import { displayPath, ensureDevSecrets } from './dev-secrets.ts';
 import type { DevSecretsResult } from './dev-secrets.ts';
 
 /**
+ * Connections the kernel queues for accept (capped by `net.core.somaxconn`). Node's default, 511,
+ * overflows when a restarted node's subscribers all arrive here within a second: the kernel then
+ * drops their SYNs and each client waits out SYN retransmits (1 s, 3 s, 7 s…) before it is even
+ * accepted (docs/deployment.md, "Rolling deploys").
+ */
+export const LISTEN_BACKLOG = 8192;
+
+/**
  * Starts the standalone server from flags, the environment (and `.env`) and an optional config
  * file; resolves once listening. Prints help, or exits 78 naming the bad setting.
  */
@@ -67,7 +75,7 @@ export async function serve(
   });
   let address: string;
   try {
-    address = await app.listen({ port: config.port, host: config.host });
+    address = await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw error;
