@@ -16,7 +16,12 @@ import { createClient } from '../client/src/index.ts';
 import type { ClientOptions, EventMeta, StateChange } from '../client/src/index.ts';
 import { eventSourceLink } from '../client/src/event-source-link.ts';
 import { openSseLink } from '../client/src/sse-link.ts';
-import { backoffDelay } from '../client/src/backoff.ts';
+import {
+  RESTART_MAX_DELAY,
+  RESTART_SPREAD,
+  backoffDelay,
+  restartDelay,
+} from '../client/src/backoff.ts';
 import { meetingStarted, peerJoined, peerLeft } from './helpers/payloads.ts';
 import { postWebhook, startServer, testToken } from './helpers/server.ts';
 import type { TestServer } from './helpers/server.ts';
@@ -309,17 +314,96 @@ describe('backoff', () => {
       assert.equal(attempts.length, before + 1, `an attempt exactly ${delay} ms later`);
     }
     assert.equal(client.state, 'reconnecting');
-    nextCloseCode = 1012; // server restart: the same full-jitter backoff (no stampede)
+    nextCloseCode = 1012; // server restart: still backing off, but capped at 5 s (restartDelay)
     t.mock.timers.tick(20_000);
     await flush();
     const afterRestart = attempts.length;
-    t.mock.timers.tick(19_999);
+    t.mock.timers.tick(4999);
     await flush();
     assert.equal(attempts.length, afterRestart, 'a 1012 close waits out its backoff too');
     t.mock.timers.tick(1);
     await flush();
-    assert.equal(attempts.length, afterRestart + 1);
+    assert.equal(attempts.length, afterRestart + 1, 'at most 5 s once an outage began with 1012');
     client.close();
+  });
+
+  test('after a 1012 on a live link: the first try spread over 2 s, then backoff capped at 5 s', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    t.mock.method(Math, 'random', () => 1); // the top of each jitter range, so delays are exact
+    let attempts = 0;
+    let opens = true;
+    /** The first socket opens, is accepted and is closed with 1012; the next ones are refused. */
+    class RestartingServer {
+      readyState = 0;
+      onopen?: () => void;
+      onmessage?: (message: { data: string }) => void;
+      onclose?: (event: { code: number }) => void;
+      constructor() {
+        attempts++;
+        const accepted = opens;
+        opens = false;
+        queueMicrotask(() => {
+          if (!accepted) return this.onclose?.({ code: 1006 });
+          this.readyState = 1;
+          this.onopen?.();
+          this.onmessage?.({ data: JSON.stringify({ type: 'heartbeat', interval: 25_000 }) });
+          queueMicrotask(() => this.onclose?.({ code: 1012 }));
+        });
+      }
+      send() {}
+      close() {}
+    }
+    const flush = async () => {
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+    };
+    const changes: StateChange[] = [];
+    const client = createClient({
+      url: 'http://127.0.0.1:9',
+      token: 'token',
+      transport: 'websocket',
+      WebSocket: RestartingServer as unknown as typeof globalThis.WebSocket,
+    });
+    client.on('state', (change) => changes.push(change));
+    client.room('r');
+    await flush();
+    assert.equal(attempts, 1);
+    assert.deepEqual(
+      changes.map(({ state, code }) => [state, code]),
+      [
+        ['connecting', undefined],
+        ['connected', undefined],
+        ['reconnecting', 'SERVICE_RESTART'],
+      ],
+    );
+    // RESTART_SPREAD (2 s) for the first, then 1, 2, 4 s and the 5 s cap (not 8, 16, 20 s).
+    for (const delay of [2000, 1000, 2000, 4000, 5000, 5000]) {
+      t.mock.timers.tick(delay - 1);
+      await flush();
+      const before: number = attempts;
+      t.mock.timers.tick(1);
+      await flush();
+      assert.equal(attempts, before + 1, `an attempt exactly ${delay} ms later`);
+    }
+    client.close();
+  });
+
+  test('restartDelay: the first try anywhere in [0, 2 s), later ones full jitter up to 5 s', () => {
+    assert.equal(
+      restartDelay(0, () => 0),
+      0,
+    );
+    assert.equal(
+      restartDelay(0, () => 0.5),
+      RESTART_SPREAD / 2,
+    );
+    assert.equal(
+      restartDelay(2, () => 1),
+      2000,
+    );
+    assert.equal(
+      restartDelay(9, () => 1),
+      RESTART_MAX_DELAY,
+    );
   });
 
   test('full jitter from 0.5 s, doubling, capped at 20 s', () => {

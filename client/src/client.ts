@@ -7,7 +7,7 @@
  */
 import type { CloseCode, ErrorCode } from '@roomcast/shared/codes';
 import type { HistoryPage } from '@roomcast/shared';
-import { backoffDelay } from './backoff.ts';
+import { backoffDelay, restartDelay } from './backoff.ts';
 import type { Frame, Link, LinkDown, LinkHandlers, SseLinkOpener } from './link.ts';
 import { createRoom } from './room.ts';
 import type { AppEventMap, CachedRoom, Room, RoomFeed, RoomOptions } from './room.ts';
@@ -130,6 +130,7 @@ const TOKEN_EXPIRED: typeof ErrorCode.TOKEN_EXPIRED = 'TOKEN_EXPIRED';
 const ORIGIN_NOT_ALLOWED: typeof ErrorCode.ORIGIN_NOT_ALLOWED = 'ORIGIN_NOT_ALLOWED';
 const FORBIDDEN: typeof ErrorCode.FORBIDDEN = 'FORBIDDEN';
 const POLICY: typeof CloseCode.POLICY = 1008;
+const SERVICE_RESTART: typeof CloseCode.SERVICE_RESTART = 1012;
 /** Codes that end in `failed`: trying again as is cannot work. */
 const TERMINAL: readonly string[] = [UNAUTHORIZED, TOKEN_EXPIRED, ORIGIN_NOT_ALLOWED];
 /** Close codes by name, for `StateChange.code` (each pair checked against `CloseCode`). */
@@ -168,6 +169,8 @@ export function createClient(options: ClientOptions): Client {
   /** Whether a WebSocket was ever up: then a refused one is an outage, not a blocked network. */
   let wsWorked = false;
   let attempt = 0;
+  /** The outage began with a 1012 (service restart): its attempts follow `restartDelay`. */
+  let restarting = false;
   /** Whether the token was refreshed since the last successful connect (one refresh only). */
   let refreshed = false;
   let interval = DEFAULT_HEARTBEAT;
@@ -260,6 +263,7 @@ export function createClient(options: ClientOptions): Client {
     up = true;
     wsWorked ||= kind === 'websocket';
     attempt = 0;
+    restarting = false;
     refreshed = false;
     if (kind === 'websocket') for (const room of rooms.values()) link!.send(subscribeFrame(room));
     setState('connected');
@@ -302,7 +306,8 @@ export function createClient(options: ClientOptions): Client {
       return retry(0);
     }
     setState('reconnecting', code, why.reason);
-    retry(backoffDelay(attempt++));
+    if (why.close === SERVICE_RESTART) restarting = true;
+    retry((restarting ? restartDelay : backoffDelay)(attempt++));
   }
 
   function retry(delay: number, code?: string, reason?: string) {
@@ -382,6 +387,7 @@ export function createClient(options: ClientOptions): Client {
     if (state === 'closed') return;
     drop();
     attempt = 0;
+    restarting = false;
     refreshed = false;
     setState('connecting');
     void connect();

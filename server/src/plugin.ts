@@ -31,6 +31,7 @@ import type { Hub } from './hub/hub.ts';
 import { roomRoutes } from './rooms/room-routes.ts';
 import { sseRoutes } from './transports/sse-routes.ts';
 import { websocketRoutes } from './transports/websocket-route.ts';
+import { closeAllWebSockets } from './transports/close-all.ts';
 import { webhookRoutes } from './webhooks/webhook-route.ts';
 import { createPublisher } from './publish/app-events.ts';
 import type { Publish } from './publish/app-events.ts';
@@ -269,10 +270,12 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
       options: { maxPayload: config.maxFrameBytes },
       // Subscribers are told to reconnect (elsewhere) and resume, not just dropped.
       preClose(done) {
-        for (const client of this.websocketServer.clients) {
-          client.close(CloseCode.SERVICE_RESTART, 'server shutting down');
-        }
-        this.websocketServer.close(() => done());
+        closeAllWebSockets(
+          this.websocketServer,
+          CloseCode.SERVICE_RESTART,
+          'server shutting down',
+          done,
+        );
       },
     });
   }
