@@ -7,7 +7,7 @@
  */
 import type { Position } from '@roomcast/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Engine, LogEntry, RoomSnapshot } from '../engine/engine.ts';
+import type { Engine, LogEntry, ReadResult, RoomSnapshot } from '../engine/engine.ts';
 import type { Connection, OutgoingFrame } from './connection.ts';
 import { createOccupancy } from './occupancy.ts';
 import type { Occupancy, OccupancyWatcher } from './occupancy.ts';
@@ -51,6 +51,18 @@ interface Channel {
   snapshot: SnapshotRead | undefined;
   /** The latest serialized snapshot frame, reused for another read at the same position. */
   lastFrame: OutgoingFrame | undefined;
+  /** Resume reads by position (`epoch:seq`), while no entry came after they started. */
+  reads: Map<string, SharedRead>;
+}
+
+/**
+ * A resume read of one room from one position, shared by the subscriptions that resume from
+ * there at once (a restarted node's subscribers of a room all hold about the same position).
+ */
+interface SharedRead {
+  /** The channel's entry count when the read started (as `SnapshotRead.from`). */
+  from: number;
+  result: Promise<ReadResult>;
 }
 
 /**
@@ -176,6 +188,13 @@ export function createHub(options: HubOptions): Hub {
   const dropped = new WeakSet<Connection>();
   /** Bytes of the last snapshot or replay frame allowed past the limit while unread (see `send`). */
   const allowances = new WeakMap<Connection, number>();
+  /** Each entry's event frame, serialized once however many subscribers get it (live or replayed). */
+  const entryFrames = new WeakMap<LogEntry, OutgoingFrame>();
+  const frameFor = (entry: LogEntry): OutgoingFrame => {
+    let frame = entryFrames.get(entry);
+    if (!frame) entryFrames.set(entry, (frame = eventFrame(entry)));
+    return frame;
+  };
   const stats: HubStats = {
     subscriptions: 0,
     deliveries: 0,
@@ -252,8 +271,8 @@ export function createHub(options: HubOptions): Hub {
     channel.entries++;
     // A read started before this entry may not hold it: later subscribers read afresh.
     channel.snapshot = undefined;
-    let frame: OutgoingFrame | undefined;
-    const shared = () => (frame ??= eventFrame(entry)); // serialized once per room, lazily
+    channel.reads.clear();
+    const shared = () => frameFor(entry); // serialized once per room, lazily
     for (const subscription of channel.subscriptions) {
       if (!subscription.pending) deliver(subscription, entry, shared);
       else if (subscription.pending.push(entry) > MAX_PENDING) dropSlow(subscription);
@@ -271,6 +290,7 @@ export function createHub(options: HubOptions): Hub {
         entries: 0,
         snapshot: undefined,
         lastFrame: undefined,
+        reads: new Map(),
       };
       created.listening = engine.subscribe(roomId, (entry) => onEntry(created, entry));
       channel = created;
@@ -309,6 +329,30 @@ export function createHub(options: HubOptions): Hub {
     return started.frame;
   }
 
+  /**
+   * The resume read of `since` for `subscription`, shared on the same terms as a snapshot read
+   * (see `sharedSnapshot`): one engine read (one Redis round trip) and one set of replay frames
+   * for every subscription of the room resuming from `since` meanwhile.
+   */
+  function sharedRead(
+    channel: Channel,
+    subscription: Subscription,
+    since: Position,
+  ): Promise<ReadResult> {
+    const key = `${since.epoch}:${since.seq}`;
+    const read = channel.reads.get(key);
+    if (read !== undefined && subscription.collectingFrom <= read.from) return read.result;
+    const started: SharedRead = {
+      from: channel.entries,
+      result: engine.read(channel.roomId, since),
+    };
+    channel.reads.set(key, started);
+    started.result.catch(() => {
+      if (channel.reads.get(key) === started) channel.reads.delete(key);
+    });
+    return started.result;
+  }
+
   /** Snapshot or replay, then the entries that arrived meanwhile, then live. */
   async function start(subscription: Subscription, since: Position | undefined): Promise<void> {
     const { roomId, connection } = subscription;
@@ -325,7 +369,7 @@ export function createHub(options: HubOptions): Hub {
         subscription.pending = [];
       }
       const result = since
-        ? await engine.read(roomId, since)
+        ? await sharedRead(channel, subscription, since)
         : { recovered: false as const, frame: await sharedSnapshot(channel, subscription) };
       if (subscription.closed) return;
       if (result.recovered) {
@@ -334,7 +378,7 @@ export function createHub(options: HubOptions): Hub {
         for (const entry of result.entries) {
           if (full(connection) && !(await roomFor(subscription))) return;
           if (subscription.closed) return;
-          send(subscription, eventFrame(entry), true);
+          send(subscription, frameFor(entry), true);
         }
         if (full(connection) && !(await roomFor(subscription))) return;
         send(
@@ -353,7 +397,7 @@ export function createHub(options: HubOptions): Hub {
       subscription.pending = undefined;
       for (const entry of pending) {
         if (subscription.closed || subscription.pending) break;
-        deliver(subscription, entry, () => eventFrame(entry));
+        deliver(subscription, entry, () => frameFor(entry));
       }
     } catch (error) {
       if (subscription.closed) return;
