@@ -24,7 +24,7 @@ import { percentileOfSorted } from '../lib/stats.ts';
 import { startCrowd } from '../lib/subscriber-crowd.ts';
 import type { Crowd } from '../lib/subscriber-crowd.ts';
 import { closeTriggers, createTrigger } from '../clients/event-triggers.ts';
-import type { MemorySample } from '../servers/server-process.ts';
+import type { CpuWindow, MemorySample } from '../servers/server-process.ts';
 import { ROOMCAST_CONTENDER } from './jitter.ts';
 import type { ResilienceContender } from './jitter.ts';
 import { quietMachine } from './quiet-machine.ts';
@@ -152,6 +152,10 @@ export async function runIdle(
 
         const trigger = createTrigger(contender.trigger, server.info.port);
         const sentAt: Record<number, number> = {};
+        // Whose time the latency is: the server's CPU and the hot room's client process's over
+        // the events, and per event the first delivery against the last (the spread is the
+        // fan-out loop plus one client process reading 1,000 subscribers' deliveries in turn).
+        await Promise.all([server.request('cpu-start'), hot.cpuStart()]);
         for (let n = 0; n < events; n++, index++) {
           sentAt[index] = nowMs();
           await trigger(index, HOT_ROOM);
@@ -160,6 +164,29 @@ export async function runIdle(
           await sleep(100);
         }
         closeTriggers();
+        const [serverCpu, [clientCpu]] = await Promise.all([
+          server.request<CpuWindow>('cpu-stop'),
+          hot.cpuStop(),
+        ]);
+        const deliveries = events * hotRoom;
+        const firsts: number[] = [];
+        const spreads: number[] = [];
+        for (const [at, sent] of Object.entries(sentAt)) {
+          const one = await hot.latency({ [at]: sent });
+          if (one.length === 0) continue;
+          firsts.push(Math.min(...one));
+          spreads.push(Math.max(...one) - Math.min(...one));
+        }
+        const median = (values: number[]) =>
+          percentileOfSorted(
+            [...values].sort((a, b) => a - b),
+            50,
+          );
+        log(
+          `    hot room: server CPU ${(serverCpu.cpuUs / deliveries).toFixed(1)} µs per delivery, ` +
+            `its client process ${((clientCpu?.cpuUs ?? Number.NaN) / deliveries).toFixed(1)} µs; per event (median): ` +
+            `first delivery ${median(firsts).toFixed(1)} ms, first → last ${median(spreads).toFixed(1)} ms`,
+        );
         const samples = (await hot.latency(sentAt)).sort((a, b) => a - b);
         addValue(result, contender.id, 'p50', percentileOfSorted(samples, 50));
         addValue(result, contender.id, 'p99', percentileOfSorted(samples, 99));
