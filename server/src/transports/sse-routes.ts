@@ -6,17 +6,18 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { ErrorCode, formatPosition, isValidRoomId, parsePosition } from '@roomcast/shared';
+import { ErrorCode, isValidRoomId, parsePosition } from '@roomcast/shared';
 import type { Position } from '@roomcast/shared';
 import type { RoomcastConfig } from '../config.ts';
 import { nextDrain } from '../hub/connection.ts';
-import type { Connection, OutgoingFrame } from '../hub/connection.ts';
-import { errorFrame, heartbeatFrame } from '../hub/hub.ts';
+import type { Connection } from '../hub/connection.ts';
+import { errorFrame, heartbeatFrame } from '../hub/frames.ts';
+import type { OutgoingFrame } from '../hub/frames.ts';
 import type { Hub, Subscription } from '../hub/hub.ts';
 import type { Access } from '../auth/access.ts';
 import { sendError } from '../http-errors.ts';
 import { formatMultiRoomId, parseMultiRoomId } from './sse-position.ts';
-import { httpChunk, writeSseMessage } from './sse-wire.ts';
+import { sseMessageOf, writeSseMessage } from './sse-wire.ts';
 import { createTimerWheel } from './timer-wheel.ts';
 import type { TransportStats } from '../metrics.ts';
 
@@ -43,11 +44,8 @@ class SseConnection implements Connection {
     // browser forget its resume point.
     if (!this.positions) {
       // Every single-room subscriber of a room gets the same bytes: built once per frame.
-      // Bytes, not a string: encoded once instead of once per subscriber.
-      const message = (frame.sse ??= Buffer.from(
-        `${frame.position ? `id: ${formatPosition(frame.position)}\n` : ''}event: ${frame.name}\ndata: ${frame.json}\n\n`,
-      ));
-      writeSseMessage(this.response, message, (frame.sseChunk ??= httpChunk(message)));
+      const { message, chunk } = sseMessageOf(frame);
+      writeSseMessage(this.response, message, chunk);
       return;
     }
     let id = '';

@@ -8,11 +8,12 @@ import type { WebSocket } from 'ws';
 import { CloseCode } from '@roomcast/shared';
 import type { SubscriberClaims } from '../auth/tokens.ts';
 import { nextDrain } from '../hub/connection.ts';
-import type { Connection, OutgoingFrame } from '../hub/connection.ts';
+import type { Connection } from '../hub/connection.ts';
+import type { OutgoingFrame } from '../hub/frames.ts';
 import type { Subscription } from '../hub/hub.ts';
 import { currentTick, flushAtTickEnd } from './tick-batches.ts';
 import type { TickFlushable } from './tick-batches.ts';
-import { frameWriter, textFrame } from './ws-wire.ts';
+import { frameWriter, payloadOf, textFrame, wireOf } from './ws-wire.ts';
 import type { FrameWriter } from './ws-wire.ts';
 
 const OPEN = 1;
@@ -23,8 +24,6 @@ interface Batch {
   payload: Buffer;
   wire?: Buffer;
 }
-
-const payloadOf = (frame: OutgoingFrame) => (frame.bytes ??= Buffer.from(frame.json));
 
 function sameFrames(a: OutgoingFrame[], b: OutgoingFrame[]): boolean {
   if (a.length !== b.length) return false;
@@ -103,11 +102,7 @@ export class WebSocketConnection implements Connection, TickFlushable {
 
   /** Bytes and wire frame are made once per event and shared by every subscriber of the room. */
   private writeFrame(frame: OutgoingFrame): void {
-    const payload = payloadOf(frame);
-    this.writer.write(
-      payload,
-      this.writer.direct ? (frame.wire ??= textFrame(payload)) : undefined,
-    );
+    this.writer.write(payloadOf(frame), this.writer.direct ? wireOf(frame) : undefined);
   }
 
   flushTick(shared: Map<unknown, unknown>): void {

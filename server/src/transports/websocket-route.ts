@@ -12,7 +12,7 @@ import type { Access } from '../auth/access.ts';
 import { ALL_ROOMS, grantsRoom, tokenOf } from '../auth/tokens.ts';
 import type { SubscriberClaims } from '../auth/tokens.ts';
 import type { RoomcastConfig } from '../config.ts';
-import { errorFrame, heartbeatFrame } from '../hub/hub.ts';
+import { errorFrame, heartbeatFrame } from '../hub/frames.ts';
 import type { Hub } from '../hub/hub.ts';
 import { sendError } from '../http-errors.ts';
 import type { Engine, RoomListQuery } from '../engine/engine.ts';
@@ -121,7 +121,12 @@ export async function websocketRoutes(
     }
   }
 
-  function refuse(connection: WebSocketConnection, code: string, message: string, room?: string) {
+  function refuse(
+    connection: WebSocketConnection,
+    code: ErrorCode,
+    message: string,
+    room?: string,
+  ) {
     connection.send(errorFrame(code, message, room));
     if (++connection.strikes >= MAX_STRIKES) {
       connection.socket.close(CloseCode.POLICY, 'too many invalid frames');
