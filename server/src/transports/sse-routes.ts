@@ -15,7 +15,7 @@ import { errorFrame, heartbeatFrame } from '../hub/frames.ts';
 import type { OutgoingFrame } from '../hub/frames.ts';
 import type { Hub, Subscription } from '../hub/hub.ts';
 import type { Access } from '../auth/access.ts';
-import { sendError } from '../http-errors.ts';
+import { httpError } from '../http-errors.ts';
 import { formatMultiRoomId, parseMultiRoomId } from './sse-position.ts';
 import { sseMessageOf, writeSseMessage } from './sse-wire.ts';
 import { createTimerWheel } from './timer-wheel.ts';
@@ -203,8 +203,7 @@ export async function sseRoutes(
 
   app.get('/rooms/:roomId/events', async (request, reply) => {
     const { roomId } = request.params as { roomId: string };
-    if (!isValidRoomId(roomId))
-      return sendError(reply, 400, ErrorCode.BAD_REQUEST, 'invalid room id');
+    if (!isValidRoomId(roomId)) return httpError(reply, ErrorCode.BAD_REQUEST, 'invalid room id');
     const claims = await admit(request, reply, [roomId]);
     if (!claims) return reply;
     if (request.method === 'HEAD') return head(reply);
@@ -221,23 +220,17 @@ export async function sseRoutes(
     );
     const rooms = [...new Set(list)];
     if (rooms.length === 0)
-      return sendError(reply, 400, ErrorCode.BAD_REQUEST, 'name at least one ?room=');
+      return httpError(reply, ErrorCode.BAD_REQUEST, 'name at least one ?room=');
     if (rooms.length > config.maxSubscriptions) {
-      return sendError(
+      return httpError(
         reply,
-        400,
         ErrorCode.TOO_MANY_SUBSCRIPTIONS,
         `at most ${config.maxSubscriptions} rooms`,
       );
     }
     const invalid = rooms.find((room) => !isValidRoomId(room));
     if (invalid !== undefined)
-      return sendError(
-        reply,
-        400,
-        ErrorCode.BAD_REQUEST,
-        `invalid room id ${JSON.stringify(invalid)}`,
-      );
+      return httpError(reply, ErrorCode.BAD_REQUEST, `invalid room id ${JSON.stringify(invalid)}`);
     if (!access.checkOrigin(request, reply)) return reply;
     // The slot is taken (and bound to the response's close) before anything is awaited.
     const ticket = access.admit(request, reply);

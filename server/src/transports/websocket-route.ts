@@ -14,7 +14,7 @@ import type { SubscriberClaims } from '../auth/tokens.ts';
 import type { RoomcastConfig } from '../config.ts';
 import { errorFrame, heartbeatFrame } from '../hub/frames.ts';
 import type { Hub } from '../hub/hub.ts';
-import { sendError } from '../http-errors.ts';
+import { httpError } from '../http-errors.ts';
 import type { Engine, RoomListQuery } from '../engine/engine.ts';
 import { createRoomsFeed } from '../rooms/rooms-feed.ts';
 import { parseClientFrame } from './client-frames.ts';
@@ -351,7 +351,7 @@ export async function websocketRoutes(
     if (token !== undefined) {
       const check = await access.verifier.verify(token);
       if (ticket.released) return reply.hijack(); // the client hung up meanwhile
-      if (!check.ok) return sendError(reply, 401, check.code, check.message);
+      if (!check.ok) return httpError(reply, check.code, check.message);
       upgradeClaims.set(request, check.claims);
     }
   }
