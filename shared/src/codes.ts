@@ -30,11 +30,11 @@ export const ErrorCode = {
   UNAUTHORIZED: 'UNAUTHORIZED',
   /** The token does not grant this room. HTTP 403 / WS error frame. */
   FORBIDDEN: 'FORBIDDEN',
-  /** The subscriber token expired. WS error frame, then close 4001. */
+  /** The subscriber token expired. HTTP 401 / WS error frame, then close 4001. */
   TOKEN_EXPIRED: 'TOKEN_EXPIRED',
   /** The request's Origin is not allowed (cross-site WebSocket hijacking guard). HTTP 403. */
   ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
-  /** Connection limit reached (process, per IP, or attempts per second). HTTP 429 / WS close 1013. */
+  /** Connection limit reached (process, per IP, or attempts per second). HTTP 429 (WS: at the upgrade). */
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
   /** Webhook rate limit reached. HTTP 429. */
   RATE_LIMITED: 'RATE_LIMITED',
