@@ -297,6 +297,7 @@ describe('backoff', () => {
       transport: 'websocket',
       WebSocket: NeverOpens as unknown as typeof globalThis.WebSocket,
     });
+    t.after(() => client.close());
     client.room('r');
     await flush();
     assert.equal(attempts.length, 1);
@@ -592,7 +593,7 @@ describe('connection state', () => {
 });
 
 describe('history', () => {
-  test('room.history({limit}) gives the last events, newest last, with the token rules of the snapshot', async () => {
+  test('room.history({limit}) gives the last events, newest last, with the token rules of the snapshot', async (t) => {
     const server = await startServer();
     const client = clientFor(server);
     try {
@@ -606,6 +607,7 @@ describe('history', () => {
       );
       assert.ok(page.events.every((event) => event.type === 'event' && event.epoch === page.epoch));
       const denied = clientFor(server, { token: await testToken(['other']) });
+      t.after(() => denied.close());
       await assert.rejects(denied.room('h-room').history(), { code: 'FORBIDDEN' });
       denied.close();
     } finally {

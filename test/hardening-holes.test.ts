@@ -97,10 +97,11 @@ describe('smaller holes (item 8)', () => {
     }
   });
 
-  test('a WebSocket whose token expired may only refresh during the grace, not subscribe', async () => {
+  test('a WebSocket whose token expired may only refresh during the grace, not subscribe', async (t) => {
     const server = await startServer({ tokenGrace: '10s' });
     try {
       const client = await connect(`${server.bareWsUrl}?token=${await testToken(['*'], 1)}`);
+      t.after(() => client.close());
       client.send({ type: 'subscribe', room: 'before' });
       await client.subscribed('before');
       await client.until((frames) => frames.some((f) => f.code === 'TOKEN_EXPIRED'), 5000);
@@ -174,12 +175,13 @@ describe('smaller holes (item 8)', () => {
     }
   });
 
-  test('rooms held without subscribers show in roomcast_rooms_held; active rooms count subscribed ones', async () => {
+  test('rooms held without subscribers show in roomcast_rooms_held; active rooms count subscribed ones', async (t) => {
     const server = await startServer();
     try {
       for (let i = 0; i < 200; i++)
         await postWebhook(server, 'meeting:started', meetingStarted(`held-${i}`));
       const client = await connect(server.wsUrl);
+      t.after(() => client.close());
       client.send({ type: 'subscribe', room: 'held-0' });
       client.send({ type: 'subscribe', room: 'watched-only' });
       await client.subscribed('held-0');
@@ -195,7 +197,7 @@ describe('smaller holes (item 8)', () => {
     }
   });
 
-  test('numeric webhook ids past 2^53 are told apart: dedup on the id as written', async () => {
+  test('numeric webhook ids past 2^53 are told apart: dedup on the id as written', async (t) => {
     const server = await startServer();
     try {
       const post = async (idText: string) => {
@@ -214,6 +216,7 @@ describe('smaller holes (item 8)', () => {
       assert.equal(second.body.seq, 2);
       assert.equal(again.body.duplicate, true, 'the same id again is one');
       const client = await connect(server.wsUrl);
+      t.after(() => client.close());
       client.send({ type: 'subscribe', room: 'big-ids', since: 'x:0' });
       await client.subscribed('big-ids');
       const snapshot = await server.get('/rooms/big-ids');

@@ -16,11 +16,13 @@ async function metricValue(server: TestServer, key: string): Promise<number | un
 }
 
 describe('liveness', () => {
-  test('a WebSocket that does not answer pings is terminated; one that does stays', async () => {
+  test('a WebSocket that does not answer pings is terminated; one that does stays', async (t) => {
     const server = await startServer({ pingInterval: 100, pongTimeout: 100 });
     try {
       const silent = await connect(server.wsUrl, { autoPong: false });
+      t.after(() => silent.close());
       const healthy = await connect(server.wsUrl);
+      t.after(() => healthy.close());
       assert.equal(await silent.closed, 1006);
       await new Promise((resolve) => setTimeout(resolve, 350));
       assert.equal(healthy.closeCode, undefined);
@@ -56,10 +58,11 @@ describe('liveness', () => {
     }
   });
 
-  test('SSE streams open with a heartbeat telling the interval, and get one every interval', async () => {
+  test('SSE streams open with a heartbeat telling the interval, and get one every interval', async (t) => {
     const server = await startServer({ sseHeartbeat: 50 });
     try {
       const controller = new AbortController();
+      t.after(() => controller.abort());
       // A stream that stalls or ends fails within seconds, not at the runner's timeout.
       const stalled = setTimeout(() => controller.abort(), 5000);
       const response = await fetch(server.authed('/rooms/hb/events'), {
@@ -83,14 +86,16 @@ describe('liveness', () => {
     }
   });
 
-  test('WebSocket: a heartbeat frame telling the interval once authenticated, then one with every ping', async () => {
+  test('WebSocket: a heartbeat frame telling the interval once authenticated, then one with every ping', async (t) => {
     const server = await startServer({ pingInterval: 100 });
     try {
       const authed = await connect(server.wsUrl);
+      t.after(() => authed.close());
       await authed.until(() => authed.heartbeats.length >= 3, 2000, 'three heartbeats');
       assert.deepEqual(authed.heartbeats[0], { type: 'heartbeat', interval: 100 });
       // Without a token, nothing until the auth frame is accepted.
       const later = await connect(server.bareWsUrl);
+      t.after(() => later.close());
       await new Promise((resolve) => setTimeout(resolve, 250));
       assert.equal(later.heartbeats.length, 0, 'no heartbeat before authentication');
       later.send({ type: 'auth', token: server.token });

@@ -52,6 +52,7 @@ describe('occupancy, one node', () => {
 
     const quiet = await watcher(server, 'occ-a', false);
     const sse = new AbortController();
+    t.after(() => sse.abort());
     const stream = await fetch(server.authed('/rooms/occ-a/events?occupancy=1'), {
       signal: sse.signal,
     });

@@ -23,7 +23,7 @@ async function listen(app: FastifyInstance): Promise<string> {
 const secrets = { huddle01ApiKey: TEST_KEY, tokenSecret: TEST_SECRET };
 
 describe('roomcast as a plugin', () => {
-  test('the README example: log in, get a token, subscribe at /realtime/ws, receive a webhook', async () => {
+  test('the README example: log in, get a token, subscribe at /realtime/ws, receive a webhook', async (t) => {
     const app = await buildExampleApp(secrets);
     const host = await listen(app);
     try {
@@ -40,6 +40,7 @@ describe('roomcast as a plugin', () => {
       });
       const { token } = (await login.json()) as { token: string };
       const client = await connect(`ws://${host}/realtime/ws?token=${token}`);
+      t.after(() => client.close());
       client.send({ type: 'subscribe', room: 'standup' });
       client.send({ type: 'subscribe', room: 'board-meeting' });
       await client.subscribed('standup');
@@ -63,7 +64,7 @@ describe('roomcast as a plugin', () => {
     }
   });
 
-  test('two instances under two prefixes stay independent', async () => {
+  test('two instances under two prefixes stay independent', async (t) => {
     const app = Fastify();
     await app.register(roomcast, { ...secrets, prefix: '/a' });
     await app.register(roomcast, { ...secrets, prefix: '/b', decorator: 'roomcastB' });
@@ -71,7 +72,9 @@ describe('roomcast as a plugin', () => {
     try {
       const token = await app.roomcast.createSubscriberToken({ rooms: ['*'] });
       const onA = await connect(`ws://${host}/a/ws?token=${token}`);
+      t.after(() => onA.close());
       const onB = await connect(`ws://${host}/b/ws?token=${token}`);
+      t.after(() => onB.close());
       for (const client of [onA, onB]) client.send({ type: 'subscribe', room: 'shared-name' });
       await onA.subscribed('shared-name');
       await onB.subscribed('shared-name');
@@ -99,13 +102,15 @@ describe('roomcast as a plugin', () => {
     }
   });
 
-  test('app.close() closes WS with 1012, ends SSE streams, and leaves a handed-in engine open', async () => {
+  test('app.close() closes WS with 1012, ends SSE streams, and leaves a handed-in engine open', async (t) => {
     const engine = createMemoryEngine();
     const app = Fastify();
+    t.after(() => app.close());
     await app.register(roomcast, { ...secrets, engine });
     const host = await listen(app);
     const token = await app.roomcast.createSubscriberToken({ rooms: ['*'] });
     const client = await connect(`ws://${host}/ws?token=${token}`);
+    t.after(() => client.close());
     client.send({ type: 'subscribe', room: 'x' });
     await client.subscribed('x');
     const stream = await fetch(`http://${host}/rooms/x/events?token=${token}`);
@@ -117,7 +122,7 @@ describe('roomcast as a plugin', () => {
     await engine.close();
   });
 
-  test('authorize: the host app decides by its own session cookie (WS and SSE)', async () => {
+  test('authorize: the host app decides by its own session cookie (WS and SSE)', async (t) => {
     const app = Fastify();
     const sessions = new Map([['s-ada', ['standup']]]);
     await app.register(roomcast, {
@@ -130,6 +135,7 @@ describe('roomcast as a plugin', () => {
     const host = await listen(app);
     try {
       const client = await connect(`ws://${host}/ws`, { headers: { cookie: 'session=s-ada' } });
+      t.after(() => client.close());
       client.send({ type: 'subscribe', room: 'standup' });
       client.send({ type: 'subscribe', room: 'secret' });
       await client.subscribed('standup');
@@ -149,6 +155,7 @@ describe('roomcast as a plugin', () => {
       const sse = new TestEventSource(`http://${host}/rooms/standup/events`, {
         cookie: 'session=s-ada',
       });
+      t.after(() => sse.close());
       await sse.until((messages) => messages.some((m) => m.type === 'subscribed'));
       sse.close();
       // A roomcast token still works next to the host's check.

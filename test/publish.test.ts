@@ -158,11 +158,12 @@ describe('app events, one node', () => {
     );
   });
 
-  test('history and resume carry app events', async () => {
+  test('history and resume carry app events', async (t) => {
     await publish(server, 'pub-h', { event: 'app:one', payload: 1 });
     await publish(server, 'pub-h', { event: 'app:two', payload: 2 });
     const snapshot = (await (await server.get('/rooms/pub-h')).json()) as { epoch: string };
     const socket = await connect(server.wsUrl);
+    t.after(() => socket.close());
     try {
       socket.send({ type: 'subscribe', room: 'pub-h', since: `${snapshot.epoch}:0` });
       await socket.until((frames) => appFrames(frames).length === 2);

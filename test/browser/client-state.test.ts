@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { peerJoined } from '../helpers/payloads.ts';
 import { postWebhook, startServer, testToken } from '../helpers/server.ts';
@@ -57,9 +57,16 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
     await server?.close();
   });
 
+  /** Tabs a test opened: closed after it, also when an assertion failed half-way. */
+  const pages: Page[] = [];
+  afterEach(async () => {
+    for (const page of pages.splice(0)) await page.close();
+  });
+
   /** A tab on the test page; records every URL it requests and every connection it opens. */
   async function open(): Promise<{ page: Page; urls: string[]; attempts: () => number }> {
     const page = await browser.context.newPage();
+    pages.push(page);
     const urls: string[] = [];
     let sockets = 0;
     let streams = 0;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { meetingStarted, peerJoined, peerLeft } from '../helpers/payloads.ts';
 import { postWebhook, startServer, testToken } from '../helpers/server.ts';
@@ -76,6 +76,12 @@ describe('browser client in Chromium', { skip: !chromiumAvailable() }, () => {
     await page.goto(`${site.url}${path}`);
     return page;
   }
+
+  // A test that failed before its closePages() leaves its tabs and errors behind: not to the next.
+  afterEach(async () => {
+    for (const page of pages.splice(0)) await page.close();
+    pageErrors.splice(0);
+  });
 
   /** Closes the test's tabs; fails on page errors other than the `expected` ones. */
   async function closePages(expected?: RegExp) {
