@@ -357,10 +357,13 @@ describe('origins, CORS and security headers', () => {
 });
 
 describe('limits', () => {
-  test('connections per IP are capped while another IP still connects', async () => {
+  test('connections per IP are capped while another IP still connects', async (t) => {
     const server = await startServer({ maxConnectionsPerIp: 3 });
     try {
       const open = await Promise.all([1, 2, 3].map(() => connect(server.wsUrl)));
+      t.after(() => {
+        for (const client of open) client.close();
+      });
       assert.equal(await upgradeStatus(server.wsUrl), 429);
       assert.equal(await upgradeStatus(server.wsUrl, { localAddress: '127.0.0.2' }), 101);
       open[0]!.close();

@@ -191,7 +191,8 @@ describe('client over WebSocket', () => {
       const seqs: number[] = [];
       room.on('*', (event) => seqs.push(event.meta.seq));
       await until(() => room.status === 'live');
-      await sleep(3500);
+      // Told TOKEN_EXPIRED (or closed with 4001), the client fetches its next token.
+      await until(() => fetched >= 2, 6000, 'a second token');
       await postWebhook(server, 'peer:joined', peerJoined('c-expiry', 'p'));
       await until(() => seqs.length === 1);
       assert.ok(fetched >= 2);
@@ -370,8 +371,11 @@ describe('client over SSE', () => {
       await postWebhook(server, 'peer:joined', peerJoined('s-a', 'x2'));
       await postWebhook(server, 'peer:joined', peerJoined('s-b', 'y2'));
       await until(() => got.length === 4, 10_000, 'the events sent during the cut');
-      await sleep(100);
-      assert.deepEqual(got.sort(), ['s-a:1', 's-a:2', 's-b:1', 's-b:2']);
+      // Later events are the probe: a duplicate of an earlier one would arrive before them.
+      await postWebhook(server, 'meeting:started', meetingStarted('s-a'));
+      await postWebhook(server, 'meeting:started', meetingStarted('s-b'));
+      await until(() => got.length === 6, 5000, 'the probes');
+      assert.deepEqual(got.sort(), ['s-a:1', 's-a:2', 's-a:3', 's-b:1', 's-b:2', 's-b:3']);
       assert.equal(a.recovered && b.recovered, true);
     } finally {
       client.close();
@@ -648,8 +652,10 @@ describe('dead links', () => {
         await until(() => client.state === 'connected' && room.status === 'live', 5000, 'resumed');
         await postWebhook(server, 'peer:joined', peerJoined(room.id, 'after'));
         await until(() => seqs.length === 3);
-        await sleep(100);
-        assert.deepEqual(seqs, [1, 2, 3], 'each event once, in order');
+        // A later event is the probe: a duplicate of an earlier one would arrive before it.
+        await postWebhook(server, 'meeting:started', meetingStarted(room.id));
+        await until(() => seqs.length === 4, 5000, 'the probe');
+        assert.deepEqual(seqs, [1, 2, 3, 4], 'each event once, in order');
         assert.equal(room.recovered, true, 'resumed, no snapshot');
         console.log(
           `${transport}: black hole noticed after ${noticed} ms (heartbeat ${heartbeat} ms)`,
@@ -728,8 +734,10 @@ describe('WebSocket again after an SSE fallback', () => {
       await until(() => server.app.websocketServer.clients.size === 1, 2000);
       await postWebhook(server, 'peer:joined', peerJoined('ws-again', 'p2'));
       await until(() => seqs.length === 2);
-      await sleep(100);
-      assert.deepEqual(seqs, [1, 2]);
+      // A later event is the probe: a duplicate of an earlier one would arrive before it.
+      await postWebhook(server, 'meeting:started', meetingStarted('ws-again'));
+      await until(() => seqs.length === 3, 5000, 'the probe');
+      assert.deepEqual(seqs, [1, 2, 3]);
       assert.deepEqual(seen, ['connecting', 'connected'], 'the move is not a reconnect');
       assert.equal(room.status, 'live');
     } finally {

@@ -22,6 +22,7 @@ import { meetingStarted, peerJoined } from './helpers/payloads.ts';
 import { parseMetrics, sample } from './helpers/metrics.ts';
 import { TEST_KEY, TEST_SECRET, postWebhook, startServer, testToken } from './helpers/server.ts';
 import { startNode } from './helpers/node-process.ts';
+import { until } from './helpers/wait.ts';
 
 const BIN = fileURLToPath(new URL('../server/bin/roomcast.js', import.meta.url));
 
@@ -273,8 +274,10 @@ describe('tail and simulate', () => {
       const tail = runCli(['tail', '--room', 'tail-room', '--url', server.url, '--count', '1'], {
         ROOMCAST_TOKEN_SECRET: TEST_SECRET,
       });
-      while (!tail.output().stderr.includes('connected'))
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => tail.output().stderr.includes('connected'), {
+        timeoutMs: 10_000,
+        what: 'tail to connect',
+      });
       await new Promise((resolve) => setTimeout(resolve, 200));
       const send = runCli(
         [
@@ -308,14 +311,20 @@ describe('tail and simulate', () => {
       const tail = runCli(['tail', '--room', 'tail-resume', '--url', server.url, '--count', '2'], {
         ROOMCAST_TOKEN_SECRET: TEST_SECRET,
       });
-      while (!tail.output().stdout.includes('snapshot at #0'))
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => tail.output().stdout.includes('snapshot at #0'), {
+        timeoutMs: 10_000,
+        what: `the snapshot line; tail wrote ${JSON.stringify(tail.output())}`,
+      });
       await postWebhook(server, 'peer:joined', peerJoined('tail-resume', 'p1'));
-      while (!tail.output().stdout.includes('#1 peer:joined'))
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => tail.output().stdout.includes('#1 peer:joined'), {
+        timeoutMs: 10_000,
+        what: `the first event line; tail wrote ${JSON.stringify(tail.output())}`,
+      });
       for (const socket of server.app.websocketServer.clients) socket.terminate();
-      while (!tail.output().stdout.includes('resumed at #1'))
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => tail.output().stdout.includes('resumed at #1'), {
+        timeoutMs: 10_000,
+        what: `the resume line; tail wrote ${JSON.stringify(tail.output())}`,
+      });
       await postWebhook(server, 'peer:joined', peerJoined('tail-resume', 'p2'));
       assert.equal(await tail.done, 0);
       const { stdout, stderr } = tail.output();

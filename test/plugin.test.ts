@@ -14,6 +14,7 @@ import { connect, eventSeqs } from './helpers/ws-client.ts';
 import { TestEventSource } from './helpers/sse-client.ts';
 import { peerJoined } from './helpers/payloads.ts';
 import { TEST_KEY, TEST_SECRET, postWebhook, webhookId } from './helpers/server.ts';
+import { until } from './helpers/wait.ts';
 
 async function listen(app: FastifyInstance): Promise<string> {
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -84,8 +85,18 @@ describe('roomcast as a plugin', () => {
         peerJoined('shared-name', 'only-a'),
       );
       await onA.until((frames) => eventSeqs(frames, 'shared-name').length === 1);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal(eventSeqs(onB.frames, 'shared-name').length, 0);
+      // B's own event is the probe: had A's event reached B, B would hold it before its own.
+      await postWebhook(
+        { url: `http://${host}/b` },
+        'peer:joined',
+        peerJoined('shared-name', 'only-b'),
+      );
+      await onB.until((frames) => eventSeqs(frames, 'shared-name').length === 1);
+      assert.deepEqual(
+        onB.of('shared-name', 'event').map((frame) => (frame.payload as { id: string }).id),
+        ['only-b'],
+      );
+      assert.equal(eventSeqs(onA.frames, 'shared-name').length, 1, 'nor B’s event on A');
       assert.equal((await app.roomcast.room('shared-name')).seq, 1);
       assert.equal(
         (
@@ -93,7 +104,7 @@ describe('roomcast as a plugin', () => {
             'shared-name',
           )
         ).seq,
-        0,
+        1,
       );
       onA.close();
       onB.close();
@@ -191,13 +202,12 @@ describe('roomcast as a plugin', () => {
         await postWebhook(base, 'peer:joined', peerJoined('hook', `p${i}`));
       await postWebhook(base, 'peer:joined', peerJoined('hook', 'dup'), { id: duplicate });
       await postWebhook(base, 'peer:joined', peerJoined('hook', 'dup'), { id: duplicate });
-      const deadline = Date.now() + 5000;
-      while (seen.length < 22 && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // A later event is the probe: the hook would have seen a second copy before it.
+      await postWebhook(base, 'peer:joined', peerJoined('hook', 'probe'));
+      await until(() => seen.length >= 23, { what: '23 events at the hook' });
       assert.deepEqual(
         seen.map((e) => e.seq),
-        Array.from({ length: 22 }, (_, i) => i + 1),
+        Array.from({ length: 23 }, (_, i) => i + 1),
       );
       assert.equal(seen[1]?.event, 'peer:trackPublished');
       assert.ok(seen.every((e) => e.roomId === 'hook'));

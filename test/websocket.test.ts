@@ -101,10 +101,12 @@ describe('websocket channels', () => {
     for (const room of rooms) await postWebhook(server, 'peer:joined', peerJoined(room, 'x'));
     await client.until((f) => rooms.every((room) => eventSeqs(f, room).length === 1));
     client.send({ type: 'unsubscribe', room: 'm2' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Frames are handled in order: the answer to a later subscribe proves the unsubscribe done.
+    client.send({ type: 'subscribe', room: 'm-probe' });
+    await client.subscribed('m-probe');
     for (const room of rooms) await postWebhook(server, 'peer:joined', peerJoined(room, 'y'));
+    // m3's event, appended after m2's, is the probe: an m2 event would have come before it.
     await client.until((f) => eventSeqs(f, 'm1').length === 2 && eventSeqs(f, 'm3').length === 2);
-    await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(eventSeqs(client.frames, 'm2'), [1]);
     client.close();
   });
@@ -152,9 +154,12 @@ describe('websocket channels', () => {
     client.close();
   });
 
-  test('1,000 concurrent webhooks while subscribers join: consecutive seqs, no duplicate', async () => {
+  test('1,000 concurrent webhooks while subscribers join: consecutive seqs, no duplicate', async (t) => {
     const room = 'w-race';
     const subscribers = await Promise.all(Array.from({ length: 10 }, () => connect(server.wsUrl)));
+    t.after(() => {
+      for (const client of subscribers) client.close();
+    });
     const posts: Promise<unknown>[] = [];
     for (let i = 0; i < 1000; i++) {
       posts.push(postWebhook(server, 'peer:joined', peerJoined(room, `p${i}`)));

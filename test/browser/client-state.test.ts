@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { peerJoined } from '../helpers/payloads.ts';
+import { meetingStarted, peerJoined } from '../helpers/payloads.ts';
 import { postWebhook, startServer, testToken } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
@@ -88,6 +88,23 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
   async function stateIs(page: Page, state: string) {
     await page.waitForFunction((s) => window.harness.client?.state === s, state, WAIT);
     return statesOf(page);
+  }
+
+  /**
+   * Posts a probe event to `room` and waits until every page has it; returns its seq. One room's
+   * events come in order, so a duplicate of an earlier event would have arrived before it.
+   */
+  async function probe(room: string, pages: Page[], target = server): Promise<number> {
+    const seq = (await postWebhook(target, 'meeting:started', meetingStarted(room))).body
+      .seq as number;
+    for (const page of pages) {
+      await page.waitForFunction(
+        ([id, probed]) => window.harness.rooms[id]!.seqs.includes(probed),
+        [room, seq] as const,
+        WAIT,
+      );
+    }
+    return seq;
   }
 
   /** Asserts that no connection attempt follows `failed`, for `ms`. */
@@ -192,12 +209,16 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
       );
       await postWebhook(server, 'peer:joined', peerJoined(room, 'c'));
       await page.waitForFunction((id) => window.harness.rooms[id]!.seqs.length >= 3, room, WAIT);
-      await sleep(100); // a duplicate, if any, would arrive right behind
+      await probe(room, [page]);
       const record = await page.evaluate((id) => window.harness.rooms[id]!, room);
       console.log(
         `${transport}: black hole noticed after ${noticed} ms (heartbeat ${HEARTBEAT} ms)`,
       );
-      assert.deepEqual(record.seqs, [first, first + 1, first + 2], 'each event once, in order');
+      assert.deepEqual(
+        record.seqs,
+        [first, first + 1, first + 2, first + 3],
+        'each event once, in order',
+      );
       assert.equal(record.statuses.at(-1), 'live:recovered', 'resumed, no snapshot');
       // 2× the heartbeat from the last byte (at most one heartbeat before the black hole).
       assert.ok(noticed <= 3 * HEARTBEAT + 700, `noticed after ${noticed} ms`);
@@ -282,10 +303,11 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
     assert.deepEqual(record.initialPeers.sort(), ['ada', 'bob', 'cy'], 'the cached state, at once');
     await page.waitForFunction((id) => window.harness.status(id) === 'live', room, WAIT);
     await page.waitForFunction((id) => window.harness.rooms[id]!.seqs.length === 1, room, WAIT);
-    await sleep(100);
+    // A snapshot or a second replay would come before the probe.
+    const probed = await probe(room, [page]);
     const after = await page.evaluate((id) => window.harness.rooms[id]!, room);
     assert.deepEqual(after.statuses, ['live:recovered'], 'resumed: no snapshot');
-    assert.deepEqual(after.seqs, [missed], 'only the event missed during the reload');
+    assert.deepEqual(after.seqs, [missed, probed], 'only the event missed during the reload');
     assert.equal(after.resyncs, 0);
     assert.equal(cy, seqs[1]! + 1);
     const peers = await page.evaluate((id) => Object.keys(window.harness.state(id)!.peers), room);
@@ -328,10 +350,14 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
     for (const tab of tabs) {
       await tab.waitForFunction((id) => window.harness.rooms[id]!.seqs.length >= 3, room, WAIT);
     }
-    await sleep(200); // a duplicate, if any, would arrive right behind
+    await probe(room, tabs);
     for (const tab of tabs) {
       const record = await tab.evaluate((id) => window.harness.rooms[id]!, room);
-      assert.deepEqual(record.seqs, [first, first + 1, first + 2], 'each event once, in order');
+      assert.deepEqual(
+        record.seqs,
+        [first, first + 1, first + 2, first + 3],
+        'each event once, in order',
+      );
       assert.equal(record.resyncs, 0);
     }
     for (let i = 0; i < 50 && sockets() !== 1; i++) await sleep(100);
@@ -392,10 +418,10 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
     await postWebhook(own, 'peer:joined', peerJoined(room, 'b'));
     for (const tab of tabs)
       await tab.waitForFunction((id) => window.harness.rooms[id]!.seqs.length === 2, room, WAIT);
-    await sleep(200); // a duplicate, if any, would arrive right behind
+    await probe(room, tabs, own);
     for (const tab of tabs) {
       const record = await tab.evaluate((id) => window.harness.rooms[id]!, room);
-      assert.deepEqual(record.seqs, [first, first + 1], 'each event once, in order');
+      assert.deepEqual(record.seqs, [first, first + 1, first + 2], 'each event once, in order');
       assert.deepEqual(record.statuses, ['live:snapshot'], 'never reconnected');
       assert.equal(record.resyncs, 0);
     }
