@@ -589,6 +589,9 @@ describe('connection state', () => {
       await until(() => room.status === 'live' && client.state === 'connected');
       await postWebhook(server, 'peer:joined', peerJoined('st-es', 'p'));
       await until(() => seqs.length === 1);
+      assert.deepEqual(seqs, [1]);
+      assert.equal(client.transport, 'sse');
+      assert.deepEqual(Object.keys(room.state?.peers ?? {}), ['p'], 'the event is in the state');
     } finally {
       client.close();
       await server.close();

@@ -363,6 +363,9 @@ describe('browser client state in Chromium', { skip: !chromiumAvailable() }, () 
     await told(2);
     await outsider.close();
     await told(1);
+    const counts = await follower.evaluate((id) => window.harness.rooms[id]!.occupancy, room);
+    const changes = counts.filter((count, i) => count !== counts[i - 1]);
+    assert.deepEqual(changes, [1, 2, 1], 'each change of the count, in order');
     for (const page of [leader, follower]) await page.close();
   });
 
