@@ -1,7 +1,8 @@
 /**
  * The console app: one object that holds the page's state (the session of the current token,
  * the selected room, a queued redraw) and wires the parts together: the token form, the rooms
- * feed and list, the watched rooms, the room view, toasts and the connection indicator.
+ * feed and list with its controls, the watched rooms, the room view, toasts and the connection
+ * indicator.
  */
 import { createClient } from '@roomcast/client';
 import type { Client } from '@roomcast/client';
@@ -9,6 +10,7 @@ import { drawConnection } from './connection-indicator.ts';
 import type { ConsoleUi } from './console-ui.ts';
 import { setText } from './dom.ts';
 import { formatElapsed } from './format.ts';
+import { bindListControls, searchQuery } from './list-controls.ts';
 import { roomLines } from './room-lines.ts';
 import { createRoomView } from './room-view.ts';
 import { syncWatches } from './room-watches.ts';
@@ -110,8 +112,7 @@ export function startConsoleApp(ui: ConsoleUi, env: ConsoleEnv): void {
     scheduleRender();
   }
 
-  const linesOf = (of: Session) =>
-    roomLines(of.summaries, of.watched, ui.search.value.trim().toLowerCase());
+  const linesOf = (of: Session) => roomLines(of.summaries, of.watched, searchQuery(ui));
 
   function syncSubscriptions(of: Session) {
     const known = new Set(of.summaries.map((summary) => summary.roomId));
@@ -201,22 +202,10 @@ export function startConsoleApp(ui: ConsoleUi, env: ConsoleEnv): void {
     tick();
   }
 
-  ui.search.addEventListener('input', () => {
+  bindListControls(ui, () => {
     const of = session();
     if (of) syncSubscriptions(of);
     render();
-  });
-
-  // Up / Down move between rooms, as in any list.
-  ui.roomList.addEventListener('keydown', (event) => {
-    if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
-    const buttons = [...ui.roomList.querySelectorAll<HTMLButtonElement>('button')];
-    const index = buttons.indexOf(document.activeElement as HTMLButtonElement);
-    const next = buttons[index + (event.key === 'ArrowDown' ? 1 : -1)];
-    if (next) {
-      event.preventDefault();
-      next.focus();
-    }
   });
 
   setInterval(tick, 1000);
