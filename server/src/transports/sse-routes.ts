@@ -93,10 +93,16 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 };
 
+/** The config options the SSE routes read. */
+export const SSE_CONFIG_KEYS = ['sseHeartbeat', 'sseRetry', 'maxSubscriptions'] as const;
+
+/** The slice of the config the SSE routes are given. */
+export type SseConfig = Pick<RoomcastConfig, (typeof SSE_CONFIG_KEYS)[number]>;
+
 /** Options of the SSE routes. */
 export interface SseRouteOptions {
   hub: Hub;
-  config: RoomcastConfig;
+  config: SseConfig;
   access: Access;
   /** Open connection counts (read by the metrics). */
   stats: TransportStats;

@@ -41,10 +41,26 @@ function releaseUpgradeRequest(request: FastifyRequest, socket: WebSocket): void
   socket.removeAllListeners('error');
 }
 
+/** The config options the WebSocket route reads. */
+export const WEBSOCKET_CONFIG_KEYS = [
+  'maxBufferedBytes',
+  'roomIdleTtl',
+  'pingInterval',
+  'pongTimeout',
+  'tokenGrace',
+  'authTimeout',
+  'maxSubscriptions',
+  'subscribeRate',
+  'maxFrameBytes',
+] as const;
+
+/** The slice of the config the WebSocket route is given. */
+export type WebSocketConfig = Pick<RoomcastConfig, (typeof WEBSOCKET_CONFIG_KEYS)[number]>;
+
 /** Options of the WebSocket route. */
 export interface WebSocketRouteOptions {
   hub: Hub;
-  config: RoomcastConfig;
+  config: WebSocketConfig;
   access: Access;
   /** Open connection counts (read by the metrics). */
   stats: TransportStats;
