@@ -30,7 +30,8 @@ import { watchDurability } from './durability-watch.ts';
 import { createHub } from './hub/hub.ts';
 import type { Hub } from './hub/hub.ts';
 import { roomRoutes } from './rooms/room-routes.ts';
-import { SSE_CONFIG_KEYS, sseRoutes } from './transports/sse-routes.ts';
+import { createExpirySweep } from './transports/expiry-sweep.ts';
+import { SSE_CONFIG_KEYS, sseRoutes } from './transports/sse-route.ts';
 import { WEBSOCKET_CONFIG_KEYS, websocketRoutes } from './transports/websocket-route.ts';
 import { webhookRoutes } from './webhooks/webhook-route.ts';
 import { createPublisher } from './publish/app-events.ts';
@@ -206,6 +207,9 @@ interface RouteContext {
 async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
   const { config, engine, hub, access, metrics, transports, draining, publish } = context;
   const corsAllows = createCorsOriginCheck(config.allowedOrigins, config.production);
+  // One sweep a second over the subscribers of both transports (token expiry, auth deadline).
+  const expiry = createExpirySweep();
+  app.addHook('onClose', async () => expiry.stop());
   installErrorHandlers(app);
   // Machine-facing routes (webhook, WebSocket, health, metrics) carry no CORS or security
   // headers: they cost CPU per webhook and memory per socket, and protect nothing there.
@@ -225,6 +229,7 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
     access,
     stats: transports,
     engine,
+    expiry,
   });
   // Browser-facing reads: CORS for SSE and REST; security headers on the REST answers.
   await app.register(async (browser) => {
@@ -246,6 +251,7 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
       config: pickConfig(config, SSE_CONFIG_KEYS),
       access,
       stats: transports,
+      expiry,
     });
     await browser.register(async (rest) => {
       await rest.register(helmet, { global: true });
