@@ -82,9 +82,23 @@ function bindToClose(
   return ticket;
 }
 
-/** Builds the gate from config. */
+/** The config options the gate reads. */
+export const ACCESS_CONFIG_KEYS = [
+  'tokenSecrets',
+  'maxTokenTtl',
+  'allowedOrigins',
+  'production',
+  'maxConnections',
+  'maxConnectionsPerIp',
+  'connectRatePerIp',
+] as const;
+
+/** The slice of the config the gate is given. */
+export type AccessConfig = Pick<RoomcastConfig, (typeof ACCESS_CONFIG_KEYS)[number]>;
+
+/** Builds the gate from its slice of the config. */
 export function createAccess(
-  config: RoomcastConfig,
+  config: AccessConfig,
   authorize?: Authorize,
   hooks: AccessHooks = {},
 ): Access {
