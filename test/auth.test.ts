@@ -151,31 +151,36 @@ describe('auth over WS, SSE and REST', () => {
     );
   });
 
-  test('WS: the token may come as the first frame', async () => {
+  test('WS: the token may come as the first frame', async (t) => {
     const client = await connect(server.bareWsUrl);
+    t.after(() => client.close());
     client.send({ type: 'auth', token: roomA });
     client.send({ type: 'subscribe', room: 'room-a' });
     await client.subscribed('room-a');
     client.close();
   });
 
-  test('WS: subscribing without a token, or a bad auth frame, closes with 1008', async () => {
+  test('WS: subscribing without a token, or a bad auth frame, closes with 1008', async (t) => {
     const noAuth = await connect(server.bareWsUrl);
+    t.after(() => noAuth.close());
     noAuth.send({ type: 'subscribe', room: 'room-a' });
     assert.equal(await noAuth.closed, 1008);
     assert.equal(noAuth.frames[0]?.code, 'UNAUTHORIZED');
     const badAuth = await connect(server.bareWsUrl);
+    t.after(() => badAuth.close());
     badAuth.send({ type: 'auth', token: 'bad' });
     assert.equal(await badAuth.closed, 1008);
   });
 
-  test('WS: no auth frame within the auth timeout closes with 1008', async () => {
+  test('WS: no auth frame within the auth timeout closes with 1008', async (t) => {
     const idle = await connect(server.bareWsUrl);
+    t.after(() => idle.close());
     assert.equal(await idle.closed, 1008);
   });
 
-  test('WS: a room outside the token is FORBIDDEN; the connection and its rooms carry on', async () => {
+  test('WS: a room outside the token is FORBIDDEN; the connection and its rooms carry on', async (t) => {
     const client = await connect(`${server.bareWsUrl}?token=${roomA}`);
+    t.after(() => client.close());
     client.send({ type: 'subscribe', room: 'room-a' });
     client.send({ type: 'subscribe', room: 'room-b' });
     await client.until((f) => f.some((x) => x.type === 'error'));
@@ -188,7 +193,7 @@ describe('auth over WS, SSE and REST', () => {
     client.close();
   });
 
-  test('SSE: no token 401, room not in token 403, granted room 200', async () => {
+  test('SSE: no token 401, room not in token 403, granted room 200', async (t) => {
     assert.equal((await fetch(`${server.url}/rooms/room-a/events`)).status, 401);
     assert.equal((await fetch(server.authed('/rooms/room-b/events', roomA))).status, 403);
     assert.equal((await fetch(server.authed('/events?room=room-b', roomA))).status, 403);
@@ -205,6 +210,7 @@ describe('auth over WS, SSE and REST', () => {
       mixed.close();
     }
     const controller = new AbortController();
+    t.after(() => controller.abort());
     const ok = await fetch(server.authed('/rooms/room-a/events', roomA), {
       signal: controller.signal,
     });
@@ -230,10 +236,11 @@ describe('auth over WS, SSE and REST', () => {
 });
 
 describe('expiry and refresh', () => {
-  test('a WS refresh keeps every subscription and a gap-free stream', async () => {
+  test('a WS refresh keeps every subscription and a gap-free stream', async (t) => {
     const server = await startServer({ tokenGrace: 5000 });
     try {
       const client = await connect(`${server.bareWsUrl}?token=${await testToken(['r1', 'r2'], 2)}`);
+      t.after(() => client.close());
       client.send({ type: 'subscribe', room: 'r1' });
       client.send({ type: 'subscribe', room: 'r2' });
       await client.subscribed('r1');
@@ -265,11 +272,12 @@ describe('expiry and refresh', () => {
     }
   });
 
-  test('an expired WS token gets TOKEN_EXPIRED, then close 4001 after the grace', async () => {
+  test('an expired WS token gets TOKEN_EXPIRED, then close 4001 after the grace', async (t) => {
     const server = await startServer({ tokenGrace: 500 });
     try {
       // 2 s, not 1: exp is in whole seconds, so a 1 s token may be over before it is used.
       const client = await connect(`${server.bareWsUrl}?token=${await testToken(['*'], 2)}`);
+      t.after(() => client.close());
       client.send({ type: 'subscribe', room: 'x' });
       await client.subscribed('x');
       assert.equal(await client.closed, 4001);
@@ -349,10 +357,13 @@ describe('origins, CORS and security headers', () => {
 });
 
 describe('limits', () => {
-  test('connections per IP are capped while another IP still connects', async () => {
+  test('connections per IP are capped while another IP still connects', async (t) => {
     const server = await startServer({ maxConnectionsPerIp: 3 });
     try {
       const open = await Promise.all([1, 2, 3].map(() => connect(server.wsUrl)));
+      t.after(() => {
+        for (const client of open) client.close();
+      });
       assert.equal(await upgradeStatus(server.wsUrl), 429);
       assert.equal(await upgradeStatus(server.wsUrl, { localAddress: '127.0.0.2' }), 101);
       open[0]!.close();
@@ -396,7 +407,7 @@ describe('limits', () => {
 });
 
 describe('no secret in logs', () => {
-  test('tokens (query, header, frame) and signatures never reach a log line', async () => {
+  test('tokens (query, header, frame) and signatures never reach a log line', async (t) => {
     const server = await startLoggedServer({ logLevel: 'debug' });
     try {
       const base = server.url;
@@ -406,6 +417,7 @@ describe('no secret in logs', () => {
       const answer = await postWebhook({ url: base }, 'peer:joined', peerJoined('logs', 'p'));
       assert.equal(answer.status, 200);
       const client = await connect(`${base.replace('http', 'ws')}/ws`);
+      t.after(() => client.close());
       client.send({ type: 'auth', token });
       client.send({ type: 'subscribe', room: 'x' });
       await client.subscribed('x');

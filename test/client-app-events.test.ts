@@ -74,6 +74,7 @@ for (const transport of ['websocket', 'sse'] as const) {
         transport,
         WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
       });
+      t.after(() => second.close());
       const seen: number[] = [];
       subscription.on('occupancy', (subscribers) => seen.push(subscribers));
       second.room(room);

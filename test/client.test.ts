@@ -196,7 +196,8 @@ describe('client over WebSocket', () => {
       const seqs: number[] = [];
       room.on('*', (event) => seqs.push(event.meta.seq));
       await until(() => room.status === 'live');
-      await sleep(3500);
+      // Told TOKEN_EXPIRED (or closed with 4001), the client fetches its next token.
+      await until(() => fetched >= 2, 6000, 'a second token');
       await postWebhook(server, 'peer:joined', peerJoined('c-expiry', 'p'));
       await until(() => seqs.length === 1);
       assert.ok(fetched >= 2);
@@ -302,6 +303,7 @@ describe('backoff', () => {
       transport: 'websocket',
       WebSocket: NeverOpens as unknown as typeof globalThis.WebSocket,
     });
+    t.after(() => client.close());
     client.room('r');
     await flush();
     assert.equal(attempts.length, 1);
@@ -453,8 +455,11 @@ describe('client over SSE', () => {
       await postWebhook(server, 'peer:joined', peerJoined('s-a', 'x2'));
       await postWebhook(server, 'peer:joined', peerJoined('s-b', 'y2'));
       await until(() => got.length === 4, 10_000, 'the events sent during the cut');
-      await sleep(100);
-      assert.deepEqual(got.sort(), ['s-a:1', 's-a:2', 's-b:1', 's-b:2']);
+      // Later events are the probe: a duplicate of an earlier one would arrive before them.
+      await postWebhook(server, 'meeting:started', meetingStarted('s-a'));
+      await postWebhook(server, 'meeting:started', meetingStarted('s-b'));
+      await until(() => got.length === 6, 5000, 'the probes');
+      assert.deepEqual(got.sort(), ['s-a:1', 's-a:2', 's-a:3', 's-b:1', 's-b:2', 's-b:3']);
       assert.equal(a.recovered && b.recovered, true);
     } finally {
       client.close();
@@ -668,6 +673,9 @@ describe('connection state', () => {
       await until(() => room.status === 'live' && client.state === 'connected');
       await postWebhook(server, 'peer:joined', peerJoined('st-es', 'p'));
       await until(() => seqs.length === 1);
+      assert.deepEqual(seqs, [1]);
+      assert.equal(client.transport, 'sse');
+      assert.deepEqual(Object.keys(room.state?.peers ?? {}), ['p'], 'the event is in the state');
     } finally {
       client.close();
       await server.close();
@@ -676,7 +684,7 @@ describe('connection state', () => {
 });
 
 describe('history', () => {
-  test('room.history({limit}) gives the last events, newest last, with the token rules of the snapshot', async () => {
+  test('room.history({limit}) gives the last events, newest last, with the token rules of the snapshot', async (t) => {
     const server = await startServer();
     const client = clientFor(server);
     try {
@@ -690,6 +698,7 @@ describe('history', () => {
       );
       assert.ok(page.events.every((event) => event.type === 'event' && event.epoch === page.epoch));
       const denied = clientFor(server, { token: await testToken(['other']) });
+      t.after(() => denied.close());
       await assert.rejects(denied.room('h-room').history(), { code: 'FORBIDDEN' });
       denied.close();
     } finally {
@@ -730,8 +739,10 @@ describe('dead links', () => {
         await until(() => client.state === 'connected' && room.status === 'live', 5000, 'resumed');
         await postWebhook(server, 'peer:joined', peerJoined(room.id, 'after'));
         await until(() => seqs.length === 3);
-        await sleep(100);
-        assert.deepEqual(seqs, [1, 2, 3], 'each event once, in order');
+        // A later event is the probe: a duplicate of an earlier one would arrive before it.
+        await postWebhook(server, 'meeting:started', meetingStarted(room.id));
+        await until(() => seqs.length === 4, 5000, 'the probe');
+        assert.deepEqual(seqs, [1, 2, 3, 4], 'each event once, in order');
         assert.equal(room.recovered, true, 'resumed, no snapshot');
         console.log(
           `${transport}: black hole noticed after ${noticed} ms (heartbeat ${heartbeat} ms)`,
@@ -810,8 +821,10 @@ describe('WebSocket again after an SSE fallback', () => {
       await until(() => server.app.websocketServer.clients.size === 1, 2000);
       await postWebhook(server, 'peer:joined', peerJoined('ws-again', 'p2'));
       await until(() => seqs.length === 2);
-      await sleep(100);
-      assert.deepEqual(seqs, [1, 2]);
+      // A later event is the probe: a duplicate of an earlier one would arrive before it.
+      await postWebhook(server, 'meeting:started', meetingStarted('ws-again'));
+      await until(() => seqs.length === 3, 5000, 'the probe');
+      assert.deepEqual(seqs, [1, 2, 3]);
       assert.deepEqual(seen, ['connecting', 'connected'], 'the move is not a reconnect');
       assert.equal(room.status, 'live');
     } finally {

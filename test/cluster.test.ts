@@ -89,8 +89,9 @@ describe('several nodes on Redis', { skip: redis === undefined }, () => {
     assert.equal(answers.filter((answer) => answer.body.duplicate === true).length, 1);
   });
 
-  test('kill -9 a node mid-stream: its subscriber resumes on another node with no gap', async () => {
+  test('kill -9 a node mid-stream: its subscriber resumes on another node with no gap', async (t) => {
     const victim = await startNode({ REDIS_URL: server.url });
+    t.after(() => victim.kill());
     const client = await subscriber(victim, 'x-kill');
     let posting = true;
     let sent = 0;
@@ -168,12 +169,13 @@ describe('several nodes on Redis', { skip: redis === undefined }, () => {
 });
 
 describe('embedding with the app’s own Redis client', { skip: redis === undefined }, () => {
-  test('app.close() closes sockets with 1012 and leaves a handed-in Redis client open', async () => {
+  test('app.close() closes sockets with 1012 and leaves a handed-in Redis client open', async (t) => {
     const server = (await startRedisServer()) as RedisServer;
     const client = new Redis(server.url);
     const engine = createRedisEngine({ client });
     try {
       const app = Fastify();
+      t.after(() => app.close());
       await app.register(roomcast, {
         huddle01ApiKey: TEST_KEY,
         tokenSecret: TEST_SECRET,
@@ -182,6 +184,7 @@ describe('embedding with the app’s own Redis client', { skip: redis === undefi
       await app.listen({ port: 0, host: '127.0.0.1' });
       const port = (app.server.address() as { port: number }).port;
       const socket = await connect(`ws://127.0.0.1:${port}/ws?token=${await testToken()}`);
+      t.after(() => socket.close());
       socket.send({ type: 'subscribe', room: 'embedded' });
       await socket.subscribed('embedded');
       const answer = await postWebhook(

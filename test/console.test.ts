@@ -3,6 +3,7 @@
  * strict CSP, the on/off option, and a prefixed mount (the page in Chromium: test/browser).
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import Fastify from 'fastify';
 import roomcast from '../server/src/index.ts';
@@ -14,6 +15,24 @@ import { startServer, TEST_KEY, TEST_SECRET } from './helpers/server.ts';
 function assetsOf(html: string): string[] {
   return [...html.matchAll(/(?:src|href)="(console\/[^"]+)"/g)].map((match) => match[1]!);
 }
+
+describe('moderator console sources', () => {
+  test('import nothing of the server: only each other and the @roomcast packages', () => {
+    const dir = new URL('../server/console/src/', import.meta.url);
+    const files = readdirSync(dir).filter((name) => name.endsWith('.ts'));
+    assert.ok(files.includes('main.ts'));
+    for (const name of files) {
+      const source = readFileSync(new URL(name, dir), 'utf8');
+      for (const [, specifier] of source.matchAll(/^import[^'"]*['"]([^'"]+)['"]/gm)) {
+        assert.match(
+          specifier!,
+          /^(\.\/[\w.-]+|@roomcast\/(shared|client)(\/[\w-]+)?)$/,
+          `${name} imports ${specifier}`,
+        );
+      }
+    }
+  });
+});
 
 describe('moderator console routes', () => {
   test('GET / serves the page (no-cache, strict CSP) and its hashed assets (immutable)', async () => {

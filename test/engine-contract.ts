@@ -5,9 +5,16 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { allRooms } from '../server/src/engine/engine.ts';
-import type { AppendInput, Engine, LogEntry, RoomCursor } from '../server/src/engine/engine.ts';
+import type {
+  AppendInput,
+  DeadLetter,
+  Engine,
+  LogEntry,
+  RoomCursor,
+} from '../server/src/engine/engine.ts';
 import { meetingStarted, peerJoined, peerLeft, track } from './helpers/payloads.ts';
 import { webhookId } from './helpers/server.ts';
+import { until } from './helpers/wait.ts';
 
 /** Options every engine factory must honour. */
 export interface ContractEngineOptions {
@@ -20,8 +27,6 @@ export interface ContractEngineOptions {
 function input(event: AppendInput['event'], payload: unknown, id = webhookId()): AppendInput {
   return { webhookId: id, event, payload: payload as never, receivedAt: Date.now() };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs the contract suite against engines made by `create`. */
 export function engineContract(
@@ -152,16 +157,20 @@ export function engineContract(
       for (let i = 0; i < 5; i++)
         await engine.append(input('peer:joined', peerJoined('cl', `p${i}`)));
       await engine.append(input('peer:joined', peerJoined('other-room', 'x')));
-      for (let i = 0; i < 50 && seen.length < 5; i++) await sleep(10);
+      await until(() => seen.length >= 5, { what: 'five entries' });
       assert.deepEqual(
         seen.map((e) => e.seq),
         [1, 2, 3, 4, 5],
       );
       assert.ok(seen.every((e) => e.roomId === 'cl' && e.event === 'peer:joined'));
       await stop();
+      // A probe subscribed after the stop gets the late entry: by then the stopped one would have.
+      const probe: LogEntry[] = [];
+      const stopProbe = await engine.subscribe('cl', (entry) => probe.push(entry));
       await engine.append(input('peer:joined', peerJoined('cl', 'late')));
-      await sleep(50);
+      await until(() => probe.length === 1, { what: 'the late entry at the probe' });
       assert.equal(seen.length, 5);
+      await stopProbe();
     });
 
     test('read: inside history recovers exactly the missed entries', async () => {
@@ -243,7 +252,7 @@ export function engineContract(
       await engine.append(input('meeting:started', meetingStarted('cw2'), dupId));
       await engine.append(input('meeting:started', meetingStarted('cw2'), dupId));
       await engine.append(input('peer:joined', peerJoined('cw1', 'pw')));
-      for (let i = 0; i < 100 && watched.length < 4; i++) await sleep(10);
+      await until(() => watched.length >= 4, { what: 'four watched entries' });
       // The duplicate is not appended, so not watched; the held track follows its peer's join.
       assert.deepEqual(
         watched.map((e) => `${e.roomId} ${e.seq} ${e.event}`),
@@ -255,9 +264,13 @@ export function engineContract(
         ],
       );
       stop();
+      // A probe watching after the stop sees the next entry: by then the stopped one would have.
+      const probe: LogEntry[] = [];
+      const stopProbe = engine.watch((entry) => probe.push(entry));
       await engine.append(input('peer:left', peerLeft('cw1', 'pw')));
-      await sleep(50);
+      await until(() => probe.length === 1, { what: 'the next entry at the probe' });
       assert.equal(watched.length, 4);
+      stopProbe();
     });
 
     test('track events route through the peer→room index; early ones wait for peer:joined', async () => {
@@ -276,9 +289,13 @@ export function engineContract(
       const engine = await make({ trackHold: 100 });
       const id = webhookId();
       await engine.append(input('peer:trackPublished', track('ghost'), id));
-      await sleep(300);
-      const letters = await engine.deadLetters();
-      assert.equal(letters.find((l) => l.webhookId === id)?.reason, 'UNROUTABLE');
+      let letter: DeadLetter | undefined;
+      await until(
+        async () =>
+          (letter = (await engine.deadLetters()).find((l) => l.webhookId === id)) !== undefined,
+        { what: 'the dead letter' },
+      );
+      assert.equal(letter?.reason, 'UNROUTABLE');
     });
 
     test('dead letters are kept newest first and deduplicated by id', async () => {

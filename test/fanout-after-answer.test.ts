@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { createMemoryEngine } from '../server/src/engine/memory-engine.ts';
 import { meetingStarted, peerJoined } from './helpers/payloads.ts';
 import { postWebhook, startServer } from './helpers/server.ts';
+import { until } from './helpers/wait.ts';
 
 test('memory engine: the answer is written before any listener or watcher sees the entry', async (t) => {
   const engine = createMemoryEngine();
@@ -34,7 +35,7 @@ test('memory engine: the answer is written before any listener or watcher sees t
   const second = await postWebhook(server, 'peer:joined', peerJoined('r-after', 'p1'));
   assert.equal(first.status, 200);
   assert.equal(second.status, 200);
-  while (seen.length < 4) await new Promise((resolve) => setImmediate(resolve));
+  await until(() => seen.length >= 4, { what: 'four deliveries', intervalMs: 0 });
   // Each entry reached its listener and the watcher after its own answer, in seq order.
   assert.deepEqual(seen, ['listener 1 1', 'watcher 1 1', 'listener 2 2', 'watcher 2 2']);
 });

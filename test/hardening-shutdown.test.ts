@@ -27,7 +27,7 @@ async function listening(port: number): Promise<boolean> {
 }
 
 describe('SIGTERM (items 5 and 6)', () => {
-  test('SIGTERM to `npm start` reaches the server: it drains, closes with 1012 and frees the port', async () => {
+  test('SIGTERM to `npm start` reaches the server: it drains, closes with 1012 and frees the port', async (t) => {
     const npm = spawn('npm', ['start', '--silent'], {
       cwd: ROOT,
       env: {
@@ -64,6 +64,7 @@ describe('SIGTERM (items 5 and 6)', () => {
       });
       assert.notEqual(serverPid, npm.pid, 'the server is a child of npm');
       const subscriber = await connect(`ws://127.0.0.1:${port}/ws?token=${await testToken()}`);
+      t.after(() => subscriber.close());
       subscriber.send({ type: 'subscribe', room: 'npm-start' });
       await subscriber.subscribed('npm-start');
 

@@ -42,7 +42,7 @@ async function bigRoom(server: TestServer, room: string, peers: number, metadata
 }
 
 describe('attack: a client that stops reading and floods subscribe (item 1)', () => {
-  test('every queued byte counts: the backlog stays under the limit plus one snapshot', async () => {
+  test('every queued byte counts: the backlog stays under the limit plus one snapshot', async (t) => {
     const limit = 64 * KiB;
     // A generous subscribe rate: what is checked here is the byte accounting alone.
     const server = await startServer({ maxBufferedBytes: limit, subscribeRate: 10_000 });
@@ -50,6 +50,7 @@ describe('attack: a client that stops reading and floods subscribe (item 1)', ()
       await bigRoom(server, 'big', 20, 2 * KiB); // a snapshot of about 45 KB, 20 events of history
       const token = await testToken(['big']); // a one-room token is all it takes
       const attacker = await connect(`${server.url.replace('http', 'ws')}/ws?token=${token}`);
+      t.after(() => attacker.close());
       attacker.send({ type: 'subscribe', room: 'big' });
       await attacker.subscribed('big');
       const snapshotBytes = JSON.stringify(attacker.of('big', 'snapshot')[0]).length;
@@ -80,16 +81,18 @@ describe('attack: a client that stops reading and floods subscribe (item 1)', ()
     }
   });
 
-  test('a resume whose replay is many times the limit is paced, not dropped, and has no gap', async () => {
+  test('a resume whose replay is many times the limit is paced, not dropped, and has no gap', async (t) => {
     const limit = 16 * KiB;
     const server = await startServer({ maxBufferedBytes: limit });
     try {
       await bigRoom(server, 'replay', 40, 4 * KiB); // a replay of about 170 KB, 10× the limit
       const client = await connect(server.wsUrl);
+      t.after(() => client.close());
       client.send({ type: 'subscribe', room: 'replay', since: 'x:0' });
       await client.subscribed('replay');
       const epoch = String(client.of('replay', 'snapshot')[0]!.epoch);
       const resumed = await connect(server.wsUrl);
+      t.after(() => resumed.close());
       resumed.send({ type: 'subscribe', room: 'replay', since: `${epoch}:0` });
       await resumed.subscribed('replay');
       const seqs = resumed.of('replay', 'event').map((frame) => frame.seq);
@@ -108,10 +111,11 @@ describe('attack: a client that stops reading and floods subscribe (item 1)', ()
     }
   });
 
-  test('subscribe frames are rate-limited per connection: a flood is refused, then closed', async () => {
+  test('subscribe frames are rate-limited per connection: a flood is refused, then closed', async (t) => {
     const server = await startServer({ subscribeRate: 20, maxSubscriptions: 10 });
     try {
       const client = await connect(server.wsUrl);
+      t.after(() => client.close());
       for (let i = 0; i < 200; i++) client.send({ type: 'subscribe', room: 'flood' });
       const code = await Promise.race([client.closed, sleep(5000).then(() => 'still open')]);
       assert.equal(code, 1008, 'closed for too many refused frames');
@@ -193,8 +197,8 @@ describe('attack: connection slots that are never given back (item 2)', () => {
           hangUpAfterMs: [0, 1, 3, 6][i % 4],
         });
       }
-      await sleep(300);
-      await gaugesBackToZero(server.url);
+      // A later subscriber is the probe: its token is checked after theirs, so a zombie that a
+      // hang-up left behind exists by the time it is served.
       await notLockedOut(server);
       await gaugesBackToZero(server.url);
     } finally {
@@ -223,8 +227,8 @@ describe('attack: connection slots that are never given back (item 2)', () => {
           hangUpAfterMs: [0, 5, 20, 40][i % 4],
         });
       }
-      await sleep(200);
-      await gaugesBackToZero(url);
+      // A later stream is the probe: its 50 ms check started after theirs, so a zombie that a
+      // hang-up left behind exists by the time it is answered.
       const response = await fetch(`${url}/rooms/after/events`);
       assert.equal(response.status, 200, 'not locked out');
       await response.body?.cancel();

@@ -10,19 +10,29 @@ import { peerJoined } from './helpers/payloads.ts';
 import { parseMetrics } from './helpers/metrics.ts';
 import { postWebhook, startServer } from './helpers/server.ts';
 import type { TestServer } from './helpers/server.ts';
+import { until } from './helpers/wait.ts';
 
 async function metricValue(server: TestServer, key: string): Promise<number | undefined> {
   return parseMetrics(await (await server.get('/metrics')).text()).get(key);
 }
 
 describe('liveness', () => {
-  test('a WebSocket that does not answer pings is terminated; one that does stays', async () => {
+  test('a WebSocket that does not answer pings is terminated; one that does stays', async (t) => {
     const server = await startServer({ pingInterval: 100, pongTimeout: 100 });
     try {
       const silent = await connect(server.wsUrl, { autoPong: false });
+      t.after(() => silent.close());
       const healthy = await connect(server.wsUrl);
+      t.after(() => healthy.close());
+      let pings = 0;
+      healthy.socket.on('ping', () => pings++);
       assert.equal(await silent.closed, 1006);
-      await new Promise((resolve) => setTimeout(resolve, 350));
+      // Three more pings answered are the probe: three rounds in which it could have been cut.
+      const seen = pings;
+      await until(() => pings >= seen + 3 || healthy.closeCode !== undefined, {
+        timeoutMs: 2000,
+        what: 'three more pings',
+      });
       assert.equal(healthy.closeCode, undefined);
       healthy.close();
     } finally {
@@ -30,13 +40,16 @@ describe('liveness', () => {
     }
   });
 
-  test('pings are spread over the interval, each socket pinged about once per interval', async () => {
+  test('pings are spread over the interval, each socket pinged about once per interval', async (t) => {
     // 40 sockets on a 500 ms interval: one round of pings all at once would block the event
     // loop at scale; the wheel pings a slot per 10 ms tick instead.
     const interval = 500;
     const server = await startServer({ pingInterval: interval, pongTimeout: 400 });
     try {
       const sockets = await Promise.all(Array.from({ length: 40 }, () => connect(server.wsUrl)));
+      t.after(() => {
+        for (const client of sockets) client.close();
+      });
       const pings = sockets.map(() => [] as number[]);
       sockets.forEach((client, i) => client.socket.on('ping', () => pings[i]!.push(Date.now())));
       await new Promise((resolve) => setTimeout(resolve, 3 * interval + 100));
@@ -56,10 +69,11 @@ describe('liveness', () => {
     }
   });
 
-  test('SSE streams open with a heartbeat telling the interval, and get one every interval', async () => {
+  test('SSE streams open with a heartbeat telling the interval, and get one every interval', async (t) => {
     const server = await startServer({ sseHeartbeat: 50 });
     try {
       const controller = new AbortController();
+      t.after(() => controller.abort());
       // A stream that stalls or ends fails within seconds, not at the runner's timeout.
       const stalled = setTimeout(() => controller.abort(), 5000);
       const response = await fetch(server.authed('/rooms/hb/events'), {
@@ -83,15 +97,19 @@ describe('liveness', () => {
     }
   });
 
-  test('WebSocket: a heartbeat frame telling the interval once authenticated, then one with every ping', async () => {
+  test('WebSocket: a heartbeat frame telling the interval once authenticated, then one with every ping', async (t) => {
     const server = await startServer({ pingInterval: 100 });
     try {
       const authed = await connect(server.wsUrl);
+      t.after(() => authed.close());
       await authed.until(() => authed.heartbeats.length >= 3, 2000, 'three heartbeats');
       assert.deepEqual(authed.heartbeats[0], { type: 'heartbeat', interval: 100 });
       // Without a token, nothing until the auth frame is accepted.
       const later = await connect(server.bareWsUrl);
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      t.after(() => later.close());
+      // Two more heartbeats on the authenticated socket are the probe: two beats went by.
+      const beats = authed.heartbeats.length;
+      await authed.until(() => authed.heartbeats.length >= beats + 2, 2000, 'two more heartbeats');
       assert.equal(later.heartbeats.length, 0, 'no heartbeat before authentication');
       later.send({ type: 'auth', token: server.token });
       await later.until(() => later.heartbeats.length >= 1, 2000, 'a heartbeat after auth');

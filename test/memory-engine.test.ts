@@ -8,6 +8,7 @@ import { createMemoryEngine } from '../server/src/engine/memory-engine.ts';
 import { createDedupWindow } from '../server/src/engine/dedup-window.ts';
 import { engineContract } from './engine-contract.ts';
 import { peerJoined } from './helpers/payloads.ts';
+import { until } from './helpers/wait.ts';
 
 engineContract('memory', async (options) => createMemoryEngine(options));
 
@@ -42,8 +43,11 @@ describe('memory engine specifics', () => {
     const before = await engine.snapshot('idle');
     clock += 5000;
     // The sweep runs on a timer; a short idle TTL makes it run every second.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    assert.equal((await engine.listRooms({ limit: 10 })).rooms.length, 0);
+    await until(async () => (await engine.listRooms({ limit: 10 })).rooms.length === 0, {
+      timeoutMs: 3000,
+      what: 'the sweep to drop the idle room',
+      intervalMs: 50,
+    });
     const after = await engine.snapshot('idle');
     assert.notEqual(after.epoch, before.epoch);
     assert.equal(after.seq, 0);

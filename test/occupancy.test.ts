@@ -13,6 +13,7 @@ import { startServer } from './helpers/server.ts';
 import type { TestServer } from './helpers/server.ts';
 import { connect } from './helpers/ws-client.ts';
 import type { Frame, TestSocket } from './helpers/ws-client.ts';
+import { readUntil, until } from './helpers/wait.ts';
 
 async function watcher(server: TestServer, room: string, occupancy = true): Promise<TestSocket> {
   const socket = await connect(server.wsUrl);
@@ -27,14 +28,6 @@ const counts = (frames: Frame[], room: string) =>
 async function subscribersOf(server: TestServer, room: string): Promise<number> {
   const body = (await (await server.get(`/rooms/${room}`)).json()) as { subscribers: number };
   return body.subscribers;
-}
-
-async function eventually(check: () => Promise<boolean> | boolean, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('occupancy, one node', () => {
@@ -52,6 +45,7 @@ describe('occupancy, one node', () => {
 
     const quiet = await watcher(server, 'occ-a', false);
     const sse = new AbortController();
+    t.after(() => sse.abort());
     const stream = await fetch(server.authed('/rooms/occ-a/events?occupancy=1'), {
       signal: sse.signal,
     });
@@ -64,12 +58,13 @@ describe('occupancy, one node', () => {
     // The room list holds rooms with events; an unknown room is not listed, but counted above.
     assert.ok(Array.isArray(list.rooms));
 
-    let text = '';
-    while (!/event: occupancy\ndata: .*"subscribers":3/.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
+    const text = await readUntil(
+      reader,
+      (read) => /event: occupancy\ndata: .*"subscribers":3/.test(read),
+      {
+        what: 'the SSE occupancy message',
+      },
+    );
     assert.match(text, /event: occupancy\n/);
 
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
@@ -88,7 +83,11 @@ describe('occupancy, one node', () => {
       'no frames to a subscriber that did not ask',
     );
     a.socket.terminate();
-    await eventually(async () => (await subscribersOf(server, 'occ-a')) === 0);
+    await until(async () => (await subscribersOf(server, 'occ-a')) === 0, {
+      timeoutMs: 8000,
+      what: 'no subscriber left',
+      intervalMs: 50,
+    });
   });
 });
 
@@ -113,7 +112,11 @@ describe('occupancy, two nodes on one Redis', { skip: !redis }, () => {
     t.after(() => onB.forEach((socket) => socket.socket.terminate()));
     await onA.until((frames) => counts(frames, 'occ-r').at(-1) === 3, 8000, 'occupancy 3');
     assert.equal(await subscribersOf(a, 'occ-r'), 3);
-    await eventually(async () => (await subscribersOf(b, 'occ-r')) === 3);
+    await until(async () => (await subscribersOf(b, 'occ-r')) === 3, {
+      timeoutMs: 8000,
+      what: 'three subscribers seen from node b',
+      intervalMs: 50,
+    });
     for (const socket of onB) socket.socket.terminate();
     await onA.until((frames) => counts(frames, 'occ-r').at(-1) === 1, 8000, 'back to 1');
   });

@@ -22,19 +22,22 @@ import { meetingStarted, peerJoined } from './helpers/payloads.ts';
 import { parseMetrics, sample } from './helpers/metrics.ts';
 import { TEST_KEY, TEST_SECRET, postWebhook, startServer, testToken } from './helpers/server.ts';
 import { startNode } from './helpers/node-process.ts';
+import { until } from './helpers/wait.ts';
 
 const BIN = fileURLToPath(new URL('../server/bin/roomcast.js', import.meta.url));
 
 describe('metrics', () => {
-  test('each counter moves by what the traffic did', async () => {
+  test('each counter moves by what the traffic did', async (t) => {
     const server = await startServer({ historySize: 5, maxConnectionsPerIp: 4 });
     try {
       const scrape = async () => parseMetrics(await (await fetch(`${server.url}/metrics`)).text());
       const before = await scrape();
       const ws = await connect(server.wsUrl);
+      t.after(() => ws.close());
       ws.send({ type: 'subscribe', room: 'm' });
       await ws.subscribed('m');
       const sse = new TestEventSource(server.authed('/rooms/m/events'));
+      t.after(() => sse.close());
       await sse.until((messages) => messages.some((m) => m.type === 'subscribed'));
       await postWebhook(server, 'meeting:started', meetingStarted('m'), { id: 'metrics-dup' });
       await postWebhook(server, 'meeting:started', meetingStarted('m'), { id: 'metrics-dup' });
@@ -45,6 +48,7 @@ describe('metrics', () => {
       await sse.until(() => sse.events().length === 2);
       // A resume inside history and one outside it.
       const resumed = await connect(server.wsUrl);
+      t.after(() => resumed.close());
       const epoch = String(ws.frames[0]!.epoch);
       resumed.send({ type: 'subscribe', room: 'm', since: `${epoch}:1` });
       resumed.send({ type: 'subscribe', room: 'm2', since: 'otherEpoch:3' });
@@ -52,6 +56,7 @@ describe('metrics', () => {
       await resumed.subscribed('m2');
       // Two more connections hit the per-IP limit of 4 (ws, sse, resumed, + 1 allowed).
       const extra = await connect(server.wsUrl);
+      t.after(() => extra.close());
       await connect(server.wsUrl).catch(() => undefined);
 
       const after = await scrape();
@@ -101,11 +106,12 @@ describe('metrics', () => {
 });
 
 describe('readiness and draining', () => {
-  test('drain: readyz fails at once, new subscribers get 503, open ones stay until close', async () => {
+  test('drain: readyz fails at once, new subscribers get 503, open ones stay until close', async (t) => {
     const server = await startServer();
     try {
       assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
       const open = await connect(server.wsUrl);
+      t.after(() => open.close());
       server.app.roomcast.drain();
       const ready = await fetch(`${server.url}/readyz`);
       assert.equal(ready.status, 503);
@@ -127,8 +133,9 @@ describe('readiness and draining', () => {
 });
 
 describe('graceful shutdown', () => {
-  test('SIGTERM with 1,000 WS and 100 SSE subscribers: every one told, exit inside the timeout', async () => {
+  test('SIGTERM with 1,000 WS and 100 SSE subscribers: every one told, exit inside the timeout', async (t) => {
     const node = await startNode({ LOG_LEVEL: 'info', ROOMCAST_SHUTDOWN_TIMEOUT: '10s' });
+    t.after(() => node.kill());
     const port = Number(new URL(node.url).port);
     const token = await testToken();
     const sockets = [];
@@ -267,8 +274,10 @@ describe('tail and simulate', () => {
       const tail = runCli(['tail', '--room', 'tail-room', '--url', server.url, '--count', '1'], {
         ROOMCAST_TOKEN_SECRET: TEST_SECRET,
       });
-      while (!tail.output().stderr.includes('connected'))
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => tail.output().stderr.includes('connected'), {
+        timeoutMs: 10_000,
+        what: 'tail to connect',
+      });
       await new Promise((resolve) => setTimeout(resolve, 200));
       const send = runCli(
         [
@@ -302,14 +311,20 @@ describe('tail and simulate', () => {
       const tail = runCli(['tail', '--room', 'tail-resume', '--url', server.url, '--count', '2'], {
         ROOMCAST_TOKEN_SECRET: TEST_SECRET,
       });
-      while (!tail.output().stdout.includes('snapshot at #0'))
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => tail.output().stdout.includes('snapshot at #0'), {
+        timeoutMs: 10_000,
+        what: `the snapshot line; tail wrote ${JSON.stringify(tail.output())}`,
+      });
       await postWebhook(server, 'peer:joined', peerJoined('tail-resume', 'p1'));
-      while (!tail.output().stdout.includes('#1 peer:joined'))
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => tail.output().stdout.includes('#1 peer:joined'), {
+        timeoutMs: 10_000,
+        what: `the first event line; tail wrote ${JSON.stringify(tail.output())}`,
+      });
       for (const socket of server.app.websocketServer.clients) socket.terminate();
-      while (!tail.output().stdout.includes('resumed at #1'))
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => tail.output().stdout.includes('resumed at #1'), {
+        timeoutMs: 10_000,
+        what: `the resume line; tail wrote ${JSON.stringify(tail.output())}`,
+      });
       await postWebhook(server, 'peer:joined', peerJoined('tail-resume', 'p2'));
       assert.equal(await tail.done, 0);
       const { stdout, stderr } = tail.output();
@@ -328,11 +343,12 @@ describe('tail and simulate', () => {
     }
   });
 
-  test('simulate plays meetings whose final state equals the reducer over the log', async () => {
+  test('simulate plays meetings whose final state equals the reducer over the log', async (t) => {
     const server = await startServer();
     try {
       const events: Record<string, RoomEvent[]> = {};
       const client = await connect(server.wsUrl);
+      t.after(() => client.close());
       for (const room of ['simt-1', 'simt-2']) client.send({ type: 'subscribe', room });
       await client.subscribed('simt-1');
       await client.subscribed('simt-2');

@@ -14,6 +14,7 @@ import { connect, eventSeqs } from './helpers/ws-client.ts';
 import { TestEventSource } from './helpers/sse-client.ts';
 import { peerJoined } from './helpers/payloads.ts';
 import { TEST_KEY, TEST_SECRET, postWebhook, webhookId } from './helpers/server.ts';
+import { until } from './helpers/wait.ts';
 
 async function listen(app: FastifyInstance): Promise<string> {
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -23,7 +24,7 @@ async function listen(app: FastifyInstance): Promise<string> {
 const secrets = { huddle01ApiKey: TEST_KEY, tokenSecret: TEST_SECRET };
 
 describe('roomcast as a plugin', () => {
-  test('the README example: log in, get a token, subscribe at /realtime/ws, receive a webhook', async () => {
+  test('the README example: log in, get a token, subscribe at /realtime/ws, receive a webhook', async (t) => {
     const app = await buildExampleApp(secrets);
     const host = await listen(app);
     try {
@@ -40,6 +41,7 @@ describe('roomcast as a plugin', () => {
       });
       const { token } = (await login.json()) as { token: string };
       const client = await connect(`ws://${host}/realtime/ws?token=${token}`);
+      t.after(() => client.close());
       client.send({ type: 'subscribe', room: 'standup' });
       client.send({ type: 'subscribe', room: 'board-meeting' });
       await client.subscribed('standup');
@@ -63,7 +65,7 @@ describe('roomcast as a plugin', () => {
     }
   });
 
-  test('two instances under two prefixes stay independent', async () => {
+  test('two instances under two prefixes stay independent', async (t) => {
     const app = Fastify();
     await app.register(roomcast, { ...secrets, prefix: '/a' });
     await app.register(roomcast, { ...secrets, prefix: '/b', decorator: 'roomcastB' });
@@ -71,7 +73,9 @@ describe('roomcast as a plugin', () => {
     try {
       const token = await app.roomcast.createSubscriberToken({ rooms: ['*'] });
       const onA = await connect(`ws://${host}/a/ws?token=${token}`);
+      t.after(() => onA.close());
       const onB = await connect(`ws://${host}/b/ws?token=${token}`);
+      t.after(() => onB.close());
       for (const client of [onA, onB]) client.send({ type: 'subscribe', room: 'shared-name' });
       await onA.subscribed('shared-name');
       await onB.subscribed('shared-name');
@@ -81,8 +85,18 @@ describe('roomcast as a plugin', () => {
         peerJoined('shared-name', 'only-a'),
       );
       await onA.until((frames) => eventSeqs(frames, 'shared-name').length === 1);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal(eventSeqs(onB.frames, 'shared-name').length, 0);
+      // B's own event is the probe: had A's event reached B, B would hold it before its own.
+      await postWebhook(
+        { url: `http://${host}/b` },
+        'peer:joined',
+        peerJoined('shared-name', 'only-b'),
+      );
+      await onB.until((frames) => eventSeqs(frames, 'shared-name').length === 1);
+      assert.deepEqual(
+        onB.of('shared-name', 'event').map((frame) => (frame.payload as { id: string }).id),
+        ['only-b'],
+      );
+      assert.equal(eventSeqs(onA.frames, 'shared-name').length, 1, 'nor B’s event on A');
       assert.equal((await app.roomcast.room('shared-name')).seq, 1);
       assert.equal(
         (
@@ -90,7 +104,7 @@ describe('roomcast as a plugin', () => {
             'shared-name',
           )
         ).seq,
-        0,
+        1,
       );
       onA.close();
       onB.close();
@@ -99,13 +113,15 @@ describe('roomcast as a plugin', () => {
     }
   });
 
-  test('app.close() closes WS with 1012, ends SSE streams, and leaves a handed-in engine open', async () => {
+  test('app.close() closes WS with 1012, ends SSE streams, and leaves a handed-in engine open', async (t) => {
     const engine = createMemoryEngine();
     const app = Fastify();
+    t.after(() => app.close());
     await app.register(roomcast, { ...secrets, engine });
     const host = await listen(app);
     const token = await app.roomcast.createSubscriberToken({ rooms: ['*'] });
     const client = await connect(`ws://${host}/ws?token=${token}`);
+    t.after(() => client.close());
     client.send({ type: 'subscribe', room: 'x' });
     await client.subscribed('x');
     const stream = await fetch(`http://${host}/rooms/x/events?token=${token}`);
@@ -117,7 +133,7 @@ describe('roomcast as a plugin', () => {
     await engine.close();
   });
 
-  test('authorize: the host app decides by its own session cookie (WS and SSE)', async () => {
+  test('authorize: the host app decides by its own session cookie (WS and SSE)', async (t) => {
     const app = Fastify();
     const sessions = new Map([['s-ada', ['standup']]]);
     await app.register(roomcast, {
@@ -130,6 +146,7 @@ describe('roomcast as a plugin', () => {
     const host = await listen(app);
     try {
       const client = await connect(`ws://${host}/ws`, { headers: { cookie: 'session=s-ada' } });
+      t.after(() => client.close());
       client.send({ type: 'subscribe', room: 'standup' });
       client.send({ type: 'subscribe', room: 'secret' });
       await client.subscribed('standup');
@@ -149,6 +166,7 @@ describe('roomcast as a plugin', () => {
       const sse = new TestEventSource(`http://${host}/rooms/standup/events`, {
         cookie: 'session=s-ada',
       });
+      t.after(() => sse.close());
       await sse.until((messages) => messages.some((m) => m.type === 'subscribed'));
       sse.close();
       // A roomcast token still works next to the host's check.
@@ -184,13 +202,12 @@ describe('roomcast as a plugin', () => {
         await postWebhook(base, 'peer:joined', peerJoined('hook', `p${i}`));
       await postWebhook(base, 'peer:joined', peerJoined('hook', 'dup'), { id: duplicate });
       await postWebhook(base, 'peer:joined', peerJoined('hook', 'dup'), { id: duplicate });
-      const deadline = Date.now() + 5000;
-      while (seen.length < 22 && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // A later event is the probe: the hook would have seen a second copy before it.
+      await postWebhook(base, 'peer:joined', peerJoined('hook', 'probe'));
+      await until(() => seen.length >= 23, { what: '23 events at the hook' });
       assert.deepEqual(
         seen.map((e) => e.seq),
-        Array.from({ length: 22 }, (_, i) => i + 1),
+        Array.from({ length: 23 }, (_, i) => i + 1),
       );
       assert.equal(seen[1]?.event, 'peer:trackPublished');
       assert.ok(seen.every((e) => e.roomId === 'hook'));

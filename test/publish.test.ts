@@ -18,6 +18,7 @@ import { postWebhook, startServer } from './helpers/server.ts';
 import type { TestServer } from './helpers/server.ts';
 import { connect } from './helpers/ws-client.ts';
 import type { Frame, TestSocket } from './helpers/ws-client.ts';
+import { readUntil } from './helpers/wait.ts';
 
 const BIN = fileURLToPath(new URL('../server/bin/roomcast.js', import.meta.url));
 const KEY = 'publish-key-new-0123456789';
@@ -85,12 +86,9 @@ describe('app events, one node', () => {
     assert.equal(frame.seq, 3);
     assert.deepEqual(frame.payload, { peerId: 'p1', raised: true });
 
-    let text = '';
-    while (!text.includes('event: app:hand-raised')) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
+    const text = await readUntil(reader, (read) => read.includes('event: app:hand-raised'), {
+      what: 'the app event over SSE',
+    });
     assert.match(text, /event: app:hand-raised\n/);
 
     const after = (await (await server.get('/rooms/pub-a')).json()) as {
@@ -158,11 +156,12 @@ describe('app events, one node', () => {
     );
   });
 
-  test('history and resume carry app events', async () => {
+  test('history and resume carry app events', async (t) => {
     await publish(server, 'pub-h', { event: 'app:one', payload: 1 });
     await publish(server, 'pub-h', { event: 'app:two', payload: 2 });
     const snapshot = (await (await server.get('/rooms/pub-h')).json()) as { epoch: string };
     const socket = await connect(server.wsUrl);
+    t.after(() => socket.close());
     try {
       socket.send({ type: 'subscribe', room: 'pub-h', since: `${snapshot.epoch}:0` });
       await socket.until((frames) => appFrames(frames).length === 2);

@@ -168,7 +168,7 @@ describe('reconcile: bootstrap', () => {
     );
   });
 
-  test('a slow API does not hold the first snapshot: it comes as it is, the seed follows as events', async () => {
+  test('a slow API does not hold the first snapshot: it comes as it is, the seed follows as events', async (t) => {
     const room = freshRoom();
     const startTime = Date.now() - 600_000;
     fake.rooms.set(room, {
@@ -178,6 +178,7 @@ describe('reconcile: bootstrap', () => {
     fake.delayMs = 4000; // the first answer only: the bootstrap gives up waiting after 1.5 s
     const target = await server();
     const socket = await connect(target.wsUrl);
+    t.after(() => socket.close());
     sockets.push(socket);
     socket.send({ type: 'subscribe', room });
     await fake.until((calls) => calls.some((call) => call.roomId === room));

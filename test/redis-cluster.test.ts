@@ -8,22 +8,21 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AppendInput, LogEntry } from '../server/src/engine/engine.ts';
 import { createRedisEngine } from '../server/src/engine/redis-engine.ts';
 import { createKeyLayout } from '../server/src/engine/redis/keys.ts';
 import { engineContract } from './engine-contract.ts';
 import { meetingStarted, peerJoined } from './helpers/payloads.ts';
+import { startFailoverRun } from './helpers/failover-run.ts';
+import { freshPrefix as freshKeyPrefix } from './helpers/redis-engines.ts';
 import { startRedisNodes } from './helpers/redis-nodes.ts';
 import { redisTestsCanRun, waitFor } from './helpers/redis-server.ts';
 import type { RedisServer } from './helpers/redis-server.ts';
 import { startRedisCluster } from './helpers/redis-topologies.ts';
 import type { RedisCluster } from './helpers/redis-topologies.ts';
-import { postWebhook, startServer, webhookId } from './helpers/server.ts';
+import { postWebhook, startServer } from './helpers/server.ts';
 import { connect, eventSeqs } from './helpers/ws-client.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-let prefixes = 0;
-const freshPrefix = () => `rc-cluster-${process.pid}-${++prefixes}:`;
+const freshPrefix = () => freshKeyPrefix('cluster');
 
 if (!redisTestsCanRun()) {
   test('redis cluster (skipped: no redis-server, see the warning above)', { skip: true }, () => {});
@@ -40,7 +39,7 @@ if (!redisTestsCanRun()) {
 
   describe('redis cluster: two nodes, rooms on every shard', () => {
     test('webhooks on A reach subscribers on B in every room; GET /rooms and /readyz', async (t) => {
-      const prefix = `rc-cluster-nodes-${++prefixes}`;
+      const prefix = freshKeyPrefix('cluster-nodes').slice(0, -1);
       const nodes = await startRedisNodes(cluster.url, prefix);
       t.after(() => nodes.close());
       const rooms = Array.from({ length: 12 }, (_, i) => `shard-room-${i}`);
@@ -121,31 +120,9 @@ if (redisTestsCanRun()) {
       { timeout: 60_000 },
       async (t) => {
         const keyPrefix = freshPrefix();
-        const writer = createRedisEngine({ url: cluster.url, keyPrefix });
-        const reader = createRedisEngine({ url: cluster.url, keyPrefix });
-        t.after(() => Promise.all([writer.close(), reader.close()]));
         const room = 'failover-room';
-        const seen: LogEntry[] = [];
-        await reader.subscribe(room, (entry) => seen.push(entry));
-        const acknowledged: string[] = [];
-        async function deliver(event: AppendInput['event'], payload: unknown): Promise<void> {
-          const one = {
-            webhookId: webhookId(),
-            event,
-            payload: payload as never,
-            receivedAt: Date.now(),
-          };
-          for (let attempt = 0; attempt < 300; attempt++) {
-            try {
-              await writer.append(one);
-              acknowledged.push(one.webhookId);
-              return;
-            } catch {
-              await sleep(50);
-            }
-          }
-          throw new Error('never accepted');
-        }
+        const run = await startFailoverRun(t, { url: cluster.url, keyPrefix, room });
+        const { writer, deliver } = run;
         await deliver('meeting:started', meetingStarted(room));
         for (let i = 0; i < 10; i++) await deliver('peer:joined', peerJoined(room, `before-${i}`));
         const master = await cluster.masterOf(createKeyLayout(keyPrefix).room(room).meta);
@@ -179,18 +156,11 @@ if (redisTestsCanRun()) {
         );
         for (let i = 0; i < 10; i++) await deliver('peer:joined', peerJoined(room, `after-${i}`));
 
-        const snapshot = await writer.snapshot(room);
+        const snapshot = await run.everyAcknowledgedLogged();
         assert.equal(Object.keys(snapshot.state.peers).length, 20);
-        const history = await writer.read(room, { epoch: snapshot.epoch, seq: 0 });
-        assert.ok(history.recovered);
-        if (!history.recovered) return;
-        const logged = new Set(history.entries.map((entry) => entry.id));
-        for (const id of acknowledged)
-          assert.ok(logged.has(id), `acknowledged ${id} is in the log`);
-        const deadline = Date.now() + 15_000;
-        while (seen.at(-1)?.seq !== snapshot.seq && Date.now() < deadline) await sleep(50);
+        await run.readerReached(snapshot.seq, 15_000);
         assert.deepEqual(
-          seen.map((entry) => entry.seq),
+          run.seen.map((entry) => entry.seq),
           Array.from({ length: snapshot.seq }, (_, i) => i + 1),
           'every entry once, in order',
         );

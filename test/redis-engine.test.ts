@@ -267,7 +267,9 @@ if (!server) {
         );
         assert.ok(Date.now() - refusedAt < 500, 'a refused append is quick');
         const ackedWhileUp = acked.length;
-        await sleep(300);
+        // Three more appends refused (not a stretch of time) prove that the loop kept trying.
+        const failedWhileDown = failures;
+        await until(() => failures >= failedWhileDown + 3);
         assert.equal(acked.length, ackedWhileUp, 'nothing is acknowledged while Redis is down');
         await redisServer.start();
         await until(() => acked.length >= ackedWhileUp + 20, 15_000);

@@ -6,17 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import type { TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 import type { AppendInput } from '../server/src/engine/engine.ts';
-import { createRedisEngine } from '../server/src/engine/redis-engine.ts';
-import { createKeyLayout } from '../server/src/engine/redis/keys.ts';
 import { meetingEnded, meetingStarted, peerJoined } from './helpers/payloads.ts';
+import { testRedisEngine } from './helpers/redis-engines.ts';
 import { startRedisServer } from './helpers/redis-server.ts';
 import { webhookId } from './helpers/server.ts';
 
 const server = await startRedisServer();
-let prefixes = 0;
-const freshPrefix = () => `rc-memory-${process.pid}-${++prefixes}:`;
 
 function input(
   event: AppendInput['event'],
@@ -36,18 +34,17 @@ if (!server) {
     raw.disconnect();
     await redisServer.close();
   });
+  /** The test's engine on a fresh prefix, closed after it. */
+  const memoryEngine = (t: TestContext, options: Parameters<typeof testRedisEngine>[3]) =>
+    testRedisEngine(t, redisServer.url, 'memory', options);
 
   test('history is trimmed by age too; the state stays whole', async (t) => {
-    const keyPrefix = freshPrefix();
     let clock = 1_800_000_000_000;
-    const engine = createRedisEngine({
-      url: redisServer.url,
-      keyPrefix,
+    const { engine, keys } = memoryEngine(t, {
       historySize: 8,
       historyTtl: 60_000,
       now: () => clock,
     });
-    t.after(() => engine.close());
     await engine.append(input('meeting:started', meetingStarted('aged'), clock));
     for (let i = 0; i < 4; i++) {
       await engine.append(input('peer:joined', peerJoined('aged', `old-${i}`), clock));
@@ -57,7 +54,7 @@ if (!server) {
       await engine.append(input('peer:joined', peerJoined('aged', `new-${i}`), clock));
       await new Promise((resolve) => setTimeout(resolve, 20)); // let the checkpoint move
     }
-    const log = createKeyLayout(keyPrefix).room('aged').log;
+    const log = keys.room('aged').log;
     const entries = (await raw.xrange(log, '-', '+')) as [string, string[]][];
     const oldest = JSON.parse(entries[0]![1][1]!) as { receivedAt: number };
     assert.ok(oldest.receivedAt >= clock - 60_000, 'the entries older than the TTL are gone');
@@ -67,15 +64,8 @@ if (!server) {
   });
 
   test('dedup markers are fingerprints, found for the whole window', async (t) => {
-    const keyPrefix = freshPrefix();
     let clock = 1_800_000_000_000;
-    const engine = createRedisEngine({
-      url: redisServer.url,
-      keyPrefix,
-      dedupWindow: 40_000,
-      now: () => clock,
-    });
-    t.after(() => engine.close());
+    const { engine, keyPrefix } = memoryEngine(t, { dedupWindow: 40_000, now: () => clock });
     const id = `wh-fingerprint-${process.pid}`;
     assert.equal(
       (await engine.append(input('meeting:started', meetingStarted('fp'), clock, id))).status,
@@ -93,11 +83,9 @@ if (!server) {
   });
 
   test("a room's keys expire soon after its meeting ends", async (t) => {
-    const keyPrefix = freshPrefix();
-    const engine = createRedisEngine({ url: redisServer.url, keyPrefix, endedRoomTtl: 5000 });
-    t.after(() => engine.close());
+    const { engine, keys } = memoryEngine(t, { endedRoomTtl: 5000 });
     await engine.append(input('meeting:started', meetingStarted('ends'), Date.now()));
-    const meta = createKeyLayout(keyPrefix).room('ends').meta;
+    const meta = keys.room('ends').meta;
     assert.ok((await raw.pttl(meta)) > 60_000, 'a running meeting keeps the idle TTL');
     await engine.append(input('meeting:ended', meetingEnded('ends'), Date.now()));
     const ttl = await raw.pttl(meta);
@@ -105,15 +93,13 @@ if (!server) {
   });
 
   test('the room index is bounded and expires', async (t) => {
-    const keyPrefix = freshPrefix();
-    const engine = createRedisEngine({ url: redisServer.url, keyPrefix, maxIndexedRooms: 3 });
-    t.after(() => engine.close());
+    const { engine, keys } = memoryEngine(t, { maxIndexedRooms: 3 });
     for (let i = 0; i < 5; i++) {
       await engine.append(input('meeting:started', meetingStarted(`ix-${i}`), Date.now()));
       await new Promise((resolve) => setTimeout(resolve, 3)); // distinct activity times
     }
     const { rooms: listed } = await engine.listRooms({ limit: 10 });
-    const index = createKeyLayout(keyPrefix).rooms;
+    const index = keys.rooms;
     assert.equal(await raw.zcard(index), 3);
     assert.deepEqual(
       listed.map((room) => room.roomId).sort(),

@@ -28,6 +28,7 @@ test(`a ${PEERS}-peer room's snapshot sent to ${SUBSCRIBERS} subscribers joining
     snapshot: (roomId: string) => (snapshotReads++, engine.snapshot(roomId)),
   };
   const server = await startServer({ connectRatePerIp: 1000 }, counted);
+  t.after(() => server.close());
   const sockets: TestSocket[] = [];
   t.after(async () => {
     for (const socket of sockets) socket.close();
@@ -62,6 +63,7 @@ test(`a ${PEERS}-peer room's snapshot sent to ${SUBSCRIBERS} subscribers joining
   // The room moves on: the next subscriber gets a new snapshot, serialized once more.
   await append('peer:joined', peerJoined('big', 'late'));
   const late = await connect(server.wsUrl);
+  t.after(() => late.close());
   sockets.push(late);
   late.send({ type: 'subscribe', room: 'big' });
   await late.subscribed('big');

@@ -16,8 +16,9 @@ describe('server-sent events', () => {
   });
   after(() => server.close());
 
-  test('headers: event-stream, no-cache, no proxy buffering, a retry hint', async () => {
+  test('headers: event-stream, no-cache, no proxy buffering, a retry hint', async (t) => {
     const controller = new AbortController();
+    t.after(() => controller.abort());
     const response = await fetch(server.authed(`/rooms/s-headers/events`), {
       signal: controller.signal,
     });
@@ -31,9 +32,10 @@ describe('server-sent events', () => {
     controller.abort();
   });
 
-  test('the first message is the snapshot, then live events with <epoch>:<seq> ids', async () => {
+  test('the first message is the snapshot, then live events with <epoch>:<seq> ids', async (t) => {
     await postWebhook(server, 'meeting:started', meetingStarted('s-live'));
     const source = new TestEventSource(server.authed(`/rooms/s-live/events`));
+    t.after(() => source.close());
     await source.until((m) => m.some((x) => x.type === 'subscribed'));
     const snapshot = source.messages[0]!;
     assert.equal(snapshot.type, 'snapshot');
@@ -49,8 +51,9 @@ describe('server-sent events', () => {
     source.close();
   });
 
-  test('Last-Event-ID resumes with exactly the missed events (header and ?lastEventId=)', async () => {
+  test('Last-Event-ID resumes with exactly the missed events (header and ?lastEventId=)', async (t) => {
     const first = new TestEventSource(server.authed(`/rooms/s-resume/events`));
+    t.after(() => first.close());
     await first.until((m) => m.some((x) => x.type === 'subscribed'));
     await postWebhook(server, 'peer:joined', peerJoined('s-resume', 'a'));
     await first.until(() => first.events().length === 1);
@@ -62,9 +65,11 @@ describe('server-sent events', () => {
     const byHeader = new TestEventSource(server.authed(`/rooms/s-resume/events`), {
       'Last-Event-ID': lastId,
     });
+    t.after(() => byHeader.close());
     const byQuery = new TestEventSource(
       server.authed(`/rooms/s-resume/events?lastEventId=${encodeURIComponent(lastId)}`),
     );
+    t.after(() => byQuery.close());
     for (const source of [byHeader, byQuery]) {
       await source.until((m) => m.some((x) => x.type === 'subscribed'));
       assert.equal(
@@ -81,12 +86,13 @@ describe('server-sent events', () => {
     }
   });
 
-  test('a malformed or foreign Last-Event-ID gives a snapshot', async () => {
+  test('a malformed or foreign Last-Event-ID gives a snapshot', async (t) => {
     await postWebhook(server, 'peer:joined', peerJoined('s-foreign', 'a'));
     for (const id of ['nonsense', 'otherEpoch:1']) {
       const source = new TestEventSource(server.authed(`/rooms/s-foreign/events`), {
         'Last-Event-ID': id,
       });
+      t.after(() => source.close());
       await source.until((m) => m.some((x) => x.type === 'subscribed'));
       assert.equal(source.messages[0]!.type, 'snapshot');
       assert.equal(source.messages[0]!.data.recovered, false);
@@ -94,9 +100,10 @@ describe('server-sent events', () => {
     }
   });
 
-  test('multi-room stream: one connection, every room, a composite id that resumes all', async () => {
+  test('multi-room stream: one connection, every room, a composite id that resumes all', async (t) => {
     const url = server.authed(`/events?room=mr-a&room=mr-b`);
     const first = new TestEventSource(url);
+    t.after(() => first.close());
     await first.until((m) => m.filter((x) => x.type === 'subscribed').length === 2);
     await postWebhook(server, 'peer:joined', peerJoined('mr-a', 'a1'));
     await postWebhook(server, 'peer:joined', peerJoined('mr-b', 'b1'));
@@ -110,6 +117,7 @@ describe('server-sent events', () => {
     await postWebhook(server, 'peer:joined', peerJoined('mr-b', 'b2'));
 
     const resumed = new TestEventSource(url, { 'Last-Event-ID': lastId });
+    t.after(() => resumed.close());
     await resumed.until((m) => m.filter((x) => x.type === 'subscribed').length === 2);
     assert.equal(resumed.messages.filter((m) => m.type === 'snapshot').length, 0);
     assert.deepEqual(

@@ -9,6 +9,7 @@ import { signRawWebhook } from '../server/src/webhooks/sign-webhook.ts';
 import { meetingStarted, peerJoined, track } from './helpers/payloads.ts';
 import { TEST_KEY, postWebhook, startServer, webhookId } from './helpers/server.ts';
 import type { TestServer } from './helpers/server.ts';
+import { until } from './helpers/wait.ts';
 
 describe('webhook route', () => {
   let server: TestServer;
@@ -245,11 +246,18 @@ describe('webhook route', () => {
   test('a track event whose peer never joins becomes a dead letter after the hold', async () => {
     const id = webhookId();
     await postWebhook(server, 'peer:trackPublished', track('p-never'), { id });
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    const letters = (await (await server.get('/admin/dead-letters')).json()) as {
-      deadLetters: Array<{ webhookId: string; reason: string }>;
-    };
-    assert.equal(letters.deadLetters.find((l) => l.webhookId === id)?.reason, 'UNROUTABLE');
+    let reason: string | undefined;
+    await until(
+      async () => {
+        const letters = (await (await server.get('/admin/dead-letters')).json()) as {
+          deadLetters: Array<{ webhookId: string; reason: string }>;
+        };
+        reason = letters.deadLetters.find((l) => l.webhookId === id)?.reason;
+        return reason !== undefined;
+      },
+      { what: 'the dead letter', intervalMs: 50 },
+    );
+    assert.equal(reason, 'UNROUTABLE');
   });
 });
 

@@ -16,9 +16,10 @@ describe('websocket channels', () => {
   });
   after(() => server.close());
 
-  test('subscribe: snapshot, subscribed, then live events in order', async () => {
+  test('subscribe: snapshot, subscribed, then live events in order', async (t) => {
     await postWebhook(server, 'meeting:started', meetingStarted('w-live'));
     const client = await connect(server.wsUrl);
+    t.after(() => client.close());
     client.send({ type: 'subscribe', room: 'w-live' });
     await client.subscribed('w-live');
     const [snapshot, subscribed] = client.frames;
@@ -44,8 +45,9 @@ describe('websocket channels', () => {
     client.close();
   });
 
-  test('resume inside history: exactly the missed events, recovered', async () => {
+  test('resume inside history: exactly the missed events, recovered', async (t) => {
     const first = await connect(server.wsUrl);
+    t.after(() => first.close());
     first.send({ type: 'subscribe', room: 'w-resume' });
     await first.subscribed('w-resume');
     await postWebhook(server, 'peer:joined', peerJoined('w-resume', 'a'));
@@ -56,6 +58,7 @@ describe('websocket channels', () => {
       await postWebhook(server, 'peer:joined', peerJoined('w-resume', peer));
 
     const second = await connect(server.wsUrl);
+    t.after(() => second.close());
     second.send({ type: 'subscribe', room: 'w-resume', since: `${last.epoch}:${last.seq}` });
     await second.subscribed('w-resume');
     await postWebhook(server, 'peer:joined', peerJoined('w-resume', 'e'));
@@ -68,15 +71,17 @@ describe('websocket channels', () => {
     second.close();
   });
 
-  test('resume outside history or with a foreign epoch: snapshot, not recovered', async () => {
+  test('resume outside history or with a foreign epoch: snapshot, not recovered', async (t) => {
     for (let i = 0; i < 25; i++)
       await postWebhook(server, 'peer:joined', peerJoined('w-trim', `p${i}`));
     const probe = await connect(server.wsUrl);
+    t.after(() => probe.close());
     probe.send({ type: 'subscribe', room: 'w-trim' });
     const [snapshot] = await probe.subscribed('w-trim');
     probe.close();
     for (const since of [`${snapshot!.epoch}:1`, `someOtherEpoch:24`]) {
       const client = await connect(server.wsUrl);
+      t.after(() => client.close());
       client.send({ type: 'subscribe', room: 'w-trim', since });
       await client.subscribed('w-trim');
       assert.equal(client.frames[0]?.type, 'snapshot', since);
@@ -87,24 +92,28 @@ describe('websocket channels', () => {
     }
   });
 
-  test('many rooms on one connection; unsubscribe stops a room', async () => {
+  test('many rooms on one connection; unsubscribe stops a room', async (t) => {
     const client = await connect(server.wsUrl);
+    t.after(() => client.close());
     const rooms = ['m1', 'm2', 'm3'];
     for (const room of rooms) client.send({ type: 'subscribe', room });
     for (const room of rooms) await client.subscribed(room);
     for (const room of rooms) await postWebhook(server, 'peer:joined', peerJoined(room, 'x'));
     await client.until((f) => rooms.every((room) => eventSeqs(f, room).length === 1));
     client.send({ type: 'unsubscribe', room: 'm2' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Frames are handled in order: the answer to a later subscribe proves the unsubscribe done.
+    client.send({ type: 'subscribe', room: 'm-probe' });
+    await client.subscribed('m-probe');
     for (const room of rooms) await postWebhook(server, 'peer:joined', peerJoined(room, 'y'));
+    // m3's event, appended after m2's, is the probe: an m2 event would have come before it.
     await client.until((f) => eventSeqs(f, 'm1').length === 2 && eventSeqs(f, 'm3').length === 2);
-    await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(eventSeqs(client.frames, 'm2'), [1]);
     client.close();
   });
 
-  test('invalid frames get error frames with codes; the connection carries on', async () => {
+  test('invalid frames get error frames with codes; the connection carries on', async (t) => {
     const client = await connect(server.wsUrl);
+    t.after(() => client.close());
     client.send('not json');
     client.send({ type: 'dance' });
     client.send({ type: 'subscribe', room: '' });
@@ -120,20 +129,23 @@ describe('websocket channels', () => {
     client.close();
   });
 
-  test('repeated abuse closes with 1008', async () => {
+  test('repeated abuse closes with 1008', async (t) => {
     const client = await connect(server.wsUrl);
+    t.after(() => client.close());
     for (let i = 0; i < 12; i++) client.send('{');
     assert.equal(await client.closed, 1008);
   });
 
-  test('frames over 4 KiB are refused by closing (1009)', async () => {
+  test('frames over 4 KiB are refused by closing (1009)', async (t) => {
     const client = await connect(server.wsUrl);
+    t.after(() => client.close());
     client.send({ type: 'subscribe', room: 'x'.repeat(5000) });
     assert.equal(await client.closed, 1009);
   });
 
-  test('at most maxSubscriptions rooms per connection', async () => {
+  test('at most maxSubscriptions rooms per connection', async (t) => {
     const client = await connect(server.wsUrl);
+    t.after(() => client.close());
     for (let i = 0; i < 6; i++) client.send({ type: 'subscribe', room: `lim-${i}` });
     await client.until((f) => f.some((x) => x.type === 'error'));
     const error = client.frames.find((f) => f.type === 'error')!;
@@ -142,9 +154,12 @@ describe('websocket channels', () => {
     client.close();
   });
 
-  test('1,000 concurrent webhooks while subscribers join: consecutive seqs, no duplicate', async () => {
+  test('1,000 concurrent webhooks while subscribers join: consecutive seqs, no duplicate', async (t) => {
     const room = 'w-race';
     const subscribers = await Promise.all(Array.from({ length: 10 }, () => connect(server.wsUrl)));
+    t.after(() => {
+      for (const client of subscribers) client.close();
+    });
     const posts: Promise<unknown>[] = [];
     for (let i = 0; i < 1000; i++) {
       posts.push(postWebhook(server, 'peer:joined', peerJoined(room, `p${i}`)));
@@ -173,11 +188,13 @@ describe('websocket channels', () => {
 });
 
 describe('slow consumers', () => {
-  test('a subscriber that stops reading is closed with 4008; others keep receiving', async () => {
+  test('a subscriber that stops reading is closed with 4008; others keep receiving', async (t) => {
     const server = await startServer({ maxBufferedBytes: '64KiB' });
     try {
       const slow = await connect(server.wsUrl);
+      t.after(() => slow.close());
       const fast = await connect(server.wsUrl);
+      t.after(() => fast.close());
       for (const client of [slow, fast]) client.send({ type: 'subscribe', room: 'slow' });
       await slow.subscribed('slow');
       await fast.subscribed('slow');

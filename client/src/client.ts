@@ -6,11 +6,11 @@
  * dead. Zero runtime dependencies.
  */
 import type { CloseCode, ErrorCode } from '@roomcast/shared/codes';
-import type { HistoryPage } from '@roomcast/shared';
+import type { HistoryPage, ServerFrame, SubscribeFrame } from '@roomcast/shared';
 import { backoffDelay, restartDelay } from './backoff.ts';
-import type { Frame, Link, LinkDown, LinkHandlers, SseLinkOpener } from './link.ts';
+import type { Link, LinkDown, LinkHandlers, SseLinkOpener } from './link.ts';
 import { createRoom } from './room.ts';
-import type { AppEventMap, CachedRoom, Room, RoomFeed, RoomOptions } from './room.ts';
+import type { AppEventMap, CachedRoom, Room, RoomFeed, RoomFrame, RoomOptions } from './room.ts';
 import { openSseLink } from './sse-link.ts';
 import { openWebSocketLink } from './ws-link.ts';
 
@@ -194,7 +194,7 @@ export function createClient(options: ClientOptions): Client {
   const stopped = () => state === 'failed' || state === 'closed';
   const subscribeFrame = (room: RoomFeed) => {
     const since = room.since();
-    const frame: Record<string, unknown> = { type: 'subscribe', room: room.id };
+    const frame: SubscribeFrame = { type: 'subscribe', room: room.id };
     if (since) frame.since = since;
     if (room.wantsOccupancy) frame.occupancy = true;
     return frame;
@@ -245,7 +245,7 @@ export function createClient(options: ClientOptions): Client {
     watch();
   }
 
-  function frame(data: Frame) {
+  function frame(data: ServerFrame) {
     if (data.type === 'heartbeat') {
       if (typeof data.interval === 'number') interval = data.interval;
       if (!up) linkUp();
@@ -255,7 +255,8 @@ export function createClient(options: ClientOptions): Client {
       if (data.code === TOKEN_EXPIRED && options.getToken && up) void refresh();
       return;
     }
-    rooms.get(data.room as string)?.applyFrame(data);
+    // A rooms-feed frame (the console's) names no room: no room gets it.
+    rooms.get((data as RoomFrame).room!)?.applyFrame(data as RoomFrame);
   }
 
   /** The server accepted the token (its first heartbeat): subscribe, reset the backoff. */

@@ -5,7 +5,8 @@
  * stream cannot say why (EventSource hides the answer), so refusals look like network errors.
  */
 import { EVENT_NAME_LIST, FRAME_EVENT_NAMES } from '@roomcast/shared/event-names';
-import type { Frame, SseLinkOpener } from './link.ts';
+import type { ServerFrame } from '@roomcast/shared/frames';
+import type { SseLinkOpener } from './link.ts';
 
 /** Event names an EventSource must listen to (SSE `event:` is the frame kind or event name). */
 const SSE_NAMES = [...FRAME_EVENT_NAMES, ...EVENT_NAME_LIST];
@@ -21,7 +22,7 @@ export function eventSourceLink(Source: typeof EventSource): SseLinkOpener {
     const onMessage = (event: Event) => {
       const data = (event as MessageEvent).data;
       on.alive();
-      if (typeof data === 'string') on.frame(JSON.parse(data) as Frame);
+      if (typeof data === 'string') on.frame(JSON.parse(data) as ServerFrame);
     };
     for (const name of SSE_NAMES) es.addEventListener(name, onMessage);
     es.onopen = () => {

@@ -3,9 +3,7 @@
  * state machine sees it. A link reports bytes, frames, that it is up (the server's first
  * heartbeat) and, once, that it is down with why; it never reconnects by itself.
  */
-
-/** A server frame as parsed JSON (typed by the shared frame types where it is read). */
-export type Frame = Record<string, unknown> & { type?: string };
+import type { ClientFrame, ServerFrame } from '@roomcast/shared/frames';
 
 /** Why a link went down. */
 export interface LinkDown {
@@ -24,7 +22,7 @@ export interface LinkHandlers {
   /** Bytes arrived (heartbeats included): the link is alive. */
   alive(): void;
   /** One frame. */
-  frame(frame: Frame): void;
+  frame(frame: ServerFrame): void;
   /** The link ended (once). */
   down(why: LinkDown): void;
 }
@@ -32,7 +30,7 @@ export interface LinkHandlers {
 /** An open or opening link. */
 export interface Link {
   /** Sends a frame (WebSocket only; an SSE link ignores it). */
-  send(frame: object): void;
+  send(frame: ClientFrame): void;
   /** Ends the link at once without reporting `down` (the client already knows). */
   close(): void;
 }

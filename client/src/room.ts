@@ -11,7 +11,13 @@ import {
   settleRoom,
 } from '@roomcast/shared/room-state';
 import type { RoomState } from '@roomcast/shared/room-state';
-import type { EventName, EventPayloads, HistoryPage, RoomEvent } from '@roomcast/shared';
+import type {
+  EventName,
+  EventPayloads,
+  HistoryPage,
+  RoomEvent,
+  ServerFrame,
+} from '@roomcast/shared';
 
 const FORBIDDEN: typeof ErrorCode.FORBIDDEN = 'FORBIDDEN';
 
@@ -83,7 +89,7 @@ export interface Room<A extends AppEventMap = AppEventMap> {
   /** A snapshot replaced the state after a gap that could not be replayed. */
   on(name: 'resync', handler: (state: RoomState) => void): () => void;
   /** A room-level error frame (e.g. FORBIDDEN). */
-  on(name: 'error', handler: (error: { code: string; message: string }) => void): () => void;
+  on(name: 'error', handler: (error: { code: ErrorCode; message: string }) => void): () => void;
   /**
    * The room's retained events, newest last (`GET /rooms/:roomId/history`): `limit` of them
    * at most (default 100; the server keeps `ROOMCAST_HISTORY_SIZE`, 1000 by default).
@@ -108,13 +114,17 @@ export interface CachedRoom {
   state: RoomState;
 }
 
+/** The server frames that concern one room. */
+export type RoomFrame = Exclude<ServerFrame, { type: 'heartbeat' | 'rooms' }>;
+
 /** The transport's side of a room. */
 export interface RoomFeed extends Room {
   /** Whether a holder asked for occupancy frames. */
   wantsOccupancy: boolean;
   /** Starts from a cached state: shown at once; the subscription resumes after its position. */
   restore(cached: CachedRoom): void;
-  applyFrame(frame: Record<string, unknown>): void;
+  /** A frame of this room (never a heartbeat or a rooms-feed frame: the client keeps those). */
+  applyFrame(frame: RoomFrame): void;
   setStatus(status: RoomStatus): void;
 }
 
@@ -216,17 +226,17 @@ export function createRoom(id: string, host: RoomHost, options: RoomOptions = {}
       if (frame.type === 'snapshot') {
         const resync = epoch !== undefined;
         if (resync) setStatus('resyncing');
-        epoch = frame.epoch as string;
-        seq = frame.seq as number;
-        state = frame.state as RoomState;
+        epoch = frame.epoch;
+        seq = frame.seq;
+        state = frame.state;
         recovered = false;
         if (resync) emit('resync', state);
         changed();
       } else if (frame.type === 'event') {
         // Exactly once: anything at or before the held position was delivered already.
-        if (frame.epoch !== epoch || (frame.seq as number) <= seq) return;
-        seq = frame.seq as number;
-        const meta: EventMeta = { room: id, epoch: epoch!, seq, id: frame.id as string };
+        if (frame.epoch !== epoch || frame.seq <= seq) return;
+        seq = frame.seq;
+        const meta: EventMeta = { room: id, epoch, seq, id: frame.id };
         const event = { event: frame.event, payload: frame.payload, meta } as AnyEvent;
         const before = state ?? emptyRoomState(id);
         if (isRejoin(before, event as unknown as RoomEvent)) meta.rejoin = true;
@@ -236,11 +246,11 @@ export function createRoom(id: string, host: RoomHost, options: RoomOptions = {}
         emit('*', event);
         changed();
       } else if (frame.type === 'occupancy') {
-        occupancy = frame.subscribers as number;
+        occupancy = frame.subscribers;
         emit('occupancy', occupancy);
         changed();
       } else if (frame.type === 'subscribed') {
-        recovered = frame.recovered === true;
+        recovered = frame.recovered;
         setStatus('live');
       } else if (frame.type === 'error') {
         if (frame.code === FORBIDDEN) {

@@ -4,7 +4,8 @@
  * (share-tabs.ts) or in a SharedWorker (share-worker.ts); both speak the messages below.
  */
 import type { Client, ClientOptions, StateChange } from './client.ts';
-import type { CachedRoom, Room } from './room.ts';
+import type { EventFrame } from '@roomcast/shared';
+import type { CachedRoom, Room, RoomFrame } from './room.ts';
 
 /** What travels between the tabs (and the worker). */
 export type Message =
@@ -15,7 +16,7 @@ export type Message =
   /** A new leader asks every tab for its rooms. */
   | { t: 'ask' }
   /** Leader → tabs: a server frame of a room (events, errors, occupancy). */
-  | { t: 'frame'; frame: Record<string, unknown> }
+  | { t: 'frame'; frame: RoomFrame }
   /** Leader → tabs: where a room stands (on each status change, and for a new holder). */
   | {
       t: 'sync';
@@ -83,7 +84,8 @@ export function createLeader(
       send({ t: 'frame', frame: { type: 'occupancy', room: id, subscribers } }),
     );
     room.on('*', ({ event, payload, meta }) =>
-      send({ t: 'frame', frame: { type: 'event', ...meta, event, payload } }),
+      // `event` and `payload` come from one AnyEvent: they agree, though TS cannot see it here.
+      send({ t: 'frame', frame: { type: 'event', ...meta, event, payload } as EventFrame }),
     );
     room.on('error', ({ code, message }) =>
       send({ t: 'frame', frame: { type: 'error', room: id, code, message } }),

@@ -12,6 +12,7 @@
  * is special: closing any of them never drops the connection. The tabs speak the same messages
  * to it over its port (share-leader.ts).
  */
+import type { SnapshotFrame, SubscribedFrame } from '@roomcast/shared';
 import { createClient } from './client.ts';
 import type { Client, ClientOptions, ConnectionState, StateChange } from './client.ts';
 import { createRoom } from './room.ts';
@@ -59,7 +60,7 @@ export function createSharedClient(options: ClientOptions): Client {
 
   function receive(message: Message) {
     if (message.t === 'frame') {
-      mirrors.get(message.frame.room as string)?.applyFrame(message.frame);
+      mirrors.get(message.frame.room!)?.applyFrame(message.frame);
     } else if (message.t === 'sync') {
       sync(message);
     } else if (message.t === 'state') {
@@ -84,9 +85,17 @@ export function createSharedClient(options: ClientOptions): Client {
     if (at && !since) mirror.restore(at);
     else if (at && since?.split(':')[0] !== at.since.split(':')[0]) {
       const [epoch, seq] = at.since.split(':');
-      mirror.applyFrame({ type: 'snapshot', room: id, epoch, seq: Number(seq), state: at.state });
+      // Frames made here, not heard: of each, room.ts reads only the fields given.
+      mirror.applyFrame({
+        type: 'snapshot',
+        room: id,
+        epoch,
+        seq: Number(seq),
+        state: at.state,
+      } as SnapshotFrame);
     }
-    if (status === 'live') mirror.applyFrame({ type: 'subscribed', room: id, recovered });
+    if (status === 'live')
+      mirror.applyFrame({ type: 'subscribed', room: id, recovered } as SubscribedFrame);
     else mirror.setStatus(status);
   }
 

@@ -6,10 +6,11 @@
  * `@roomcast/client/event-source` reads it with EventSource instead (kept out of the core
  * bundle: every browser of the es2022 target streams fetch).
  */
-import type { Frame, SseLinkOpener } from './link.ts';
+import type { ServerFrame } from '@roomcast/shared/frames';
+import type { SseLinkOpener } from './link.ts';
 
 /** Parses the `data:` of each complete message in `text`; returns what is left over. */
-function parseMessages(text: string, frame: (frame: Frame) => void): string {
+function parseMessages(text: string, frame: (frame: ServerFrame) => void): string {
   const messages = text.split('\n\n');
   const rest = messages.pop()!;
   for (const message of messages) {
@@ -18,7 +19,7 @@ function parseMessages(text: string, frame: (frame: Frame) => void): string {
       .filter((line) => line.startsWith('data:'))
       .map((line) => line.slice(line[5] === ' ' ? 6 : 5))
       .join('\n');
-    if (data) frame(JSON.parse(data) as Frame);
+    if (data) frame(JSON.parse(data) as ServerFrame);
   }
   return rest;
 }

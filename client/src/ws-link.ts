@@ -2,7 +2,8 @@
  * The WebSocket link: `GET /ws?batch=1`, the token in the first frame (never in the URL), the
  * server's frames (one, or a batch as a JSON array) handed on one by one.
  */
-import type { Frame, Link, LinkHandlers } from './link.ts';
+import type { ErrorFrame, ServerFrame } from '@roomcast/shared/frames';
+import type { Link, LinkHandlers } from './link.ts';
 
 /** Opens a WebSocket link to `url` (ws: or wss:) and authenticates with `token`. */
 export function openWebSocketLink(
@@ -14,7 +15,7 @@ export function openWebSocketLink(
   const ws = new Socket(`${url}/ws?batch=1`);
   let opened = false;
   /** The last connection-level error the server sent: it explains the close that follows. */
-  let said: Frame | undefined;
+  let said: ErrorFrame | undefined;
   ws.onopen = () => {
     opened = true;
     on.alive();
@@ -22,7 +23,7 @@ export function openWebSocketLink(
   };
   ws.onmessage = (message) => {
     on.alive();
-    const data = JSON.parse(String(message.data)) as Frame | Frame[];
+    const data = JSON.parse(String(message.data)) as ServerFrame | ServerFrame[];
     for (const frame of Array.isArray(data) ? data : [data]) {
       if (frame.type === 'error' && !frame.room) said = frame;
       on.frame(frame);
@@ -31,8 +32,8 @@ export function openWebSocketLink(
   ws.onerror = () => undefined; // 'close' follows; Node's `ws` would throw an unheard error
   ws.onclose = (event) =>
     on.down({
-      code: said?.code as string | undefined,
-      reason: (said?.message as string | undefined) ?? event.reason,
+      code: said?.code,
+      reason: said?.message ?? event.reason,
       close: event.code,
       opened,
     });

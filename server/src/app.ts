@@ -26,6 +26,12 @@ function trustHops(hops: number) {
   return (_address: string, hop: number) => hop < hops;
 }
 
+/** fastify's `trustProxy` from the option's (a copy of the frozen address list). */
+function trustProxyOf(trust: RoomcastConfig['trustProxy']) {
+  if (typeof trust === 'number') return trustHops(trust);
+  return trust === false ? false : [...trust];
+}
+
 /** Builds the standalone server (routes at `/`). */
 export async function buildApp({
   config,
@@ -50,11 +56,11 @@ export async function buildApp({
     // Not forceCloseConnections: on close, requests in flight (a webhook being appended) are
     // answered; idle keep-alive connections are closed, and busy ones after their answer.
     // A hop count as a function: fastify's types take only addresses for the plain value.
-    trustProxy:
-      typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
+    trustProxy: trustProxyOf(config.trustProxy),
     forceCloseConnections: 'idle',
   });
-  await app.register(roomcast, { ...config, engine } as never);
+  // The config is parsed already: the plugin takes it as it is.
+  await app.register(roomcast, { config, engine });
   // Draining: every answer closes its connection, so a keep-alive client that sent a webhook
   // just before the SIGTERM does not hold the shutdown open.
   app.addHook('onSend', (_request, reply, payload, done) => {

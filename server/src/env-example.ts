@@ -1,20 +1,16 @@
 /**
  * The text of the repo's `.env.example`: every variable roomcast reads, with its default and
- * meaning, generated from the option docs so it cannot drift (test/env-example.test.ts compares
- * the committed file; `npm run env-example` rewrites it).
+ * meaning, generated from the options' own entries (config.ts) so it cannot drift
+ * (test/env-example.test.ts compares the committed file; `npm run option-docs` rewrites it).
  */
-import { optionsSchema } from './config.ts';
-import { OPTION_DOCS, formatDefault } from './config-docs.ts';
+import { OPTION_DOCS } from './config.ts';
+import type { OptionKey } from './config.ts';
+import { defaultOf, plainHelpOf } from './config-docs.ts';
 import { DEFAULT_DEV_SECRETS_FILE, DEV_SECRETS_ENV } from './dev-secrets.ts';
 
 /** Variables outside the option schema: the server's process and the CLI read them. */
 const EXTRA: { env: string; value: string; help: string }[] = [
   { env: 'ROOMCAST_CONFIG', value: '', help: 'JSON file of options (camelCase keys)' },
-  {
-    env: 'LOG_FORMAT',
-    value: '',
-    help: 'json for JSON lines even on a terminal (default: readable on a terminal, JSON otherwise)',
-  },
   {
     env: DEV_SECRETS_ENV,
     value: DEFAULT_DEV_SECRETS_FILE,
@@ -30,15 +26,14 @@ const EXTRA: { env: string; value: string; help: string }[] = [
 
 /** One commented-out assignment per variable, defaults filled in. */
 export function envExampleText(): string {
-  const defaults = optionsSchema.parse({}) as Record<string, unknown>;
   const lines = [
     '# roomcast: every environment variable, with its default. Copy to .env and uncomment what',
-    '# you change; .env is git-ignored. Generated from the option docs: npm run env-example.',
+    '# you change; .env is git-ignored. Generated from the option docs: npm run option-docs.',
     '',
   ];
   for (const [key, doc] of Object.entries(OPTION_DOCS)) {
-    const value = key === 'production' ? 'production' : formatDefault(doc.unit, defaults[key]);
-    lines.push(`# ${doc.help}`, `# ${doc.env}=${value === '(unset)' ? '' : value}`, '');
+    const value = doc.envValue ?? defaultOf(key as OptionKey);
+    lines.push(`# ${plainHelpOf(doc)}`, `# ${doc.env}=${value === '(unset)' ? '' : value}`, '');
   }
   for (const extra of EXTRA) {
     lines.push(`# ${extra.help}`, `# ${extra.env}=${extra.value}`, '');

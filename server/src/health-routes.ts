@@ -8,7 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { ErrorCode } from '@roomcast/shared';
 import type { DurabilityReport } from './engine/durability.ts';
 import type { Engine } from './engine/engine.ts';
-import { sendError } from './http-errors.ts';
+import { httpError } from './http-errors.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Longest /readyz waits for the engine, ms. */
@@ -72,9 +72,8 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRouteOpt
     app.get('/metrics', async (request, reply) => {
       if (!allowed(request.headers.authorization)) {
         reply.header('www-authenticate', 'Bearer realm="roomcast metrics"');
-        return sendError(
+        return httpError(
           reply,
-          401,
           ErrorCode.UNAUTHORIZED,
           'metrics need Authorization: Bearer <ROOMCAST_METRICS_TOKEN>',
         );

@@ -10,15 +10,16 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import websocket from '@fastify/websocket';
 import { CloseCode } from '@roomcast/shared';
-import { createAccess } from './auth/access.ts';
+import { ACCESS_CONFIG_KEYS, createAccess } from './auth/access.ts';
 import type { Access, Authorize } from './auth/access.ts';
 import { createCorsOriginCheck } from './auth/origins.ts';
 import { createSubscriberToken } from './auth/tokens.ts';
 import type { CreateTokenOptions } from './auth/tokens.ts';
-import { parseOptions, reconcileIntervalOf } from './config.ts';
+import { isParsedConfig, parseOptions, pickConfig, reconcileIntervalOf } from './config.ts';
 import type { RoomcastConfig, RoomcastOptions } from './config.ts';
 import type { Engine, RoomSnapshot, RoomSummary } from './engine/engine.ts';
 import { allRooms } from './engine/engine.ts';
+import { ENGINE_CONFIG_KEYS } from './engine/engine-config.ts';
 import { createMemoryEngine } from './engine/memory-engine.ts';
 import { createRedisEngine } from './engine/redis-engine.ts';
 import { createEventHook } from './event-hook.ts';
@@ -29,8 +30,9 @@ import { watchDurability } from './durability-watch.ts';
 import { createHub } from './hub/hub.ts';
 import type { Hub } from './hub/hub.ts';
 import { roomRoutes } from './rooms/room-routes.ts';
-import { sseRoutes } from './transports/sse-routes.ts';
-import { websocketRoutes } from './transports/websocket-route.ts';
+import { createExpirySweep } from './transports/expiry-sweep.ts';
+import { SSE_CONFIG_KEYS, sseRoutes } from './transports/sse-route.ts';
+import { WEBSOCKET_CONFIG_KEYS, websocketRoutes } from './transports/websocket-route.ts';
 import { closeAllWebSockets } from './transports/close-all.ts';
 import { webhookRoutes } from './webhooks/webhook-route.ts';
 import { createPublisher } from './publish/app-events.ts';
@@ -51,6 +53,12 @@ export interface RoomcastPluginOptions extends Omit<RoomcastOptions, 'logLevel'>
    * fastify's (no explicit `undefined`, for apps with `exactOptionalPropertyTypes`). Default `info`.
    */
   logLevel?: NonNullable<RoomcastOptions['logLevel']>;
+  /**
+   * A config parsed already (`parseOptions`, `configFromEnv`), used as it is: it is not parsed
+   * again, and every other config option given beside it is ignored. Default: the config is
+   * parsed from these options.
+   */
+  config?: RoomcastConfig;
   /** Alias of `huddle01ApiKeys`: one key, or a comma-separated list. */
   huddle01ApiKey?: string;
   /** Alias of `tokenSecrets`: one secret, or a comma-separated list. */
@@ -111,7 +119,7 @@ declare module 'fastify' {
 export function engineFromConfig(config: RoomcastConfig, log?: FastifyBaseLogger): Engine {
   if (!config.redisUrl) return memoryEngineFromConfig(config);
   return createRedisEngine({
-    ...engineOptions(config),
+    ...pickConfig(config, ENGINE_CONFIG_KEYS),
     url: config.redisUrl,
     keyPrefix: `${config.redisPrefix}:`,
     replicaAcks: config.redisReplicaAcks,
@@ -121,22 +129,10 @@ export function engineFromConfig(config: RoomcastConfig, log?: FastifyBaseLogger
 
 /** Builds the memory engine from parsed config. */
 export function memoryEngineFromConfig(config: RoomcastConfig): Engine {
-  return createMemoryEngine({ ...engineOptions(config), dedupMaxIds: config.dedupMaxIds });
-}
-
-/** The options every engine takes, from config. */
-function engineOptions(config: RoomcastConfig) {
-  const { historySize, historyTtl, roomIdleTtl, dedupWindow, trackHold, deadLetterLimit } = config;
-  const { presenceGrace } = config;
-  return {
-    historySize,
-    historyTtl,
-    roomIdleTtl,
-    dedupWindow,
-    trackHold,
-    deadLetterLimit,
-    presenceGrace,
-  };
+  return createMemoryEngine({
+    ...pickConfig(config, ENGINE_CONFIG_KEYS),
+    dedupMaxIds: config.dedupMaxIds,
+  });
 }
 
 /** The reconciler the config asks for (docs/reconcile.md), or undefined when it is off. */
@@ -170,11 +166,26 @@ function reconcilerFromConfig(
   });
 }
 
-/** Parses plugin options (aliases folded in) with the one config schema. */
+/**
+ * The plugin's config: the parsed one it was given (not parsed again), or its options (aliases
+ * folded in) parsed with the one config schema.
+ */
 export function configFromPluginOptions(
-  options: RoomcastOptions & { huddle01ApiKey?: string; tokenSecret?: string },
-) {
-  const { huddle01ApiKey, tokenSecret, ...rest } = options;
+  options: RoomcastOptions & {
+    huddle01ApiKey?: string;
+    tokenSecret?: string;
+    config?: RoomcastConfig;
+  },
+): RoomcastConfig {
+  const { huddle01ApiKey, tokenSecret, config, ...rest } = options;
+  if (config !== undefined) {
+    if (!isParsedConfig(config)) {
+      throw new TypeError(
+        'roomcast: `config` must come from parseOptions() or configFromEnv(); pass plain options otherwise',
+      );
+    }
+    return config;
+  }
   return parseOptions({
     ...rest,
     huddle01ApiKeys: rest.huddle01ApiKeys ?? huddle01ApiKey,
@@ -197,6 +208,9 @@ interface RouteContext {
 async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
   const { config, engine, hub, access, metrics, transports, draining, publish } = context;
   const corsAllows = createCorsOriginCheck(config.allowedOrigins, config.production);
+  // One sweep a second over the subscribers of both transports (token expiry, auth deadline).
+  const expiry = createExpirySweep();
+  app.addHook('onClose', async () => expiry.stop());
   installErrorHandlers(app);
   // Machine-facing routes (webhook, WebSocket, health, metrics) carry no CORS or security
   // headers: they cost CPU per webhook and memory per socket, and protect nothing there.
@@ -210,7 +224,14 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
     metrics,
   });
   await app.register(publishRoutes, { publish, keys: config.publishKeys, metrics });
-  await app.register(websocketRoutes, { hub, config, access, stats: transports, engine });
+  await app.register(websocketRoutes, {
+    hub,
+    config: pickConfig(config, WEBSOCKET_CONFIG_KEYS),
+    access,
+    stats: transports,
+    engine,
+    expiry,
+  });
   // Browser-facing reads: CORS for SSE and REST; security headers on the REST answers.
   await app.register(async (browser) => {
     const corsOptions = {
@@ -226,7 +247,13 @@ async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
         callback(null, { ...corsOptions, origin: sse || corsAllows(request.headers.origin) });
       },
     });
-    await browser.register(sseRoutes, { hub, config, access, stats: transports });
+    await browser.register(sseRoutes, {
+      hub,
+      config: pickConfig(config, SSE_CONFIG_KEYS),
+      access,
+      stats: transports,
+      expiry,
+    });
     await browser.register(async (rest) => {
       await rest.register(helmet, { global: true });
       await rest.register(roomRoutes, {
@@ -300,7 +327,7 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
     onEngineError: () => metrics.engineErrors.inc(),
     beforeSnapshot: reconciler?.bootstrap,
   });
-  const access = createAccess(config, authorize, {
+  const access = createAccess(pickConfig(config, ACCESS_CONFIG_KEYS), authorize, {
     onRefused: (reason) => metrics.drops.inc({ reason }),
     draining: () => draining,
   });

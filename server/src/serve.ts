@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
-import { ConfigError, withDevSecrets } from './config.ts';
+import { ConfigError, reviseConfig, withDevSecrets } from './config.ts';
 import { loadDotEnv, loadServeConfig } from './config-sources.ts';
 import type { GeneratedSecrets, RoomcastConfig } from './config.ts';
 import { createSubscriberToken } from './auth/tokens.ts';
@@ -170,7 +170,7 @@ function withoutReconcileOnDevKey(
   const devKey = [...devSecrets.restored, ...devSecrets.generated].includes('HUDDLE01_API_KEY');
   if (!devKey || !config.reconcileInterval) return config;
   devSecrets.reconcileOff = true;
-  return Object.freeze({ ...config, reconcileInterval: 0 });
+  return reviseConfig(config, { reconcileInterval: 0 });
 }
 
 /** What the dev banner is made of. */

@@ -37,3 +37,28 @@ export function parseDuration(value: string | number): number | undefined {
 export function parseSize(value: string | number): number | undefined {
   return typeof value === 'number' ? value : parseWithUnits(value, SIZE_UNITS);
 }
+
+/** ms → "500ms" / "30s" / "5m" / "24h" (the largest exact unit): how a user writes it. */
+export function formatDuration(ms: number): string {
+  // No days: the docs and the README write a day as 24h.
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** bytes → "1MiB" / "4KiB" / "100" (the largest exact unit). */
+export function formatSize(bytes: number): string {
+  for (const [unit, size] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
+}

@@ -30,11 +30,11 @@ export const ErrorCode = {
   UNAUTHORIZED: 'UNAUTHORIZED',
   /** The token does not grant this room. HTTP 403 / WS error frame. */
   FORBIDDEN: 'FORBIDDEN',
-  /** The subscriber token expired. WS error frame, then close 4001. */
+  /** The subscriber token expired. HTTP 401 / WS error frame, then close 4001. */
   TOKEN_EXPIRED: 'TOKEN_EXPIRED',
   /** The request's Origin is not allowed (cross-site WebSocket hijacking guard). HTTP 403. */
   ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
-  /** Connection limit reached (process, per IP, or attempts per second). HTTP 429 / WS close 1013. */
+  /** Connection limit reached (process, per IP, or attempts per second). HTTP 429 (WS: at the upgrade). */
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
   /** Webhook rate limit reached. HTTP 429. */
   RATE_LIMITED: 'RATE_LIMITED',
@@ -82,3 +82,55 @@ export const CloseCode = {
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Where an error code travels: its HTTP status, and its WebSocket side. */
+export interface ErrorSpec {
+  /** The HTTP status of an answer `{error:{code,message}}` with this code. */
+  readonly status?: number;
+  /** The close code that ends a WebSocket for it (after its `error` frame). */
+  readonly close?: CloseCode;
+  /** Sent as an `error` frame (WebSocket, and SSE where the stream is open). */
+  readonly frame?: true;
+}
+
+/**
+ * The error table: each code with its HTTP status and WebSocket close code, as fastify's
+ * `createError` binds a status to a code. Call sites name only the code (server/src/http-errors.ts
+ * reads the status here); docs/protocol.md's table is checked against this one by a test.
+ */
+export const ERRORS = {
+  INVALID_BODY: { status: 400 },
+  BODY_TOO_LARGE: { status: 413 },
+  SIGNATURE_MISSING: { status: 401 },
+  SIGNATURE_INVALID: { status: 401 },
+  TIMESTAMP_INVALID: { status: 401 },
+  ENGINE_UNAVAILABLE: { status: 503, frame: true },
+  BAD_REQUEST: { status: 400 },
+  NOT_FOUND: { status: 404 },
+  INVALID_FRAME: { frame: true },
+  INVALID_ROOM: { frame: true },
+  TOO_MANY_SUBSCRIPTIONS: { status: 400, frame: true },
+  UNAUTHORIZED: { status: 401, close: CloseCode.POLICY, frame: true },
+  FORBIDDEN: { status: 403, frame: true },
+  TOKEN_EXPIRED: { status: 401, close: CloseCode.TOKEN_EXPIRED, frame: true },
+  ORIGIN_NOT_ALLOWED: { status: 403 },
+  TOO_MANY_CONNECTIONS: { status: 429 },
+  RATE_LIMITED: { status: 429, frame: true },
+  SHUTTING_DOWN: { status: 503 },
+  CONSOLE_UNAVAILABLE: { status: 503 },
+  PUBLISH_DISABLED: { status: 404 },
+  INVALID_EVENT_NAME: { status: 400 },
+  PAYLOAD_TOO_LARGE: { status: 413 },
+  INVALID_PAGE: { status: 400, frame: true },
+  INTERNAL: { status: 500 },
+} as const satisfies { readonly [K in ErrorCode]: ErrorSpec };
+
+/** The codes an HTTP answer can carry (those with a status in `ERRORS`). */
+export type HttpErrorCode = {
+  [K in ErrorCode]: (typeof ERRORS)[K] extends { status: number } ? K : never;
+}[ErrorCode];
+
+/** The codes that end a WebSocket (those with a close code in `ERRORS`). */
+export type ClosingErrorCode = {
+  [K in ErrorCode]: (typeof ERRORS)[K] extends { close: number } ? K : never;
+}[ErrorCode];

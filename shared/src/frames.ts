@@ -1,7 +1,12 @@
 /**
  * Wire frames of the public contract (WebSocket text frames and SSE `data:` lines).
  * Type names are fixed by DESIGN.md; fields may be added, never renamed.
+ *
+ * Zod-free (the browser client imports it). Their zod schemas, which make the AsyncAPI
+ * document, are in frame-schemas.ts, checked against these types at compile time.
  */
+import type { AppEventName } from './app-events.ts';
+import type { ErrorCode } from './codes.ts';
 import type { EventName, EventPayloads } from './events.ts';
 import type { RoomState } from './room-state.ts';
 
@@ -16,6 +21,8 @@ export interface SubscribeFrame {
   type: 'subscribe';
   room: string;
   since?: string;
+  /** Also send `occupancy` frames for this room. */
+  occupancy?: boolean;
 }
 
 /** client → server: stop receiving a room. */
@@ -66,6 +73,17 @@ export type EventFrame = {
   };
 }[EventName];
 
+/** server → client: an app event (`POST /rooms/:roomId/publish`); it never changes the state. */
+export interface AppEventFrame extends Position {
+  type: 'event';
+  room: string;
+  /** The publish's idempotency id (or one the server made). */
+  id: string;
+  event: AppEventName;
+  /** Any JSON, at most 64 KiB. */
+  payload: unknown;
+}
+
 /** server → client: the subscription is live; `seq` is the position the subscriber now holds. */
 export interface SubscribedFrame extends Position {
   type: 'subscribed';
@@ -77,7 +95,7 @@ export interface SubscribedFrame extends Position {
 /** server → client: something went wrong; `room` is set when it concerns one room only. */
 export interface ErrorFrame {
   type: 'error';
-  code: string;
+  code: ErrorCode;
   message: string;
   room?: string;
 }
@@ -92,6 +110,16 @@ export interface HeartbeatFrame {
   type: 'heartbeat';
   /** ms between heartbeats (`ROOMCAST_PING_INTERVAL` on WebSocket, `ROOMCAST_SSE_HEARTBEAT` on SSE). */
   interval: number;
+}
+
+/**
+ * server → client: how many subscribers (WebSocket + SSE, all nodes) watch the room; to
+ * subscriptions that asked (`occupancy: true`), on change, at most one a second.
+ */
+export interface OccupancyFrame {
+  type: 'occupancy';
+  room: string;
+  subscribers: number;
 }
 
 /** One line of `GET /rooms` (and of the rooms feed's `rooms` frames). */
@@ -125,8 +153,16 @@ export interface RoomsFrame {
   more?: true;
 }
 
+/** Every server → client frame, discriminated on `type` (and, for events, on `event`). */
 export type ServerFrame =
-  SnapshotFrame | EventFrame | SubscribedFrame | ErrorFrame | HeartbeatFrame | RoomsFrame;
+  | SnapshotFrame
+  | EventFrame
+  | AppEventFrame
+  | SubscribedFrame
+  | ErrorFrame
+  | OccupancyFrame
+  | HeartbeatFrame
+  | RoomsFrame;
 
 /** The body of `GET /rooms/:roomId/history?limit=N`: the room's retained events, newest last. */
 export interface HistoryPage {

@@ -2,6 +2,7 @@
 export * from './events.ts';
 export * from './codes.ts';
 export * from './frames.ts';
+export * from './frame-schemas.ts';
 export * from './room-state.ts';
 export * from './redundancy.ts';
 export * from './event-names.ts';

@@ -4,11 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { meetingStarted, peerJoined, peerLeft } from '../helpers/payloads.ts';
 import { postWebhook, startServer, testToken } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { until } from '../helpers/wait.ts';
 import { chromiumAvailable, launchChromium } from './helpers/chromium.ts';
 import type { TestBrowser } from './helpers/chromium.ts';
 import { bundleScript, page as htmlPage, startStaticServer } from './helpers/static-server.ts';
@@ -76,6 +77,12 @@ describe('browser client in Chromium', { skip: !chromiumAvailable() }, () => {
     await page.goto(`${site.url}${path}`);
     return page;
   }
+
+  // A test that failed before its closePages() leaves its tabs and errors behind: not to the next.
+  afterEach(async () => {
+    for (const page of pages.splice(0)) await page.close();
+    pageErrors.splice(0);
+  });
 
   /** Closes the test's tabs; fails on page errors other than the `expected` ones. */
   async function closePages(expected?: RegExp) {
@@ -159,7 +166,13 @@ describe('browser client in Chromium', { skip: !chromiumAvailable() }, () => {
       [room, total] as const,
       WAIT,
     );
-    await sleep(100); // a duplicate, if any, would arrive right behind
+    // A later event is the probe: a duplicate of an earlier one would arrive before it.
+    posted.push(await send(server, 'meeting:started', meetingStarted(room)));
+    await page.waitForFunction(
+      ([id, seq]) => window.harness.rooms[id]!.seqs.includes(seq),
+      [room, posted.at(-1)!] as const,
+      WAIT,
+    );
     const record = await page.evaluate((id) => window.harness.rooms[id]!, room);
     const firstRetry = (proxy.connections[before] ?? NaN) - cutAt;
     console.log(
@@ -270,10 +283,14 @@ describe('browser client in Chromium', { skip: !chromiumAvailable() }, () => {
     await page.evaluate(() => window.reactApp.unmount());
     await page.waitForFunction((id) => window.reactApp.client?.get(id) === undefined, room, WAIT);
     await send(server, 'peer:joined', peerJoined(room, 'dee'));
-    await sleep(200);
+    // Idle, the client has closed its link and the server let go: nothing can come after that.
+    await page.waitForFunction(() => window.reactApp.client?.state === 'idle', null, WAIT);
+    await until(async () => (await subscriptions(server)) === 0, {
+      timeoutMs: 5000,
+      what: 'the server to let go of the subscription',
+    });
     assert.deepEqual(await page.evaluate(() => window.reactApp.handled), handled);
     assert.equal(await page.locator('#presence').count(), 0);
-    for (let i = 0; i < 50 && (await subscriptions(server)) !== 0; i++) await sleep(100);
     assert.equal(await subscriptions(server), 0, 'the server holds no subscription');
     assert.equal(await page.evaluate(() => window.reactApp.client?.state), 'idle');
     await closePages();

@@ -129,11 +129,12 @@ describe('fuzz: the WebSocket', () => {
     assert.ok(closes > 0, 'some cases were closed by the server');
   });
 
-  test('rapid subscribe / unsubscribe over a thousand rooms: the server holds exactly what was asked', async () => {
+  test('rapid subscribe / unsubscribe over a thousand rooms: the server holds exactly what was asked', async (t) => {
     const opArb = fc.tuple(fc.boolean(), roomArb);
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 300 }), async (ops) => {
         const client = await connect(`${server.url.replace('http', 'ws')}/ws?token=${token}`);
+        t.after(() => client.close());
         const model = new Set<string>();
         for (const [subscribe, room] of ops) {
           client.send({ type: subscribe ? 'subscribe' : 'unsubscribe', room });
@@ -161,8 +162,9 @@ describe('fuzz: the WebSocket', () => {
     );
   });
 
-  test('a thousand rooms on one connection: all live; past the limit, refused then closed 1008', async () => {
+  test('a thousand rooms on one connection: all live; past the limit, refused then closed 1008', async (t) => {
     const client = await connect(`${server.url.replace('http', 'ws')}/ws?token=${token}`);
+    t.after(() => client.close());
     for (let i = 0; i < ROOMS; i++) client.send({ type: 'subscribe', room: `k-${i}` });
     await client.until(
       (frames) => frames.filter((f) => f.type === 'subscribed').length === ROOMS,

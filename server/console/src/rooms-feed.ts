@@ -10,7 +10,8 @@
  * the feed needs nothing of its rooms and resume logic.
  */
 
-// The server's own type of a `GET /rooms` line (type-only: nothing of the server is bundled).
+// The wire type of a `GET /rooms` line and of the feed's frame, from the shared package (the
+// console imports nothing of the server).
 import type { RoomSummary, RoomsFrame } from '@roomcast/shared';
 
 export type { RoomSummary };

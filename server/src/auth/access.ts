@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode } from '@roomcast/shared';
 import type { RoomcastConfig } from '../config.ts';
-import { sendError } from '../http-errors.ts';
+import { httpError } from '../http-errors.ts';
 import { createConnectionLimiter } from './connection-limits.ts';
 import type { AdmissionTicket, ConnectionLimiter } from './connection-limits.ts';
 import { createOriginPolicy } from './origins.ts';
@@ -82,9 +82,23 @@ function bindToClose(
   return ticket;
 }
 
-/** Builds the gate from config. */
+/** The config options the gate reads. */
+export const ACCESS_CONFIG_KEYS = [
+  'tokenSecrets',
+  'maxTokenTtl',
+  'allowedOrigins',
+  'production',
+  'maxConnections',
+  'maxConnectionsPerIp',
+  'connectRatePerIp',
+] as const;
+
+/** The slice of the config the gate is given. */
+export type AccessConfig = Pick<RoomcastConfig, (typeof ACCESS_CONFIG_KEYS)[number]>;
+
+/** Builds the gate from its slice of the config. */
 export function createAccess(
-  config: RoomcastConfig,
+  config: AccessConfig,
   authorize?: Authorize,
   hooks: AccessHooks = {},
 ): Access {
@@ -95,9 +109,8 @@ export function createAccess(
   async function authenticate(request: FastifyRequest, reply: FastifyReply) {
     const token = tokenOf(request.headers, request.query);
     if (token === undefined) {
-      await sendError(
+      await httpError(
         reply,
-        401,
         ErrorCode.UNAUTHORIZED,
         'a subscriber token is required (Authorization: Bearer, or ?token=)',
       );
@@ -105,7 +118,7 @@ export function createAccess(
     }
     const check = await verifier.verify(token);
     if (!check.ok) {
-      await sendError(reply, 401, check.code, check.message);
+      await httpError(reply, check.code, check.message);
       return undefined;
     }
     return check.claims;
@@ -119,9 +132,8 @@ export function createAccess(
   ) {
     for (const room of rooms) {
       if (!(await authorize!(request, room))) {
-        await sendError(
+        await httpError(
           reply,
-          403,
           ErrorCode.FORBIDDEN,
           `not allowed to read ${room === ALL_ROOMS ? 'every room' : `room ${JSON.stringify(room)}`}`,
         );
@@ -147,7 +159,7 @@ export function createAccess(
       if (refused !== undefined) {
         const what =
           refused === ALL_ROOMS ? 'every room (a "*" token)' : `room ${JSON.stringify(refused)}`;
-        await sendError(reply, 403, ErrorCode.FORBIDDEN, `the token does not grant ${what}`);
+        await httpError(reply, ErrorCode.FORBIDDEN, `the token does not grant ${what}`);
         return undefined;
       }
       return claims;
@@ -165,7 +177,7 @@ export function createAccess(
         else if (byHost) claims.rooms.push(room);
       }
       if (refused.length === rooms.length) {
-        await sendError(reply, 403, ErrorCode.FORBIDDEN, 'the token grants none of these rooms');
+        await httpError(reply, ErrorCode.FORBIDDEN, 'the token grants none of these rooms');
         return undefined;
       }
       return { claims, refused };
@@ -173,9 +185,8 @@ export function createAccess(
     checkOrigin(request, reply) {
       const origin = request.headers.origin;
       if (originAllowed(origin, request.headers.host)) return true;
-      void sendError(
+      void httpError(
         reply,
-        403,
         ErrorCode.ORIGIN_NOT_ALLOWED,
         `origin ${origin} is not allowed (ROOMCAST_ALLOWED_ORIGINS)`,
       );
@@ -183,12 +194,7 @@ export function createAccess(
     },
     admit(request, reply) {
       if (hooks.draining?.()) {
-        void sendError(
-          reply,
-          503,
-          ErrorCode.SHUTTING_DOWN,
-          'the server is shutting down; reconnect',
-        );
+        void httpError(reply, ErrorCode.SHUTTING_DOWN, 'the server is shutting down; reconnect');
         return undefined;
       }
       const refusal = limiter.admit(request.ip);
@@ -199,7 +205,7 @@ export function createAccess(
         ip: 'too many connections from this address',
         rate: 'too many connection attempts per second',
       }[refusal];
-      void sendError(reply.header('retry-after', '1'), 429, ErrorCode.TOO_MANY_CONNECTIONS, why);
+      void httpError(reply.header('retry-after', '1'), ErrorCode.TOO_MANY_CONNECTIONS, why);
       return undefined;
     },
   };

@@ -5,8 +5,7 @@
  */
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { ErrorCode } from '@roomcast/shared';
-import { parseDuration } from '../units.ts';
-import { formatDuration } from '../config-docs.ts';
+import { formatDuration, parseDuration } from '../units.ts';
 
 /** The wildcard room: a token with it reads every room (the moderator console). */
 export const ALL_ROOMS = '*';

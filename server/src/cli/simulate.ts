@@ -2,6 +2,7 @@
  * `roomcast simulate --rooms 3 --peers 20 --duration 60s`: plays realistic meetings as signed
  * webhooks against a server, on the script's clock, with a live progress line.
  */
+import { ErrorCode } from '@roomcast/shared';
 import { parseCommandArgs } from './args.ts';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -148,7 +149,7 @@ export async function simulateCommand(argv: string[], env: NodeJS.ProcessEnv): P
   }
   progress.done(status());
   if (refused !== undefined) {
-    const code = /"code":"([A-Z_]+)"/.exec(refused)?.[1] ?? 'UNAUTHORIZED';
+    const code = /"code":"([A-Z_]+)"/.exec(refused)?.[1] ?? ErrorCode.UNAUTHORIZED;
     console.error(
       `roomcast simulate: stopped at the first 401 (${code}): is --key (or HUDDLE01_API_KEY) the server's key?`,
     );

@@ -4,8 +4,7 @@
  */
 import { parseCommandArgs } from './args.ts';
 import { DEFAULT_MAX_TOKEN_TTL, createSubscriberToken } from '../auth/tokens.ts';
-import { formatDuration } from '../config-docs.ts';
-import { parseDuration } from '../units.ts';
+import { formatDuration, parseDuration } from '../units.ts';
 
 export const TOKEN_HELP = `Usage: roomcast token --rooms <a,b|*> [options]
 

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import helmet from '@fastify/helmet';
 import { ErrorCode } from '@roomcast/shared';
-import { sendError } from '../http-errors.ts';
+import { httpError } from '../http-errors.ts';
 import { ASSET_DIR, consoleAssets } from './console-assets.ts';
 import type { ConsoleAssets } from './console-assets.ts';
 
@@ -40,7 +40,7 @@ export async function consoleRoutes(app: FastifyInstance) {
       return await consoleAssets();
     } catch (error) {
       reply.log.error({ err: error }, 'console build failed');
-      sendError(reply, 503, ErrorCode.CONSOLE_UNAVAILABLE, 'the console could not be built');
+      httpError(reply, ErrorCode.CONSOLE_UNAVAILABLE, 'the console could not be built');
       return undefined;
     }
   }
@@ -63,7 +63,7 @@ export async function consoleRoutes(app: FastifyInstance) {
     if (!assets) return reply;
     const asset = assets.files.get(file);
     if (!asset) {
-      return sendError(reply, 404, ErrorCode.NOT_FOUND, `no console asset ${file}`);
+      return httpError(reply, ErrorCode.NOT_FOUND, `no console asset ${file}`);
     }
     return reply.type(asset.type).header('cache-control', IMMUTABLE).send(asset.body);
   });

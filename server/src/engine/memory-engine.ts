@@ -16,6 +16,10 @@ import { newEpoch } from './epoch.ts';
 import { notifySafely, unroutableLetter } from './entry-delivery.ts';
 import { asEvent, isAppAppend } from './engine.ts';
 import { createMemoryRoomIndex } from './memory-room-index.ts';
+import { ENGINE_DEFAULTS } from './engine-config.ts';
+import type { EngineConfig } from './engine-config.ts';
+import { DEFAULT_CONFIG } from '../config.ts';
+import type { RoomcastConfig } from '../config.ts';
 import type {
   AnyAppendInput,
   AppendInput,
@@ -29,24 +33,12 @@ import type {
   RoomSummary,
 } from './engine.ts';
 
-/** Options of the memory engine; every one has a default. */
-export interface MemoryEngineOptions {
-  /** Events kept per room for resume. Default 1000. */
-  historySize?: number;
-  /** Oldest event kept for resume, ms. Default 24 h. */
-  historyTtl?: number;
-  /** A room with no listener and no event for this long is forgotten, ms. Default 24 h. */
-  roomIdleTtl?: number;
-  /** Dedup window for webhook ids, ms. Default 24 h. */
-  dedupWindow?: number;
-  /** At most this many webhook ids remembered. Default 500,000. */
-  dedupMaxIds?: number;
-  /** How long a track event waits for its peer's peer:joined, ms. Default 30 s. */
-  trackHold?: number;
-  /** Dead letters kept. Default 1000. */
-  deadLetterLimit?: number;
-  /** Ms a departed peer shows as reconnecting in the room state (`presenceGrace`); 0: off. Default 10 s. */
-  presenceGrace?: number;
+/**
+ * Options of the memory engine; every one has a default, the config option's of the same name
+ * (`DEFAULT_CONFIG`): durations in ms.
+ */
+export interface MemoryEngineOptions
+  extends Partial<EngineConfig>, Partial<Pick<RoomcastConfig, 'dedupMaxIds'>> {
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
 }
@@ -71,14 +63,14 @@ interface HeldTrackEvent {
 /** Creates the in-memory engine. */
 export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
   const {
-    historySize = 1000,
-    historyTtl = 86_400_000,
-    roomIdleTtl = 86_400_000,
-    dedupWindow = 86_400_000,
-    dedupMaxIds = 500_000,
-    trackHold = 30_000,
-    deadLetterLimit = 1000,
-    presenceGrace = 10_000,
+    historySize = ENGINE_DEFAULTS.historySize,
+    historyTtl = ENGINE_DEFAULTS.historyTtl,
+    roomIdleTtl = ENGINE_DEFAULTS.roomIdleTtl,
+    dedupWindow = ENGINE_DEFAULTS.dedupWindow,
+    dedupMaxIds = DEFAULT_CONFIG.dedupMaxIds,
+    trackHold = ENGINE_DEFAULTS.trackHold,
+    deadLetterLimit = ENGINE_DEFAULTS.deadLetterLimit,
+    presenceGrace = ENGINE_DEFAULTS.presenceGrace,
     now = Date.now,
   } = options;
 

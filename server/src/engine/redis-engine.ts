@@ -19,6 +19,9 @@ import type {
   RoomSnapshot,
 } from './engine.ts';
 import { newEpoch } from './epoch.ts';
+import { ENGINE_DEFAULTS } from './engine-config.ts';
+import type { EngineConfig } from './engine-config.ts';
+import { DEFAULT_CONFIG } from '../config.ts';
 import { decodeStream } from './redis/codec.ts';
 import {
   closeConnection,
@@ -48,8 +51,12 @@ const HEARTBEAT_MS = 5000;
  */
 const OCCUPANCY_LAPSE_MS = 45_000;
 
-/** Options of the Redis engine. */
-export interface RedisEngineOptions {
+/**
+ * Options of the Redis engine. Those it shares with the memory engine (`historySize`,
+ * `historyTtl`, `roomIdleTtl`, `dedupWindow`, `trackHold`, `deadLetterLimit`, `presenceGrace`)
+ * default to the config option's of the same name (`DEFAULT_CONFIG`), in ms.
+ */
+export interface RedisEngineOptions extends Partial<EngineConfig> {
   /**
    * Redis URL: `redis://`, `rediss://` (TLS), `redis+cluster://h:p,h:p` (Redis Cluster, sharded
    * pub/sub) or `redis+sentinel://h:p,h:p/<master>` (redis-url.ts). Default
@@ -63,27 +70,16 @@ export interface RedisEngineOptions {
    * connected).
    */
   client?: RedisClient;
-  /** Prefix of every key and channel (no `{` or `}`). Default 'roomcast:'. */
+  /**
+   * Prefix of every key and channel (no `{` or `}`). Default: the `redisPrefix` option's and a
+   * colon, `roomcast:`.
+   */
   keyPrefix?: string;
-  /** Events kept per room for resume. Default 1000. */
-  historySize?: number;
-  /** Oldest event kept for resume, ms. Default 24 h. */
-  historyTtl?: number;
-  /** A room with no event for this long is forgotten (its keys expire), ms. Default 24 h. */
-  roomIdleTtl?: number;
   /**
    * How long a room's keys stay after its meeting:ended, ms (a later event keeps it for
    * `roomIdleTtl` again). Default 1 h (at most `roomIdleTtl`).
    */
   endedRoomTtl?: number;
-  /** Dedup window for webhook ids, ms. Default 24 h. */
-  dedupWindow?: number;
-  /** How long a track event waits for its peer's peer:joined, ms. Default 30 s. */
-  trackHold?: number;
-  /** Dead letters kept. Default 1000. */
-  deadLetterLimit?: number;
-  /** Ms a departed peer shows as reconnecting in the room state (`presenceGrace`); 0: off. Default 10 s. */
-  presenceGrace?: number;
   /**
    * Command timeout, and how long a command waits for the very first connection, ms. Once
    * connected, commands fail at once while Redis is away. Default 5000.
@@ -93,7 +89,8 @@ export interface RedisEngineOptions {
    * Replicas that must hold an append before its webhook is acknowledged (Redis `WAIT`; one
    * server or sentinels, not a Cluster). With 1, a failover cannot lose an acknowledged webhook:
    * a write the old master took after the promotion is never confirmed, so it answers 503 and
-   * Huddle01's retry lands on the new master. Default 0 (acknowledged once the master has it).
+   * Huddle01's retry lands on the new master. Default: the `redisReplicaAcks` option's, 0
+   * (acknowledged once the master has it).
    */
   replicaAcks?: number;
   /** How long an append waits for `replicaAcks`, ms. Default 1000. */
@@ -120,16 +117,16 @@ export interface RedisEngine extends Engine {
 /** Creates the Redis engine (it connects in the background; `ping` tells when it is ready). */
 export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine {
   const {
-    keyPrefix = 'roomcast:',
-    historySize = 1000,
-    historyTtl = 86_400_000,
-    roomIdleTtl = 86_400_000,
-    dedupWindow = 86_400_000,
-    trackHold = 30_000,
-    deadLetterLimit = 1000,
-    presenceGrace = 10_000,
+    keyPrefix = `${DEFAULT_CONFIG.redisPrefix}:`,
+    historySize = ENGINE_DEFAULTS.historySize,
+    historyTtl = ENGINE_DEFAULTS.historyTtl,
+    roomIdleTtl = ENGINE_DEFAULTS.roomIdleTtl,
+    dedupWindow = ENGINE_DEFAULTS.dedupWindow,
+    trackHold = ENGINE_DEFAULTS.trackHold,
+    deadLetterLimit = ENGINE_DEFAULTS.deadLetterLimit,
+    presenceGrace = ENGINE_DEFAULTS.presenceGrace,
     commandTimeout = 5000,
-    replicaAcks = 0,
+    replicaAcks = DEFAULT_CONFIG.redisReplicaAcks,
     replicaAckTimeout = 1000,
     onError = () => undefined,
     now = Date.now,

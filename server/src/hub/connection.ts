@@ -3,31 +3,7 @@
  * Transports know nothing of webhooks; the Hub knows nothing of sockets.
  */
 import type { Socket } from 'node:net';
-import type { Position } from '@roomcast/shared';
-
-/** Kinds of server frames, as named in the public contract. */
-export type FrameKind =
-  'snapshot' | 'event' | 'subscribed' | 'error' | 'occupancy' | 'heartbeat' | 'rooms';
-
-/** One frame on its way out, serialized once; the transport adds its own envelope. */
-export interface OutgoingFrame {
-  room: string;
-  kind: FrameKind;
-  /** The frame as JSON text (shared by every subscriber of the room for events). */
-  json: string;
-  /** The position the subscriber holds after this frame (absent for errors). */
-  position?: Position;
-  /** SSE `event:` name: the webhook event name, or the frame kind. */
-  name: string;
-  /** `json` as UTF-8 bytes, made once by the first transport that needs them. */
-  bytes?: Buffer;
-  /** The whole WebSocket text frame (header + `bytes`), made once and shared. */
-  wire?: Buffer;
-  /** The whole SSE message of a single-room stream as UTF-8, made once and shared. */
-  sse?: Buffer;
-  /** `sse` as one HTTP/1.1 chunk, made once and shared. */
-  sseChunk?: Buffer;
-}
+import type { OutgoingFrame } from './frames.ts';
 
 /** A subscriber connection. */
 export interface Connection {

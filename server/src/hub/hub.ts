@@ -5,10 +5,13 @@
  * snapshot is read and serialized once per position, however many subscribers need it at once
  * (a popular room at the start of a meeting, a resync after a gap or a new epoch).
  */
+import { ErrorCode } from '@roomcast/shared';
 import type { Position } from '@roomcast/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Engine, LogEntry, ReadResult, RoomSnapshot } from '../engine/engine.ts';
-import type { Connection, OutgoingFrame } from './connection.ts';
+import type { Connection } from './connection.ts';
+import { errorFrame, eventFrame, snapshotFrame, subscribedFrame } from './frames.ts';
+import type { OutgoingFrame } from './frames.ts';
 import { createOccupancy } from './occupancy.ts';
 import type { Occupancy, OccupancyWatcher } from './occupancy.ts';
 
@@ -117,66 +120,6 @@ export interface Hub {
   readonly occupancy: Occupancy;
   readonly stats: HubStats;
   close(): Promise<void>;
-}
-
-/** Serializes an entry as an `event` frame. */
-export function eventFrame(entry: LogEntry): OutgoingFrame {
-  const json = JSON.stringify({
-    type: 'event',
-    room: entry.roomId,
-    epoch: entry.epoch,
-    seq: entry.seq,
-    id: entry.id,
-    event: entry.event,
-    payload: entry.payload,
-  });
-  return { room: entry.roomId, kind: 'event', json, position: entry, name: entry.event };
-}
-
-/** Serializes a snapshot as a `snapshot` frame. */
-export function snapshotFrame(snapshot: RoomSnapshot): OutgoingFrame {
-  const { roomId, epoch, seq, state } = snapshot;
-  const json = JSON.stringify({
-    type: 'snapshot',
-    room: roomId,
-    epoch,
-    seq,
-    state,
-    recovered: false,
-  });
-  return { room: roomId, kind: 'snapshot', json, position: { epoch, seq }, name: 'snapshot' };
-}
-
-function subscribedFrame(room: string, position: Position, recovered: boolean): OutgoingFrame {
-  const json = JSON.stringify({
-    type: 'subscribed',
-    room,
-    epoch: position.epoch,
-    seq: position.seq,
-    recovered,
-  });
-  return { room, kind: 'subscribed', json, position, name: 'subscribed' };
-}
-
-/** Serializes an `error` frame. */
-export function errorFrame(code: string, message: string, room?: string): OutgoingFrame {
-  const json = JSON.stringify(
-    room === undefined ? { type: 'error', code, message } : { type: 'error', code, message, room },
-  );
-  return { room: room ?? '', kind: 'error', json, name: 'error' };
-}
-
-/**
- * A `heartbeat` frame telling the interval (ms); one object per transport and interval, shared
- * by every connection (its bytes are built once).
- */
-export function heartbeatFrame(interval: number): OutgoingFrame {
-  return {
-    room: '',
-    kind: 'heartbeat',
-    json: JSON.stringify({ type: 'heartbeat', interval }),
-    name: 'heartbeat',
-  };
 }
 
 /** Creates the hub. */
@@ -405,7 +348,7 @@ export function createHub(options: HubOptions): Hub {
       onEngineError?.();
       subscription.pending = undefined;
       subscription.connection.send(
-        errorFrame('ENGINE_UNAVAILABLE', 'could not load the room, retry', roomId),
+        errorFrame(ErrorCode.ENGINE_UNAVAILABLE, 'could not load the room, retry', roomId),
       );
       unsubscribe(subscription);
     }

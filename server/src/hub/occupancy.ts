@@ -7,7 +7,8 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Engine } from '../engine/engine.ts';
-import type { OutgoingFrame } from './connection.ts';
+import { occupancyFrame } from './frames.ts';
+import type { OutgoingFrame } from './frames.ts';
 
 /** How often counts are reported and totals pushed, ms. */
 export const OCCUPANCY_INTERVAL_MS = 1000;
@@ -33,12 +34,6 @@ export interface Occupancy {
   /** This node's `n` most-watched rooms and their local counts, most first (the metric). */
   topLocal(n: number): [string, number][];
   close(): void;
-}
-
-/** Serializes an `occupancy` frame. */
-export function occupancyFrame(room: string, subscribers: number): OutgoingFrame {
-  const json = JSON.stringify({ type: 'occupancy', room, subscribers });
-  return { room, kind: 'occupancy', json, name: 'occupancy' };
 }
 
 /** Options of the tracker. */

@@ -7,13 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  ERRORS,
   ErrorCode,
   MAX_APP_PAYLOAD_BYTES,
   MAX_IDEMPOTENCY_KEY_LENGTH,
   isAppEventName,
   isValidRoomId,
 } from '@roomcast/shared';
-import type { AppEventName } from '@roomcast/shared';
+import type { AppEventName, HttpErrorCode } from '@roomcast/shared';
 import type { Engine } from '../engine/engine.ts';
 
 /** Options of one publish. */
@@ -39,12 +40,14 @@ export interface PublishResult {
 /** A publish refused for its input, with the code and HTTP status the route answers. */
 export class PublishError extends Error {
   override name = 'PublishError';
+  /** The HTTP status the publish route answers with: the code's in `ERRORS`. */
+  readonly status: number;
   constructor(
-    readonly code: ErrorCode,
-    readonly status: number,
+    readonly code: HttpErrorCode,
     message: string,
   ) {
     super(message);
+    this.status = ERRORS[code].status;
   }
 }
 
@@ -77,23 +80,21 @@ function jsonBytes(payload: unknown): number | undefined {
 export function createPublisher({ engine, dedupWindow }: PublisherOptions): Publish {
   return async (roomId, event, payload, options = {}) => {
     if (!isValidRoomId(roomId)) {
-      throw new PublishError(ErrorCode.BAD_REQUEST, 400, 'invalid room id');
+      throw new PublishError(ErrorCode.BAD_REQUEST, 'invalid room id');
     }
     if (!isAppEventName(event)) {
       throw new PublishError(
         ErrorCode.INVALID_EVENT_NAME,
-        400,
         'event must be app:<name> with 1-64 of A-Z a-z 0-9 _ . : - (Huddle01 event names are for webhooks)',
       );
     }
     const bytes = jsonBytes(payload ?? null);
     if (bytes === undefined) {
-      throw new PublishError(ErrorCode.INVALID_BODY, 400, 'payload must be JSON');
+      throw new PublishError(ErrorCode.INVALID_BODY, 'payload must be JSON');
     }
     if (bytes > MAX_APP_PAYLOAD_BYTES) {
       throw new PublishError(
         ErrorCode.PAYLOAD_TOO_LARGE,
-        413,
         `payload is ${bytes} bytes of JSON; at most ${MAX_APP_PAYLOAD_BYTES}`,
       );
     }
@@ -104,7 +105,6 @@ export function createPublisher({ engine, dedupWindow }: PublisherOptions): Publ
     ) {
       throw new PublishError(
         ErrorCode.BAD_REQUEST,
-        400,
         `idempotencyKey must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
       );
     }

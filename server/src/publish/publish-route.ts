@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { ErrorCode, MAX_APP_PAYLOAD_BYTES } from '@roomcast/shared';
-import { sendError } from '../http-errors.ts';
+import { httpError } from '../http-errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { PublishError } from './app-events.ts';
 import type { Publish } from './app-events.ts';
@@ -40,9 +40,8 @@ export async function publishRoutes(app: FastifyInstance, options: PublishRouteO
     { bodyLimit: MAX_APP_PAYLOAD_BYTES + 16 * 1024 },
     async (request, reply) => {
       if (keys.length === 0) {
-        return sendError(
+        return httpError(
           reply,
-          404,
           ErrorCode.PUBLISH_DISABLED,
           'publishing is off: set ROOMCAST_PUBLISH_KEY to turn it on',
         );
@@ -51,14 +50,13 @@ export async function publishRoutes(app: FastifyInstance, options: PublishRouteO
       const given = typeof header === 'string' ? /^bearer\s+(.+)$/i.exec(header)?.[1]?.trim() : '';
       if (!given || !keyMatches(given, keys)) {
         metrics.published.inc({ outcome: 'refused' });
-        return sendError(reply, 401, ErrorCode.UNAUTHORIZED, 'a valid publish key is required');
+        return httpError(reply, ErrorCode.UNAUTHORIZED, 'a valid publish key is required');
       }
       const body = request.body as Record<string, unknown> | null | undefined;
       if (!body || typeof body !== 'object' || Array.isArray(body) || !('event' in body)) {
         metrics.published.inc({ outcome: 'refused' });
-        return sendError(
+        return httpError(
           reply,
-          400,
           ErrorCode.INVALID_BODY,
           'expected JSON {event: "app:<name>", payload, idempotencyKey?}',
         );
@@ -78,17 +76,12 @@ export async function publishRoutes(app: FastifyInstance, options: PublishRouteO
       } catch (error) {
         if (error instanceof PublishError) {
           metrics.published.inc({ outcome: 'refused' });
-          return sendError(reply, error.status, error.code, error.message);
+          return httpError(reply, error.code, error.message);
         }
         metrics.engineErrors.inc();
         metrics.published.inc({ outcome: 'engine-error' });
         request.log.error({ err: error, publish: { roomId, event } }, 'publish failed');
-        return sendError(
-          reply,
-          503,
-          ErrorCode.ENGINE_UNAVAILABLE,
-          'engine unavailable, retry later',
-        );
+        return httpError(reply, ErrorCode.ENGINE_UNAVAILABLE, 'engine unavailable, retry later');
       }
     },
   );

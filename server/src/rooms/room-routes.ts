@@ -10,7 +10,7 @@ import type { Access } from '../auth/access.ts';
 import { ALL_ROOMS } from '../auth/tokens.ts';
 import type { Engine, LogEntry } from '../engine/engine.ts';
 import type { Occupancy } from '../hub/occupancy.ts';
-import { sendError } from '../http-errors.ts';
+import { httpError } from '../http-errors.ts';
 import { parseRoomPage, readRoomsPage } from './room-pages.ts';
 
 /** Events a history page holds when `?limit=` is not given. */
@@ -91,7 +91,7 @@ export async function roomRoutes(
   app.get('/rooms/:roomId', async (request, reply) => {
     const { roomId } = request.params as { roomId: string };
     if (!isValidRoomId(roomId)) {
-      return sendError(reply, 400, ErrorCode.BAD_REQUEST, 'invalid room id');
+      return httpError(reply, ErrorCode.BAD_REQUEST, 'invalid room id');
     }
     if (!(await access.authorizeRooms(request, reply, [roomId]))) return reply;
     const [{ epoch, seq, state }, totals] = await Promise.all([
@@ -104,12 +104,12 @@ export async function roomRoutes(
   app.get('/rooms/:roomId/history', async (request, reply) => {
     const { roomId } = request.params as { roomId: string };
     if (!isValidRoomId(roomId)) {
-      return sendError(reply, 400, ErrorCode.BAD_REQUEST, 'invalid room id');
+      return httpError(reply, ErrorCode.BAD_REQUEST, 'invalid room id');
     }
     const raw = (request.query as Record<string, unknown>).limit;
     const limit = raw === undefined ? DEFAULT_HISTORY_LIMIT : Number(raw);
     if (!Number.isInteger(limit) || limit < 1) {
-      return sendError(reply, 400, ErrorCode.BAD_REQUEST, '?limit= must be a positive integer');
+      return httpError(reply, ErrorCode.BAD_REQUEST, '?limit= must be a positive integer');
     }
     if (!(await access.authorizeRooms(request, reply, [roomId]))) return reply;
     return readHistory(engine, roomId, Math.min(limit, historySize));
@@ -120,7 +120,7 @@ export async function roomRoutes(
   app.get('/rooms', async (request, reply) => {
     const { limit, cursor } = request.query as Record<string, unknown>;
     const query = parseRoomPage(limit, cursor);
-    if ('code' in query) return sendError(reply, 400, query.code, query.message);
+    if ('code' in query) return httpError(reply, query.code, query.message);
     if (!(await access.authorizeRooms(request, reply, [ALL_ROOMS]))) return reply;
     return readRoomsPage(engine, occupancy, query);
   });
@@ -133,7 +133,7 @@ export async function roomRoutes(
     const offset = pageNumber(query.offset, 0);
     if (limit === undefined || limit < 1 || limit > MAX_PAGE || offset === undefined) {
       const message = `limit must be 1–${MAX_PAGE} and offset a whole number`;
-      return sendError(reply, 400, ErrorCode.BAD_REQUEST, message);
+      return httpError(reply, ErrorCode.BAD_REQUEST, message);
     }
     if (!(await access.authorizeRooms(request, reply, [ALL_ROOMS]))) return reply;
     const page = await engine.deadLetters({ offset, limit: limit + 1 });

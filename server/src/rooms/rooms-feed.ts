@@ -18,7 +18,9 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Engine, RoomListQuery, RoomSummary } from '../engine/engine.ts';
-import type { Connection, OutgoingFrame } from '../hub/connection.ts';
+import type { Connection } from '../hub/connection.ts';
+import { roomsFrame } from '../hub/frames.ts';
+import type { OutgoingFrame } from '../hub/frames.ts';
 import type { Occupancy } from '../hub/occupancy.ts';
 import {
   DEFAULT_ROOMS_PAGE,
@@ -61,12 +63,6 @@ export interface RoomsFeedOptions {
   roomIdleTtl: number;
   intervalMs?: number;
   now?: () => number;
-}
-
-/** Serializes a `rooms` frame. */
-export function roomsFrame(body: Record<string, unknown>): OutgoingFrame {
-  const json = JSON.stringify({ type: 'rooms', ...body });
-  return { room: '*', kind: 'rooms', json, name: 'rooms' };
 }
 
 /** What makes two summaries of one room different for a reader. */

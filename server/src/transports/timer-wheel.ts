@@ -28,12 +28,15 @@ export function tickOf(turnMs: number): number {
   return Math.max(MIN_TICK_MS, Math.floor(turnMs / SLOTS));
 }
 
-/** Starts a wheel that turns once per `turnMs`, calling `onTick` at each tick. */
+/**
+ * Starts a wheel that turns once per `turnMs`, calling `onTick` at each tick, every `tickMs`
+ * (default `tickOf(turnMs)`: a coarser tick means fewer timer callbacks, each visiting more).
+ */
 export function createTimerWheel<T>(
   turnMs: number,
   onTick: (wheel: WheelView<T>, now: number) => void,
+  tickMs: number = tickOf(turnMs),
 ): TimerWheel<T> {
-  const tickMs = tickOf(turnMs);
   const slots = Array.from({ length: Math.max(1, Math.round(turnMs / tickMs)) }, () => {
     return new Set<T>();
   });

@@ -2,20 +2,75 @@
  * A subscriber on a WebSocket, as the Hub sees it: frames go out as prebuilt, shared wire bytes
  * (ws-wire.ts); a connection that asked for batches (`GET /ws?batch=1`) gets the frames that
  * reach it within one tick after the first as one message, a JSON array of frames.
+ *
+ * It also keeps its session, private behind methods: the token's claims (or the host app's
+ * check), the auth deadline, the expiry grace, the strikes for invalid frames, the subscribe
+ * budget, the frames held while a check runs, and the subscriptions. The route (websocket-route.ts)
+ * speaks the protocol through these methods; the expiry sweep visits `checkExpiry`.
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { CloseCode } from '@roomcast/shared';
+import { CloseCode, ErrorCode } from '@roomcast/shared';
 import type { SubscriberClaims } from '../auth/tokens.ts';
 import { nextDrain } from '../hub/connection.ts';
-import type { Connection, OutgoingFrame } from '../hub/connection.ts';
+import type { Connection } from '../hub/connection.ts';
+import { errorFrame } from '../hub/frames.ts';
+import type { OutgoingFrame } from '../hub/frames.ts';
 import type { Subscription } from '../hub/hub.ts';
+import type { Expiring } from './expiry-sweep.ts';
 import { currentTick, flushAtTickEnd } from './tick-batches.ts';
 import type { TickFlushable } from './tick-batches.ts';
-import { frameWriter, textFrame } from './ws-wire.ts';
+import { frameWriter, payloadOf, textFrame, wireOf } from './ws-wire.ts';
 import type { FrameWriter } from './ws-wire.ts';
 
 const OPEN = 1;
+/** Invalid frames tolerated before the connection is closed with 1008. */
+const MAX_STRIKES = 10;
+/** Frames queued while a token is being verified, before the connection counts as abusive. */
+const MAX_BACKLOG = 100;
+
+/** The host app's `authorize`, bound to the upgrade request. */
+export type HostCheck = (room: string) => boolean | Promise<boolean>;
+
+/** What every connection of one route shares: its limits, and the frames it sends on its own. */
+export interface WebSocketRules {
+  /** Time after a token expires for a refresh before close 4001, ms. */
+  readonly tokenGrace: number;
+  /** Subscribe frames per second, and the bucket's size. */
+  readonly subscribeRate: number;
+  readonly subscribeBurst: number;
+  /** Sent when no `{type:"auth"}` came in time (then close 1008). */
+  readonly authLate: OutgoingFrame;
+  /** Sent when the token expires (the grace starts). */
+  readonly tokenExpired: OutgoingFrame;
+}
+
+/** The rules of a route, from its slice of the config. */
+export function createWebSocketRules(config: {
+  tokenGrace: number;
+  subscribeRate: number;
+  maxSubscriptions: number;
+}): WebSocketRules {
+  return {
+    tokenGrace: config.tokenGrace,
+    subscribeRate: config.subscribeRate,
+    // A reconnect resubscribes every room at once: the burst allows a full set.
+    subscribeBurst: Math.max(config.maxSubscriptions, config.subscribeRate),
+    authLate: errorFrame(ErrorCode.UNAUTHORIZED, 'no {type:"auth"} frame in time'),
+    tokenExpired: errorFrame(
+      ErrorCode.TOKEN_EXPIRED,
+      `token expired; send {type:"auth"} within ${config.tokenGrace} ms`,
+    ),
+  };
+}
+
+/** How the connection starts: a token verified at the upgrade, the host's check, or neither. */
+export interface WebSocketStart {
+  claims?: SubscriberClaims | undefined;
+  hostCheck?: HostCheck | undefined;
+  /** Without either: the time by which `{type:"auth"}` must arrive. */
+  authDeadline?: number | undefined;
+}
 
 /** One batch message, shared by every connection that holds the same frames in a tick. */
 interface Batch {
@@ -23,8 +78,6 @@ interface Batch {
   payload: Buffer;
   wire?: Buffer;
 }
-
-const payloadOf = (frame: OutgoingFrame) => (frame.bytes ??= Buffer.from(frame.json));
 
 function sameFrames(a: OutgoingFrame[], b: OutgoingFrame[]): boolean {
   if (a.length !== b.length) return false;
@@ -47,22 +100,22 @@ function batchOf(frames: OutgoingFrame[], shared: Map<unknown, unknown>): Batch 
 }
 
 /** A subscriber connection on a WebSocket. */
-export class WebSocketConnection implements Connection, TickFlushable {
+export class WebSocketConnection implements Connection, TickFlushable, Expiring {
   readonly transport = 'ws' as const;
-  readonly subscriptions = new Map<string, Subscription>();
-  strikes = 0;
-  /** Subscribe frames it may still send now (a token bucket, see the route's `allowSubscribe`). */
-  subscribeBudget = Infinity;
-  subscribeBudgetAt = 0;
-  claims: SubscriberClaims | undefined;
+  private readonly subscriptions = new Map<string, Subscription>();
+  private strikes = 0;
+  /** Subscribe frames it may still send now (a token bucket, see `allowSubscribe`). */
+  private subscribeBudget = Infinity;
+  private subscribeBudgetAt = 0;
+  private currentClaims: SubscriberClaims | undefined;
   /** Without a token yet: the time by which `{type:"auth"}` must arrive. */
-  authDeadline: number | undefined;
+  private authDeadline: number | undefined;
   /** When TOKEN_EXPIRED was sent (the grace runs from here). */
-  expiredAt: number | undefined;
+  private expiredAt: number | undefined;
   /** Frames that arrived while a check was running (token, host authorize), handled after it. */
-  backlog: Array<[Buffer, boolean]> | undefined;
+  private backlog: Array<[Buffer, boolean]> | undefined;
   /** The host app's `authorize`, bound to the upgrade request (only when used without a token). */
-  hostCheck: ((room: string) => boolean | Promise<boolean>) | undefined;
+  private readonly hostCheck: HostCheck | undefined;
 
   private readonly writer: FrameWriter;
   /** Frames held until the end of this tick (batching connections only). */
@@ -78,8 +131,149 @@ export class WebSocketConnection implements Connection, TickFlushable {
     readonly ip: string,
     /** Whether the client accepts batch messages (JSON arrays of frames). */
     readonly batching: boolean,
+    private readonly rules: WebSocketRules,
+    start: WebSocketStart = {},
   ) {
     this.writer = frameWriter(socket);
+    this.currentClaims = start.claims;
+    this.hostCheck = start.hostCheck;
+    this.authDeadline = start.claims || start.hostCheck ? undefined : start.authDeadline;
+  }
+
+  /** The verified token's claims; undefined before `{type:"auth"}` (or with the host's check). */
+  get claims(): SubscriberClaims | undefined {
+    return this.currentClaims;
+  }
+
+  /** True once it may read rooms: a token verified, or the host app's check to ask. */
+  get admitted(): boolean {
+    return this.currentClaims !== undefined || this.hostCheck !== undefined;
+  }
+
+  /** True while the socket is open. */
+  get open(): boolean {
+    return this.socket.readyState === OPEN;
+  }
+
+  /**
+   * Takes a verified token, the first or a refresh: the auth deadline and a running expiry grace
+   * end. True when it is the first.
+   */
+  authenticate(claims: SubscriberClaims): boolean {
+    const first = this.currentClaims === undefined;
+    this.currentClaims = claims;
+    this.authDeadline = undefined;
+    this.expiredAt = undefined;
+    return first;
+  }
+
+  /** True when its token expired (notice sent, or due): only a refresh is accepted then. */
+  tokenExpired(now: number): boolean {
+    const claims = this.currentClaims;
+    return claims !== undefined && (this.expiredAt !== undefined || now >= claims.exp * 1000);
+  }
+
+  /** The host app's verdict on `room`; undefined without a host check. */
+  hostAllows(room: string): boolean | Promise<boolean> | undefined {
+    return this.hostCheck?.(room);
+  }
+
+  /** The auth deadline, the token's expiry and its grace: sends the notice and closes when due. */
+  checkExpiry(now: number): void {
+    const claims = this.currentClaims;
+    if (!claims) {
+      const late = this.authDeadline !== undefined && now > this.authDeadline;
+      // A token being verified right now is not late.
+      if (late && !this.backlog) {
+        this.send(this.rules.authLate);
+        this.socket.close(CloseCode.POLICY, 'unauthorized');
+      }
+      return;
+    }
+    if (now < claims.exp * 1000) return;
+    if (this.expiredAt === undefined) {
+      this.expiredAt = now;
+      this.send(this.rules.tokenExpired);
+    } else if (now >= this.expiredAt + this.rules.tokenGrace) {
+      this.socket.close(CloseCode.TOKEN_EXPIRED, 'token expired');
+    }
+  }
+
+  /** Counts one invalid frame (its error already sent); the last one tolerated closes with 1008. */
+  strike(): void {
+    if (++this.strikes >= MAX_STRIKES) {
+      this.socket.close(CloseCode.POLICY, 'too many invalid frames');
+    }
+  }
+
+  /** Takes one subscribe from the bucket (`subscribeBurst`, refilled at `subscribeRate`). */
+  allowSubscribe(now: number = Date.now()): boolean {
+    const { subscribeRate, subscribeBurst } = this.rules;
+    const refill = ((now - this.subscribeBudgetAt) * subscribeRate) / 1000;
+    this.subscribeBudget = Math.min(subscribeBurst, this.subscribeBudget + refill);
+    this.subscribeBudgetAt = now;
+    if (this.subscribeBudget < 1) return false;
+    this.subscribeBudget -= 1;
+    return true;
+  }
+
+  /**
+   * Holds the frames that arrive until `work` settles, then hands them to `replay` in order: a
+   * check (token, host authorize) runs meanwhile, and the frames after it must see its outcome.
+   */
+  holdWhile(
+    work: Promise<unknown>,
+    replay: (connection: WebSocketConnection, data: Buffer, isBinary: boolean) => void,
+  ): void {
+    this.backlog = [];
+    void work.finally(() => {
+      const backlog = this.backlog ?? [];
+      this.backlog = undefined;
+      for (const [data, isBinary] of backlog) replay(this, data, isBinary);
+    });
+  }
+
+  /** While frames are held: holds this one too (true); too many close the socket with 1008. */
+  hold(data: Buffer, isBinary: boolean): boolean {
+    if (!this.backlog) return false;
+    if (this.backlog.push([data, isBinary]) > MAX_BACKLOG) {
+      this.socket.close(CloseCode.POLICY, 'too many frames');
+    }
+    return true;
+  }
+
+  /** The subscription to `room`, if any. */
+  subscriptionOf(room: string): Subscription | undefined {
+    return this.subscriptions.get(room);
+  }
+
+  /** Rooms subscribed now. */
+  get subscriptionCount(): number {
+    return this.subscriptions.size;
+  }
+
+  /** The rooms subscribed now (a live view: removing the current one while iterating is fine). */
+  subscribedRooms(): IterableIterator<string> {
+    return this.subscriptions.keys();
+  }
+
+  /** Records the subscription to `room` (replacing one ended already). */
+  addSubscription(room: string, subscription: Subscription): void {
+    this.subscriptions.set(room, subscription);
+  }
+
+  /** Forgets the subscription to `room` and returns it, to be ended by the caller. */
+  removeSubscription(room: string): Subscription | undefined {
+    const subscription = this.subscriptions.get(room);
+    this.subscriptions.delete(room);
+    return subscription;
+  }
+
+  /** Forgets every subscription and returns them, to be ended by the caller (on close). */
+  removeSubscriptions(): Subscription[] {
+    const all = [...this.subscriptions.values()];
+    this.subscriptions.clear();
+    return all;
   }
 
   send(frame: OutgoingFrame): void {
@@ -103,11 +297,7 @@ export class WebSocketConnection implements Connection, TickFlushable {
 
   /** Bytes and wire frame are made once per event and shared by every subscriber of the room. */
   private writeFrame(frame: OutgoingFrame): void {
-    const payload = payloadOf(frame);
-    this.writer.write(
-      payload,
-      this.writer.direct ? (frame.wire ??= textFrame(payload)) : undefined,
-    );
+    this.writer.write(payloadOf(frame), this.writer.direct ? wireOf(frame) : undefined);
   }
 
   flushTick(shared: Map<unknown, unknown>): void {

@@ -1,7 +1,9 @@
 /**
  * GET /ws: one WebSocket carries any number of room subscriptions (JSON text frames of the
  * public contract). The upgrade checks origin, limits and a token if one is given; a token may
- * also come as the first frame `{type:"auth"}` and be refreshed the same way.
+ * also come as the first frame `{type:"auth"}` and be refreshed the same way. Each socket's
+ * session state lives in its `WebSocketConnection` (websocket-connection.ts), behind methods;
+ * this file speaks the protocol with it.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
@@ -12,22 +14,17 @@ import type { Access } from '../auth/access.ts';
 import { ALL_ROOMS, grantsRoom, tokenOf } from '../auth/tokens.ts';
 import type { SubscriberClaims } from '../auth/tokens.ts';
 import type { RoomcastConfig } from '../config.ts';
-import { errorFrame, heartbeatFrame } from '../hub/hub.ts';
+import { errorFrame, heartbeatFrame } from '../hub/frames.ts';
 import type { Hub } from '../hub/hub.ts';
-import { sendError } from '../http-errors.ts';
+import { httpError } from '../http-errors.ts';
 import type { Engine, RoomListQuery } from '../engine/engine.ts';
 import { createRoomsFeed } from '../rooms/rooms-feed.ts';
 import { parseClientFrame } from './client-frames.ts';
 import type { ParsedClientFrame } from './client-frames.ts';
+import type { ExpirySweep } from './expiry-sweep.ts';
 import { createHeartbeat } from './heartbeat.ts';
-import { WebSocketConnection } from './websocket-connection.ts';
+import { WebSocketConnection, createWebSocketRules } from './websocket-connection.ts';
 import type { TransportStats } from '../metrics.ts';
-
-/** Invalid frames tolerated before the connection is closed with 1008. */
-const MAX_STRIKES = 10;
-/** Frames queued while a token is being verified, before the connection counts as abusive. */
-const MAX_BACKLOG = 100;
-const OPEN = 1;
 
 /**
  * Lets the upgrade's request, reply and response be collected: @fastify/websocket leaves the
@@ -41,21 +38,39 @@ function releaseUpgradeRequest(request: FastifyRequest, socket: WebSocket): void
   socket.removeAllListeners('error');
 }
 
+/** The config options the WebSocket route reads. */
+export const WEBSOCKET_CONFIG_KEYS = [
+  'maxBufferedBytes',
+  'roomIdleTtl',
+  'pingInterval',
+  'pongTimeout',
+  'tokenGrace',
+  'authTimeout',
+  'maxSubscriptions',
+  'subscribeRate',
+  'maxFrameBytes',
+] as const;
+
+/** The slice of the config the WebSocket route is given. */
+export type WebSocketConfig = Pick<RoomcastConfig, (typeof WEBSOCKET_CONFIG_KEYS)[number]>;
+
 /** Options of the WebSocket route. */
 export interface WebSocketRouteOptions {
   hub: Hub;
-  config: RoomcastConfig;
+  config: WebSocketConfig;
   access: Access;
   /** Open connection counts (read by the metrics). */
   stats: TransportStats;
   /** Read by the rooms feed (`{type:"rooms"}`, rooms/rooms-feed.ts). */
   engine: Engine;
+  /** The token-expiry sweep both transports share (auth deadline, expiry, grace). */
+  expiry: ExpirySweep;
 }
 
 /** Registers GET /ws. */
 export async function websocketRoutes(
   app: FastifyInstance,
-  { hub, config, access, stats, engine }: WebSocketRouteOptions,
+  { hub, config, access, stats, engine, expiry }: WebSocketRouteOptions,
 ) {
   const feed = createRoomsFeed({
     engine,
@@ -65,6 +80,7 @@ export async function websocketRoutes(
     roomIdleTtl: config.roomIdleTtl,
   });
   const beatFrame = heartbeatFrame(config.pingInterval);
+  const rules = createWebSocketRules(config);
   const bySocket = new WeakMap<WebSocket, WebSocketConnection>();
   // A dead network path (no FIN, no RST) is only found here: counted and logged. Each ping
   // goes with an app-level heartbeat frame to authenticated connections (the browser's side
@@ -78,59 +94,35 @@ export async function websocketRoutes(
     },
     (socket) => {
       const connection = bySocket.get(socket);
-      if (connection && (connection.claims || connection.hostCheck)) connection.send(beatFrame);
+      if (connection?.admitted) connection.send(beatFrame);
     },
   );
   const connections = new Set<WebSocketConnection>();
   /** Claims verified at the upgrade, handed to the socket handler. */
   const upgradeClaims = new WeakMap<FastifyRequest, SubscriberClaims>();
 
-  // One sweep a second for every connection's auth deadline and token expiry.
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const connection of connections) checkToken(connection, now);
-  }, 1000);
-  sweep.unref();
-
   app.addHook('onClose', async () => {
     heartbeat.stop();
-    clearInterval(sweep);
     feed.close();
     for (const connection of connections) {
       connection.socket.close(CloseCode.SERVICE_RESTART, 'server shutting down');
     }
   });
 
-  function checkToken(connection: WebSocketConnection, now: number) {
-    const { claims } = connection;
-    if (!claims) {
-      const late = connection.authDeadline !== undefined && now > connection.authDeadline;
-      if (late && !connection.backlog) {
-        connection.send(errorFrame(ErrorCode.UNAUTHORIZED, 'no {type:"auth"} frame in time'));
-        connection.socket.close(CloseCode.POLICY, 'unauthorized');
-      }
-      return;
-    }
-    if (now < claims.exp * 1000) return;
-    if (connection.expiredAt === undefined) {
-      connection.expiredAt = now;
-      const message = `token expired; send {type:"auth"} within ${config.tokenGrace} ms`;
-      connection.send(errorFrame(ErrorCode.TOKEN_EXPIRED, message));
-    } else if (now >= connection.expiredAt + config.tokenGrace) {
-      connection.socket.close(CloseCode.TOKEN_EXPIRED, 'token expired');
-    }
-  }
-
-  function refuse(connection: WebSocketConnection, code: string, message: string, room?: string) {
+  /** An invalid frame: its error, and a strike (too many close the connection). */
+  function refuse(
+    connection: WebSocketConnection,
+    code: ErrorCode,
+    message: string,
+    room?: string,
+  ) {
     connection.send(errorFrame(code, message, room));
-    if (++connection.strikes >= MAX_STRIKES) {
-      connection.socket.close(CloseCode.POLICY, 'too many invalid frames');
-    }
+    connection.strike();
   }
 
   async function authenticate(connection: WebSocketConnection, token: string) {
     const check = await access.verifier.verify(token);
-    if (connection.socket.readyState !== OPEN) return;
+    if (!connection.open) return;
     if (!check.ok) {
       connection.send(errorFrame(check.code, check.message));
       // A refresh that fails leaves the valid token in force until it expires.
@@ -138,14 +130,10 @@ export async function websocketRoutes(
       return;
     }
     // The first heartbeat tells the client its token was accepted, and the interval.
-    if (!connection.claims) connection.send(beatFrame);
-    connection.claims = check.claims;
-    connection.authDeadline = undefined;
-    connection.expiredAt = undefined;
-    for (const [room, subscription] of connection.subscriptions) {
+    if (connection.authenticate(check.claims)) connection.send(beatFrame);
+    for (const room of connection.subscribedRooms()) {
       if (grantsRoom(check.claims, room)) continue;
-      hub.unsubscribe(subscription);
-      connection.subscriptions.delete(room);
+      hub.unsubscribe(connection.removeSubscription(room)!);
       connection.send(
         errorFrame(ErrorCode.FORBIDDEN, 'the new token does not grant this room', room),
       );
@@ -167,17 +155,17 @@ export async function websocketRoutes(
   /** `{type:"rooms"}`: a `*` token (or the host's authorize for "*") joins the rooms feed. */
   function joinFeed(connection: WebSocketConnection, query: RoomListQuery) {
     const { claims } = connection;
-    if (claims && (connection.expiredAt !== undefined || Date.now() >= claims.exp * 1000)) {
+    if (connection.tokenExpired(Date.now())) {
       const message = 'token expired; send {type:"auth"} with a fresh one first';
       return connection.send(errorFrame(ErrorCode.TOKEN_EXPIRED, message, ALL_ROOMS));
     }
     // A first page costs a page of reads: it spends the subscribe budget like a subscribe.
-    if ((claims || connection.hostCheck) && !allowSubscribe(connection)) {
+    if (connection.admitted && !connection.allowSubscribe()) {
       const message = `at most ${config.subscribeRate} subscribe or rooms frames a second`;
       return refuse(connection, ErrorCode.RATE_LIMITED, message, ALL_ROOMS);
     }
     const join = () => {
-      if (connection.socket.readyState !== OPEN) return;
+      if (!connection.open) return;
       inFeed.add(connection);
       feed.join(connection, query).catch((error: unknown) => {
         app.log.warn({ err: error }, 'rooms feed: could not read the first page');
@@ -191,8 +179,8 @@ export async function websocketRoutes(
         errorFrame(ErrorCode.FORBIDDEN, 'the rooms feed needs a "*" token', ALL_ROOMS),
       );
     if (claims) return grantsRoom(claims, ALL_ROOMS) ? join() : forbid();
-    if (connection.hostCheck) {
-      const verdict = connection.hostCheck(ALL_ROOMS);
+    const verdict = connection.hostAllows(ALL_ROOMS);
+    if (verdict !== undefined) {
       if (typeof verdict === 'boolean') return verdict ? join() : forbid();
       return exclusive(
         connection,
@@ -207,12 +195,7 @@ export async function websocketRoutes(
   }
 
   function onMessage(connection: WebSocketConnection, data: Buffer, isBinary: boolean) {
-    if (connection.backlog) {
-      if (connection.backlog.push([data, isBinary]) > MAX_BACKLOG) {
-        connection.socket.close(CloseCode.POLICY, 'too many frames');
-      }
-      return;
-    }
+    if (connection.hold(data, isBinary)) return;
     if (isBinary) {
       return refuse(connection, ErrorCode.INVALID_FRAME, 'binary frames are not accepted');
     }
@@ -235,17 +218,6 @@ export async function websocketRoutes(
     return rooms;
   }
 
-  /** Subscribe frames per connection: a bucket of `subscribeBurst`, refilled at the rate. */
-  const subscribeBurst = Math.max(config.maxSubscriptions, config.subscribeRate);
-  function allowSubscribe(connection: WebSocketConnection, now = Date.now()): boolean {
-    const refill = ((now - connection.subscribeBudgetAt) * config.subscribeRate) / 1000;
-    connection.subscribeBudget = Math.min(subscribeBurst, connection.subscribeBudget + refill);
-    connection.subscribeBudgetAt = now;
-    if (connection.subscribeBudget < 1) return false;
-    connection.subscribeBudget -= 1;
-    return true;
-  }
-
   function handleFrame(connection: WebSocketConnection, frame: ParsedClientFrame) {
     switch (frame.type) {
       case 'auth':
@@ -257,11 +229,8 @@ export async function websocketRoutes(
         return joinFeed(connection, frame.query);
       case 'unsubscribe': {
         if (frame.room === ALL_ROOMS && inFeed.has(connection)) leaveFeed(connection);
-        const existing = connection.subscriptions.get(frame.room);
-        if (existing) {
-          hub.unsubscribe(existing);
-          connection.subscriptions.delete(frame.room);
-        }
+        const existing = connection.removeSubscription(frame.room);
+        if (existing) hub.unsubscribe(existing);
         return;
       }
     }
@@ -269,21 +238,13 @@ export async function websocketRoutes(
 
   /** Holds the connection's next frames until `work` settles, then handles them in order. */
   function exclusive(connection: WebSocketConnection, work: Promise<unknown>) {
-    connection.backlog = [];
-    void work.finally(() => {
-      const backlog = connection.backlog ?? [];
-      connection.backlog = undefined;
-      for (const [data, isBinary] of backlog) onMessage(connection, data, isBinary);
-    });
+    connection.holdWhile(work, onMessage);
   }
 
   /** Checks the room against the token (or the host's authorize), then subscribes. */
   function permit(connection: WebSocketConnection, room: string, since: Position | undefined) {
     // An expired token may only be refreshed during its grace, not used for more rooms.
-    if (
-      connection.claims &&
-      (connection.expiredAt !== undefined || Date.now() >= connection.claims.exp * 1000)
-    ) {
+    if (connection.tokenExpired(Date.now())) {
       const message = 'token expired; send {type:"auth"} with a fresh one first';
       return connection.send(errorFrame(ErrorCode.TOKEN_EXPIRED, message, room));
     }
@@ -293,8 +254,8 @@ export async function websocketRoutes(
         errorFrame(ErrorCode.FORBIDDEN, 'the token does not grant this room', room),
       );
     }
-    if (connection.hostCheck) {
-      const verdict = connection.hostCheck(room);
+    const verdict = connection.hostAllows(room);
+    if (verdict !== undefined) {
       if (typeof verdict === 'boolean') return permitted(connection, verdict, room, since);
       return exclusive(
         connection,
@@ -314,27 +275,27 @@ export async function websocketRoutes(
     room: string,
     since: Position | undefined,
   ) {
-    if (connection.socket.readyState !== OPEN) return;
+    if (!connection.open) return;
     if (allowed) return subscribe(connection, room, since);
     connection.send(errorFrame(ErrorCode.FORBIDDEN, 'not allowed to read this room', room));
   }
 
   function subscribe(connection: WebSocketConnection, room: string, since: Position | undefined) {
-    const existing = connection.subscriptions.get(room);
-    if (!existing && connection.subscriptions.size >= config.maxSubscriptions) {
+    const existing = connection.subscriptionOf(room);
+    if (!existing && connection.subscriptionCount >= config.maxSubscriptions) {
       const message = `at most ${config.maxSubscriptions} rooms per connection`;
       return refuse(connection, ErrorCode.TOO_MANY_SUBSCRIPTIONS, message, room);
     }
     // Each subscribe reads and queues a snapshot or a replay: a flood of them is refused (and,
     // as invalid frames, ends the connection after a few).
-    if (!allowSubscribe(connection)) {
+    if (!connection.allowSubscribe()) {
       const message = `at most ${config.subscribeRate} subscribe frames a second (ROOMCAST_SUBSCRIBE_RATE)`;
       return refuse(connection, ErrorCode.RATE_LIMITED, message, room);
     }
     // Subscribing again restarts the room (a client's way to force a resync).
     if (existing) hub.unsubscribe(existing);
     const occupancy = occupancyOf(connection).has(room);
-    connection.subscriptions.set(room, hub.subscribe(connection, room, since, { occupancy }));
+    connection.addSubscription(room, hub.subscribe(connection, room, since, { occupancy }));
   }
 
   async function checkUpgrade(request: FastifyRequest, reply: FastifyReply) {
@@ -346,25 +307,27 @@ export async function websocketRoutes(
     if (token !== undefined) {
       const check = await access.verifier.verify(token);
       if (ticket.released) return reply.hijack(); // the client hung up meanwhile
-      if (!check.ok) return sendError(reply, 401, check.code, check.message);
+      if (!check.ok) return httpError(reply, check.code, check.message);
       upgradeClaims.set(request, check.claims);
     }
   }
 
   app.get('/ws', { websocket: true, preValidation: checkUpgrade }, (socket, request) => {
     const batching = (request.query as Record<string, unknown>).batch === '1';
-    const connection = new WebSocketConnection(socket, request.ip, batching);
-    connection.claims = upgradeClaims.get(request);
-    if (!connection.claims && access.authorize) {
+    const claims = upgradeClaims.get(request);
+    const authorize = claims ? undefined : access.authorize;
+    const connection = new WebSocketConnection(socket, request.ip, batching, rules, {
+      claims,
       // Only in this mode is the request kept: the host's check reads its cookies.
-      const authorize = access.authorize;
-      connection.hostCheck = (room) => authorize(request, room);
-    } else if (!connection.claims) connection.authDeadline = Date.now() + config.authTimeout;
+      hostCheck: authorize && ((room) => authorize(request, room)),
+      authDeadline: Date.now() + config.authTimeout,
+    });
     connections.add(connection);
+    expiry.add(connection);
     bySocket.set(socket, connection);
     stats.ws++;
     heartbeat.add(socket);
-    if (connection.claims || connection.hostCheck) connection.send(beatFrame);
+    if (connection.admitted) connection.send(beatFrame);
     releaseUpgradeRequest(request, socket);
     socket.on('error', () => socket.terminate());
     socket.on('message', (data: Buffer, isBinary: boolean) =>
@@ -372,11 +335,11 @@ export async function websocketRoutes(
     );
     socket.on('close', () => {
       connections.delete(connection);
+      expiry.delete(connection);
       stats.ws--;
       heartbeat.delete(socket);
       if (inFeed.has(connection)) leaveFeed(connection);
-      for (const subscription of connection.subscriptions.values()) hub.unsubscribe(subscription);
-      connection.subscriptions.clear();
+      for (const subscription of connection.removeSubscriptions()) hub.unsubscribe(subscription);
     });
   });
 }

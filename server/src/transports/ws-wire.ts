@@ -7,9 +7,13 @@
  * write of the shared buffer (measured in docs/benchmarks.md: "Prebuilt frames"). Whenever the
  * socket's own sender is busy (a fragmented or compressed message in flight, a queued close) or
  * uses an extension, the frame goes through `ws`'s own `send` instead.
+ *
+ * The encoding of a frame (its UTF-8 payload, its wire frame) is this transport's own: kept here
+ * per frame, not on the frame, so the hub's frames stay transport-free.
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import type { OutgoingFrame } from '../hub/frames.ts';
 
 const FIN_TEXT = 0x81;
 
@@ -31,6 +35,41 @@ export function textFrame(payload: Buffer): Buffer {
   }
   payload.copy(frame, headerLength);
   return frame;
+}
+
+/** A frame's WebSocket encoding, made once per frame and shared by every socket it goes to. */
+interface Encoding {
+  readonly payload: Buffer;
+  /** Made on first need: a socket whose writer is not `direct` never needs it. */
+  wire: Buffer | undefined;
+}
+
+const encodings = new WeakMap<OutgoingFrame, Encoding>();
+// A fan-out hands one frame to every subscriber in a row: the last one is looked up first.
+let lastFrame: OutgoingFrame | undefined;
+let lastEncoding: Encoding | undefined;
+
+function encodingOf(frame: OutgoingFrame): Encoding {
+  if (frame === lastFrame) return lastEncoding!;
+  let encoding = encodings.get(frame);
+  if (!encoding) {
+    encoding = { payload: Buffer.from(frame.json), wire: undefined };
+    encodings.set(frame, encoding);
+  }
+  lastFrame = frame;
+  lastEncoding = encoding;
+  return encoding;
+}
+
+/** `frame`'s JSON as UTF-8 bytes: made once per frame, whatever the number of sockets. */
+export function payloadOf(frame: OutgoingFrame): Buffer {
+  return encodingOf(frame).payload;
+}
+
+/** `frame` as a whole unmasked text frame (header + payload): made once per frame. */
+export function wireOf(frame: OutgoingFrame): Buffer {
+  const encoding = encodingOf(frame);
+  return (encoding.wire ??= textFrame(encoding.payload));
 }
 
 /** The parts of `ws`'s internals the direct write relies on (ws 8). */

@@ -9,7 +9,14 @@
  * SDK would overflow its stack a few thousand levels down; Huddle01 never nests past 3).
  */
 import { timingSafeEqual } from 'node:crypto';
-import { ErrorCode } from '@roomcast/shared';
+import { ERRORS, ErrorCode } from '@roomcast/shared';
+
+/** The codes a webhook is refused with (before it is parsed): each a 400 or a 401 in `ERRORS`. */
+type WebhookErrorCode =
+  | typeof ErrorCode.INVALID_BODY
+  | typeof ErrorCode.SIGNATURE_MISSING
+  | typeof ErrorCode.SIGNATURE_INVALID
+  | typeof ErrorCode.TIMESTAMP_INVALID;
 import { createHmacOf } from './hmac.ts';
 import type { HmacAlgorithm, HmacOf } from './hmac.ts';
 
@@ -30,7 +37,8 @@ export interface VerifiedWebhook {
 /** Why a webhook was refused, with the stable error code and the HTTP status. */
 export interface RefusedWebhook {
   ok: false;
-  code: ErrorCode;
+  code: WebhookErrorCode;
+  /** The code's status in `ERRORS`. */
   status: 400 | 401;
   message: string;
 }
@@ -44,8 +52,8 @@ const SHA512_HEX = /^[0-9a-f]{128}$/;
  */
 export const MAX_BODY_DEPTH = 64;
 
-function refuse(code: ErrorCode, status: 400 | 401, message: string): RefusedWebhook {
-  return { ok: false, code, status, message };
+function refuse(code: WebhookErrorCode, message: string): RefusedWebhook {
+  return { ok: false, code, status: ERRORS[code].status, message };
 }
 
 /**
@@ -92,15 +100,11 @@ export type SignatureVerifier = (
 function headerParts(
   header: string | undefined,
 ): { ok: true; timestamp: string; signature: string } | RefusedWebhook {
-  if (!header) return refuse(ErrorCode.SIGNATURE_MISSING, 401, 'huddle01-signature header missing');
+  if (!header) return refuse(ErrorCode.SIGNATURE_MISSING, 'huddle01-signature header missing');
   const timestamp = piece(piece(header, ',', 0)!, '=', 1);
   const signature = piece(header, ',', 1);
   if (!timestamp || !signature) {
-    return refuse(
-      ErrorCode.SIGNATURE_MISSING,
-      401,
-      'huddle01-signature must be t=<ms>,sha256=<hex>',
-    );
+    return refuse(ErrorCode.SIGNATURE_MISSING, 'huddle01-signature must be t=<ms>,sha256=<hex>');
   }
   return { ok: true, timestamp, signature };
 }
@@ -124,32 +128,24 @@ export function createSignatureVerifier(apiKeys: readonly string[]): SignatureVe
     try {
       body = JSON.parse(rawBody);
     } catch {
-      return refuse(ErrorCode.INVALID_BODY, 400, 'body is not JSON');
+      return refuse(ErrorCode.INVALID_BODY, 'body is not JSON');
     }
     if (body === null || typeof body !== 'object' || !(body as { id?: unknown }).id) {
-      return refuse(ErrorCode.INVALID_BODY, 400, 'body has no id');
+      return refuse(ErrorCode.INVALID_BODY, 'body has no id');
     }
     if (nestedDeeperThan(body, MAX_BODY_DEPTH)) {
-      return refuse(
-        ErrorCode.INVALID_BODY,
-        400,
-        `body is nested deeper than ${MAX_BODY_DEPTH} levels`,
-      );
+      return refuse(ErrorCode.INVALID_BODY, `body is nested deeper than ${MAX_BODY_DEPTH} levels`);
     }
     const algorithm = piece(signature, '=', 0)!;
     if (algorithm !== 'sha256' && algorithm !== 'sha512') {
-      return refuse(
-        ErrorCode.SIGNATURE_INVALID,
-        401,
-        'signature algorithm must be sha256 or sha512',
-      );
+      return refuse(ErrorCode.SIGNATURE_INVALID, 'signature algorithm must be sha256 or sha512');
     }
     const id = `${(body as { id: unknown }).id}`;
     // The SDK compares the whole "<alg>=<lowercase hex>" text; only exactly that shape can
     // match, so the hex is decoded once and compared as bytes (no hex encoding per key).
     const hex = signature.slice(algorithm.length + 1);
     if (!(algorithm === 'sha256' ? SHA256_HEX : SHA512_HEX).test(hex)) {
-      return refuse(ErrorCode.SIGNATURE_INVALID, 401, 'signature does not match');
+      return refuse(ErrorCode.SIGNATURE_INVALID, 'signature does not match');
     }
     const given = Buffer.from(hex, 'hex');
     // The SDK signs the re-serialized body, so escapes and number formats are normalized alike.
@@ -160,7 +156,7 @@ export function createSignatureVerifier(apiKeys: readonly string[]): SignatureVe
         return { ok: true, body: body as Record<string, unknown>, id, timestamp };
       }
     }
-    return refuse(ErrorCode.SIGNATURE_INVALID, 401, 'signature does not match');
+    return refuse(ErrorCode.SIGNATURE_INVALID, 'signature does not match');
   };
 }
 
@@ -199,7 +195,6 @@ export function precheckSignatureHeader(
   ) {
     return refuse(
       ErrorCode.SIGNATURE_INVALID,
-      401,
       'huddle01-signature must be t=<ms>,sha256=<64 hex digits> (or sha512=<128>)',
     );
   }
@@ -221,13 +216,12 @@ export function checkFreshness(
 ): RefusedWebhook | undefined {
   const value = /^[0-9]{1,16}(\.[0-9]+)?$/.test(timestamp) ? Number(timestamp) : Number.NaN;
   if (!Number.isFinite(value)) {
-    return refuse(ErrorCode.TIMESTAMP_INVALID, 401, 'signature timestamp t must be milliseconds');
+    return refuse(ErrorCode.TIMESTAMP_INVALID, 'signature timestamp t must be milliseconds');
   }
   const ms = value < SECONDS_THRESHOLD ? value * 1000 : value;
   if (Math.abs(now - ms) > toleranceMs) {
     return refuse(
       ErrorCode.TIMESTAMP_INVALID,
-      401,
       `signature timestamp is more than ${Math.round(toleranceMs / 1000)} s from now`,
     );
   }

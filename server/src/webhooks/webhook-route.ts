@@ -4,11 +4,17 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
-import { ErrorCode, isEventName, isWebhookEventName, payloadSchemas } from '@roomcast/shared';
+import {
+  ERRORS,
+  ErrorCode,
+  isEventName,
+  isWebhookEventName,
+  payloadSchemas,
+} from '@roomcast/shared';
 import type { DeadLetter, Engine } from '../engine/engine.ts';
 import { compactDeadLetter } from '../engine/entry-delivery.ts';
 import type { Metrics } from '../metrics.ts';
-import { sendError } from '../http-errors.ts';
+import { httpError } from '../http-errors.ts';
 import {
   SIGNATURE_HEADER,
   checkFreshness,
@@ -49,7 +55,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
       max: rateLimitPerMinute,
       timeWindow: 60_000,
       errorResponseBuilder: (_request, context) => ({
-        statusCode: 429,
+        statusCode: ERRORS.RATE_LIMITED.status,
         code: ErrorCode.RATE_LIMITED,
         message: `more than ${context.max} webhooks a minute (ROOMCAST_WEBHOOK_RATE_LIMIT)`,
       }),
@@ -66,7 +72,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
     metrics.verificationFailures.inc({ reason: refusal.code });
     count(undefined, 'refused');
     request.log.warn({ webhook: { id, outcome: 'refused', code: refusal.code } }, refusal.message);
-    return sendError(reply, refusal.status, refusal.code, refusal.message);
+    return httpError(reply, refusal.code, refusal.message);
   }
 
   async function deadLetter(request: FastifyRequest, reply: FastifyReply, letter: DeadLetter) {
@@ -93,12 +99,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
     if (wait > 0) {
       count(undefined, 'rate-limited');
       const message = `more than ${options.refusalLimitPerMinute} refused webhooks a minute from this address (ROOMCAST_WEBHOOK_REFUSAL_LIMIT)`;
-      return sendError(
-        reply.header('retry-after', String(wait)),
-        429,
-        ErrorCode.RATE_LIMITED,
-        message,
-      );
+      return httpError(reply.header('retry-after', String(wait)), ErrorCode.RATE_LIMITED, message);
     }
     const header = request.headers[SIGNATURE_HEADER];
     const early = precheckSignatureHeader(
@@ -128,13 +129,13 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
     if (stale) return refuse(request, reply, stale, verified.id);
     const { body } = verified;
     if (typeof body.id !== 'string' && typeof body.id !== 'number') {
-      return sendError(reply, 400, ErrorCode.INVALID_BODY, 'id must be a string');
+      return httpError(reply, ErrorCode.INVALID_BODY, 'id must be a string');
     }
     // Dedup on the id's exact text: parsed, numeric ids past 2^53 would share a key.
     const id = typeof body.id === 'number' ? (rawNumericId(raw) ?? verified.id) : verified.id;
     if (id.length > MAX_ID_LENGTH) {
       const message = `id longer than ${MAX_ID_LENGTH} characters`;
-      return sendError(reply, 400, ErrorCode.INVALID_BODY, message);
+      return httpError(reply, ErrorCode.INVALID_BODY, message);
     }
     const receivedAt = Date.now();
     const event = body.event;
@@ -181,7 +182,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
         { err: error, webhook: { id, event, outcome: 'engine-error' } },
         'append failed',
       );
-      return sendError(reply, 503, ErrorCode.ENGINE_UNAVAILABLE, 'engine unavailable, retry later');
+      return httpError(reply, ErrorCode.ENGINE_UNAVAILABLE, 'engine unavailable, retry later');
     }
     count(event, result.status);
     // One line per webhook: event, room, seq and outcome.

@@ -2,89 +2,22 @@
  * Server-Sent Events: GET /rooms/:roomId/events (one room) and GET /events?room=a&room=b
  * (several rooms on one connection, for dashboards). Every message carries `id:` (the resume
  * point), `event:` (the webhook event name, or snapshot / subscribed / error) and `data:` (the
- * same JSON frame as on the WebSocket). `Last-Event-ID` (or `?lastEventId=`) resumes.
+ * same JSON frame as on the WebSocket). `Last-Event-ID` (or `?lastEventId=`) resumes. A stream
+ * is an `SseConnection` (sse-connection.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ServerResponse } from 'node:http';
-import { ErrorCode, formatPosition, isValidRoomId, parsePosition } from '@roomcast/shared';
+import { ErrorCode, isValidRoomId, parsePosition } from '@roomcast/shared';
 import type { Position } from '@roomcast/shared';
 import type { RoomcastConfig } from '../config.ts';
-import { nextDrain } from '../hub/connection.ts';
-import type { Connection, OutgoingFrame } from '../hub/connection.ts';
-import { errorFrame, heartbeatFrame } from '../hub/hub.ts';
-import type { Hub, Subscription } from '../hub/hub.ts';
+import { errorFrame, heartbeatFrame } from '../hub/frames.ts';
+import type { Hub } from '../hub/hub.ts';
 import type { Access } from '../auth/access.ts';
-import { sendError } from '../http-errors.ts';
-import { formatMultiRoomId, parseMultiRoomId } from './sse-position.ts';
-import { httpChunk, writeSseMessage } from './sse-wire.ts';
+import { httpError } from '../http-errors.ts';
+import type { ExpirySweep } from './expiry-sweep.ts';
+import { SseConnection } from './sse-connection.ts';
+import { parseMultiRoomId } from './sse-position.ts';
 import { createTimerWheel } from './timer-wheel.ts';
 import type { TransportStats } from '../metrics.ts';
-
-/** A subscriber on an SSE stream (one or several rooms). */
-class SseConnection implements Connection {
-  readonly transport = 'sse' as const;
-  readonly subscriptions: Subscription[] = [];
-  /** Every room's position, for the multi-room id; undefined on a single-room stream. */
-  readonly positions: Map<string, Position> | undefined;
-  ended = false;
-
-  constructor(
-    readonly response: ServerResponse,
-    multiRoom: boolean,
-    /** The token's expiry (ms): the stream ends then. */
-    readonly expiresAt: number,
-  ) {
-    this.positions = multiRoom ? new Map() : undefined;
-  }
-
-  send(frame: OutgoingFrame): void {
-    if (this.ended) return;
-    // A frame without a position (an error) carries no id: an empty `id:` would make the
-    // browser forget its resume point.
-    if (!this.positions) {
-      // Every single-room subscriber of a room gets the same bytes: built once per frame.
-      // Bytes, not a string: encoded once instead of once per subscriber.
-      const message = (frame.sse ??= Buffer.from(
-        `${frame.position ? `id: ${formatPosition(frame.position)}\n` : ''}event: ${frame.name}\ndata: ${frame.json}\n\n`,
-      ));
-      writeSseMessage(this.response, message, (frame.sseChunk ??= httpChunk(message)));
-      return;
-    }
-    let id = '';
-    if (frame.position) {
-      this.positions.set(frame.room, frame.position);
-      id = `id: ${formatMultiRoomId(this.positions)}\n`;
-    }
-    this.response.write(`${id}event: ${frame.name}\ndata: ${frame.json}\n\n`);
-  }
-
-  bufferedBytes(): number {
-    return this.response.writableLength;
-  }
-
-  /** One wait for the socket's drain, shared by every subscription waiting on it. */
-  private draining: Promise<void> | undefined;
-
-  drained(): Promise<void> {
-    return (this.draining ??= nextDrain(this.response.socket).finally(
-      () => (this.draining = undefined),
-    ));
-  }
-
-  dropSlow(): void {
-    // A stream that is not read cannot be ended politely: cut it; the client resumes by id. A
-    // reset, not a FIN: a FIN waits behind the unread bytes (the client never sees it) and the
-    // kernel keeps those bytes meanwhile.
-    this.end();
-    const socket = this.response.socket;
-    if (socket) socket.resetAndDestroy();
-    else this.response.destroy();
-  }
-
-  end(): void {
-    this.ended = true;
-  }
-}
 
 /** The headers of a stream. */
 const SSE_HEADERS = {
@@ -93,13 +26,21 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 };
 
+/** The config options the SSE routes read. */
+export const SSE_CONFIG_KEYS = ['sseHeartbeat', 'sseRetry', 'maxSubscriptions'] as const;
+
+/** The slice of the config the SSE routes are given. */
+export type SseConfig = Pick<RoomcastConfig, (typeof SSE_CONFIG_KEYS)[number]>;
+
 /** Options of the SSE routes. */
 export interface SseRouteOptions {
   hub: Hub;
-  config: RoomcastConfig;
+  config: SseConfig;
   access: Access;
   /** Open connection counts (read by the metrics). */
   stats: TransportStats;
+  /** The token-expiry sweep both transports share: a stream ends when its token expires. */
+  expiry: ExpirySweep;
 }
 
 function lastEventIdOf(request: FastifyRequest): string | undefined {
@@ -112,7 +53,7 @@ function lastEventIdOf(request: FastifyRequest): string | undefined {
 /** Registers the SSE routes. */
 export async function sseRoutes(
   app: FastifyInstance,
-  { hub, config, access, stats }: SseRouteOptions,
+  { hub, config, access, stats, expiry }: SseRouteOptions,
 ) {
   const streams = new Set<SseConnection>();
   const beatFrame = heartbeatFrame(config.sseHeartbeat);
@@ -122,23 +63,9 @@ export async function sseRoutes(
   const heartbeat = createTimerWheel<SseConnection>(config.sseHeartbeat, (slots) => {
     for (const stream of slots.slot(0)) stream.send(beatFrame);
   });
-  // A stream ends when its token expires; the client reconnects with a fresh one.
-  const expirySweep = setInterval(() => {
-    const now = Date.now();
-    for (const stream of streams) {
-      if (stream.ended || now < stream.expiresAt) continue;
-      stream.send(
-        errorFrame(ErrorCode.TOKEN_EXPIRED, 'token expired; reconnect with a fresh token'),
-      );
-      stream.end();
-      stream.response.end();
-    }
-  }, 1000);
-  expirySweep.unref();
   // preClose, not onClose: the HTTP server cannot finish closing while streams are open.
   app.addHook('preClose', async () => {
     heartbeat.stop();
-    clearInterval(expirySweep);
     for (const stream of streams) {
       stream.response.end(`retry: ${config.sseRetry}\n\n`);
       stream.end();
@@ -180,6 +107,7 @@ export async function sseRoutes(
     connection.send(beatFrame); // the first message tells the interval
     streams.add(connection);
     heartbeat.add(connection);
+    expiry.add(connection);
     stats.sse++;
     // `?occupancy=1` (or `true`): occupancy messages for every room of the stream.
     const asked = String((request.query as Record<string, unknown>).occupancy ?? '');
@@ -193,6 +121,7 @@ export async function sseRoutes(
       connection.end();
       streams.delete(connection);
       heartbeat.delete(connection);
+      expiry.delete(connection);
       for (const subscription of connection.subscriptions) hub.unsubscribe(subscription);
     });
     return connection;
@@ -205,8 +134,7 @@ export async function sseRoutes(
 
   app.get('/rooms/:roomId/events', async (request, reply) => {
     const { roomId } = request.params as { roomId: string };
-    if (!isValidRoomId(roomId))
-      return sendError(reply, 400, ErrorCode.BAD_REQUEST, 'invalid room id');
+    if (!isValidRoomId(roomId)) return httpError(reply, ErrorCode.BAD_REQUEST, 'invalid room id');
     const claims = await admit(request, reply, [roomId]);
     if (!claims) return reply;
     if (request.method === 'HEAD') return head(reply);
@@ -223,23 +151,17 @@ export async function sseRoutes(
     );
     const rooms = [...new Set(list)];
     if (rooms.length === 0)
-      return sendError(reply, 400, ErrorCode.BAD_REQUEST, 'name at least one ?room=');
+      return httpError(reply, ErrorCode.BAD_REQUEST, 'name at least one ?room=');
     if (rooms.length > config.maxSubscriptions) {
-      return sendError(
+      return httpError(
         reply,
-        400,
         ErrorCode.TOO_MANY_SUBSCRIPTIONS,
         `at most ${config.maxSubscriptions} rooms`,
       );
     }
     const invalid = rooms.find((room) => !isValidRoomId(room));
     if (invalid !== undefined)
-      return sendError(
-        reply,
-        400,
-        ErrorCode.BAD_REQUEST,
-        `invalid room id ${JSON.stringify(invalid)}`,
-      );
+      return httpError(reply, ErrorCode.BAD_REQUEST, `invalid room id ${JSON.stringify(invalid)}`);
     if (!access.checkOrigin(request, reply)) return reply;
     // The slot is taken (and bound to the response's close) before anything is awaited.
     const ticket = access.admit(request, reply);
