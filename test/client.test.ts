@@ -667,7 +667,7 @@ describe('connection state', () => {
       sseLink: eventSourceLink(EventSource as unknown as typeof globalThis.EventSource),
     });
     try {
-      const room = client.room('st-es');
+      const room = client.room('st-es', { occupancy: true });
       const seqs: number[] = [];
       room.on('*', (event) => seqs.push(event.meta.seq));
       await until(() => room.status === 'live' && client.state === 'connected');
@@ -676,6 +676,7 @@ describe('connection state', () => {
       assert.deepEqual(seqs, [1]);
       assert.equal(client.transport, 'sse');
       assert.deepEqual(Object.keys(room.state?.peers ?? {}), ['p'], 'the event is in the state');
+      await until(() => room.occupancy === 1, 8000, 'the occupancy frame');
     } finally {
       client.close();
       await server.close();

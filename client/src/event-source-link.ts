@@ -17,6 +17,7 @@ export function eventSourceLink(Source: typeof EventSource): SseLinkOpener {
     const query = new URLSearchParams(request.rooms.map((room) => ['room', room]));
     query.set('token', token);
     if (request.positions) query.set('lastEventId', request.positions);
+    if (request.occupancy) query.set('occupancy', '1');
     const es = new Source(`${url}/events?${query}`);
     let opened = false;
     const onMessage = (event: Event) => {

@@ -18,7 +18,13 @@ export const EVENT_NAME_LIST = [
 ] as const;
 
 /** Names of the SSE messages that are not webhook events. */
-export const FRAME_EVENT_NAMES = ['snapshot', 'subscribed', 'error', 'heartbeat'] as const;
+export const FRAME_EVENT_NAMES = [
+  'snapshot',
+  'subscribed',
+  'error',
+  'heartbeat',
+  'occupancy',
+] as const;
 
 /**
  * The `source` of events roomcast synthesised from Huddle01's live API (docs/reconcile.md);
