@@ -13,7 +13,7 @@ import type {
   RoomCursor,
 } from '../server/src/engine/engine.ts';
 import { meetingStarted, peerJoined, peerLeft, track } from './helpers/payloads.ts';
-import { webhookId } from './helpers/server.ts';
+import { appendInput, webhookId } from './helpers/server.ts';
 import { until } from './helpers/wait.ts';
 
 /** Options every engine factory must honour. */
@@ -25,7 +25,7 @@ export interface ContractEngineOptions {
 }
 
 function input(event: AppendInput['event'], payload: unknown, id = webhookId()): AppendInput {
-  return { webhookId: id, event, payload: payload as never, receivedAt: Date.now() };
+  return appendInput(event, payload, { webhookId: id });
 }
 
 /** Runs the contract suite against engines made by `create`. */

@@ -15,7 +15,7 @@ import { defineScripts } from '../server/src/engine/redis/scripts.ts';
 import { engineContract } from './engine-contract.ts';
 import { meetingStarted, peerJoined } from './helpers/payloads.ts';
 import { startRedisServer } from './helpers/redis-server.ts';
-import { webhookId } from './helpers/server.ts';
+import { appendInput, webhookId } from './helpers/server.ts';
 
 const server = await startRedisServer();
 
@@ -34,7 +34,7 @@ async function until(check: () => boolean, ms = 3000): Promise<void> {
 }
 
 function input(event: AppendInput['event'], payload: unknown, id = webhookId()): AppendInput {
-  return { webhookId: id, event, payload: payload as never, receivedAt: Date.now() };
+  return appendInput(event, payload, { webhookId: id });
 }
 
 if (!server) {

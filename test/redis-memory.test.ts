@@ -12,7 +12,7 @@ import type { AppendInput } from '../server/src/engine/engine.ts';
 import { meetingEnded, meetingStarted, peerJoined } from './helpers/payloads.ts';
 import { testRedisEngine } from './helpers/redis-engines.ts';
 import { startRedisServer } from './helpers/redis-server.ts';
-import { webhookId } from './helpers/server.ts';
+import { appendInput, webhookId } from './helpers/server.ts';
 
 const server = await startRedisServer();
 
@@ -22,7 +22,7 @@ function input(
   receivedAt: number,
   id = webhookId(),
 ) {
-  return { webhookId: id, event, payload: payload as never, receivedAt };
+  return appendInput(event, payload, { webhookId: id, receivedAt });
 }
 
 if (!server) {

@@ -15,14 +15,14 @@ import { createRedisEngine } from '../server/src/engine/redis-engine.ts';
 import type { RedisEngineOptions } from '../server/src/engine/redis-engine.ts';
 import { meetingEnded, meetingStarted, peerJoined, peerLeft, track } from './helpers/payloads.ts';
 import { startRedisServer } from './helpers/redis-server.ts';
-import { webhookId } from './helpers/server.ts';
+import { appendInput } from './helpers/server.ts';
 
 const server = await startRedisServer();
 let prefixes = 0;
 const freshPrefix = () => `rc-state-${process.pid}-${++prefixes}:`;
 
 function input(event: AppendInput['event'], payload: unknown): AppendInput {
-  return { webhookId: webhookId(), event, payload: payload as never, receivedAt: 1 };
+  return appendInput(event, payload, { receivedAt: 1 });
 }
 
 /** Appends `inputs` round-robin over `engines` (`together` at a time); returns them by seq. */

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import type { Position } from '@roomcast/shared';
 import { createMemoryEngine } from '../server/src/engine/memory-engine.ts';
 import { meetingStarted, peerJoined } from './helpers/payloads.ts';
-import { startServer, webhookId } from './helpers/server.ts';
+import { appendInput, startServer } from './helpers/server.ts';
 import { connect, eventSeqs } from './helpers/ws-client.ts';
 import type { TestSocket } from './helpers/ws-client.ts';
 
@@ -32,12 +32,7 @@ test(`${SUBSCRIBERS} subscribers resuming one room from two positions at once: t
     await engine.close();
   });
   const append = (event: 'meeting:started' | 'peer:joined', payload: unknown) =>
-    engine.append({
-      webhookId: webhookId(),
-      event,
-      payload: payload as never,
-      receivedAt: Date.now(),
-    });
+    engine.append(appendInput(event, payload));
   await append('meeting:started', meetingStarted('room'));
   for (let i = 0; i < 10; i++) await append('peer:joined', peerJoined('room', `p${i}`));
   const { epoch } = await engine.snapshot('room');

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { createMemoryEngine } from '../server/src/engine/memory-engine.ts';
 import { meetingStarted, peerJoined } from './helpers/payloads.ts';
 import { parseMetrics, sample } from './helpers/metrics.ts';
-import { startServer, webhookId } from './helpers/server.ts';
+import { appendInput, startServer } from './helpers/server.ts';
 import type { TestServer } from './helpers/server.ts';
 import { connect } from './helpers/ws-client.ts';
 import type { TestSocket } from './helpers/ws-client.ts';
@@ -36,12 +36,7 @@ test(`a ${PEERS}-peer room's snapshot sent to ${SUBSCRIBERS} subscribers joining
     await engine.close();
   });
   const append = (event: 'meeting:started' | 'peer:joined', payload: unknown) =>
-    engine.append({
-      webhookId: webhookId(),
-      event,
-      payload: payload as never,
-      receivedAt: Date.now(),
-    });
+    engine.append(appendInput(event, payload));
   await append('meeting:started', meetingStarted('big'));
   for (let i = 0; i < PEERS; i++) await append('peer:joined', peerJoined('big', `p${i}`));
 

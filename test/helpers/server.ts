@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/src/app.ts';
 import { parseOptions } from '../../server/src/config.ts';
 import type { RoomcastOptions } from '../../server/src/config.ts';
-import type { Engine } from '../../server/src/engine/engine.ts';
+import type { AppendInput, Engine } from '../../server/src/engine/engine.ts';
 import { signRawWebhook } from '../../server/src/webhooks/sign-webhook.ts';
 import { createSubscriberToken } from '../../server/src/auth/tokens.ts';
 import type { SignOptions } from '../../server/src/webhooks/sign-webhook.ts';
@@ -100,6 +100,24 @@ let counter = 0;
 /** A unique webhook id. */
 export function webhookId(): string {
   return `wh-test-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * What `engine.append` takes for one webhook: a fresh id and now as its arrival, unless
+ * `overrides` says otherwise. The payload is taken as is (tests feed malformed ones too).
+ */
+export function appendInput(
+  event: AppendInput['event'],
+  payload: unknown,
+  overrides: Partial<AppendInput> = {},
+): AppendInput {
+  return {
+    webhookId: webhookId(),
+    event,
+    payload: payload as AppendInput['payload'],
+    receivedAt: Date.now(),
+    ...overrides,
+  };
 }
 
 /** Options of postWebhook. */
