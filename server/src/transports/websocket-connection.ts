@@ -10,7 +10,8 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { CloseCode, ErrorCode } from '@roomcast/shared';
+import { CloseCode, ERRORS, ErrorCode } from '@roomcast/shared';
+import type { ClosingErrorCode } from '@roomcast/shared';
 import type { SubscriberClaims } from '../auth/tokens.ts';
 import { nextDrain } from '../hub/connection.ts';
 import type { Connection } from '../hub/connection.ts';
@@ -186,7 +187,7 @@ export class WebSocketConnection implements Connection, TickFlushable, Expiring 
       // A token being verified right now is not late.
       if (late && !this.backlog) {
         this.send(this.rules.authLate);
-        this.socket.close(CloseCode.POLICY, 'unauthorized');
+        this.closeFor(ErrorCode.UNAUTHORIZED, 'unauthorized');
       }
       return;
     }
@@ -195,8 +196,16 @@ export class WebSocketConnection implements Connection, TickFlushable, Expiring 
       this.expiredAt = now;
       this.send(this.rules.tokenExpired);
     } else if (now >= this.expiredAt + this.rules.tokenGrace) {
-      this.socket.close(CloseCode.TOKEN_EXPIRED, 'token expired');
+      this.closeFor(ErrorCode.TOKEN_EXPIRED, 'token expired');
     }
+  }
+
+  /**
+   * Ends the connection for `code` with the close code the error table (`ERRORS`) gives it:
+   * UNAUTHORIZED 1008 (do not retry as is), TOKEN_EXPIRED 4001 (refresh, then reconnect).
+   */
+  closeFor(code: ClosingErrorCode, reason: string): void {
+    this.socket.close(ERRORS[code].close, reason);
   }
 
   /** Counts one invalid frame (its error already sent); the last one tolerated closes with 1008. */

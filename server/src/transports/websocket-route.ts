@@ -126,7 +126,7 @@ export async function websocketRoutes(
     if (!check.ok) {
       connection.send(errorFrame(check.code, check.message));
       // A refresh that fails leaves the valid token in force until it expires.
-      if (!connection.claims) connection.socket.close(CloseCode.POLICY, 'unauthorized');
+      if (!connection.claims) connection.closeFor(ErrorCode.UNAUTHORIZED, 'unauthorized');
       return;
     }
     // The first heartbeat tells the client its token was accepted, and the interval.
@@ -191,7 +191,7 @@ export async function websocketRoutes(
       );
     }
     connection.send(errorFrame(ErrorCode.UNAUTHORIZED, 'send {type:"auth", token} first'));
-    connection.socket.close(CloseCode.POLICY, 'unauthorized');
+    connection.closeFor(ErrorCode.UNAUTHORIZED, 'unauthorized');
   }
 
   function onMessage(connection: WebSocketConnection, data: Buffer, isBinary: boolean) {
@@ -266,7 +266,7 @@ export async function websocketRoutes(
       );
     }
     connection.send(errorFrame(ErrorCode.UNAUTHORIZED, 'send {type:"auth", token} first', room));
-    connection.socket.close(CloseCode.POLICY, 'unauthorized');
+    connection.closeFor(ErrorCode.UNAUTHORIZED, 'unauthorized');
   }
 
   function permitted(
