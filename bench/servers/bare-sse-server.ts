@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import { publishHandler } from './publish-endpoint.ts';
-import type { RunningServer } from './server-kinds.ts';
+import type { RunningServer } from './running-server.ts';
 
 const SSE_PATH = /^\/rooms\/([^/?]+)\/events(\?|$)/;
 

@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { publishHandler } from './publish-endpoint.ts';
-import type { RunningServer } from './server-kinds.ts';
+import type { RunningServer } from './running-server.ts';
 
 /** Starts the floor server. */
 export async function startBareWs(): Promise<RunningServer> {

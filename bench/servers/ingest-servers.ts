@@ -14,7 +14,7 @@ import {
   createSignatureVerifier,
 } from '../../server/src/webhooks/verify-signature.ts';
 import { BENCH_API_KEY } from '../lib/bench-secrets.ts';
-import type { RunningServer } from './server-kinds.ts';
+import type { RunningServer } from './running-server.ts';
 
 const ROUTE = '/webhooks/huddle01';
 

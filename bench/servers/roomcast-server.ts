@@ -7,7 +7,7 @@
  */
 import { buildApp, parseOptions } from '@roomcast/server';
 import { BENCH_API_KEY, BENCH_TOKEN_SECRET } from '../lib/bench-secrets.ts';
-import type { RunningServer, ServerParams } from './server-kinds.ts';
+import type { RunningServer, ServerParams } from './running-server.ts';
 
 const UNLIMITED = 1_000_000_000;
 

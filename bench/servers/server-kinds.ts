@@ -2,23 +2,9 @@
  * The servers the suite can start, by name. Each is imported lazily so a process loads only the
  * server it hosts (Socket.IO's modules do not sit in roomcast's heap, and the reverse).
  */
+import type { RunningServer, ServerParams } from './running-server.ts';
 
-/** A started server under test. */
-export interface RunningServer {
-  /** TCP port on 127.0.0.1. */
-  port: number;
-  close(): Promise<void>;
-  /** What a deploy does first on SIGTERM (roomcast: refuse new subscribers); optional. */
-  drain?(): void;
-  /** Server-side counters worth a look (e.g. connections); optional. */
-  stats?(): Record<string, number>;
-}
-
-/** What the runner may set on a server kind that supports it. */
-export interface ServerParams {
-  /** roomcast only: use the Redis engine on this URL (as `REDIS_URL` does) instead of memory. */
-  redisUrl?: string;
-}
+export type { RunningServer, ServerParams } from './running-server.ts';
 
 /** Every server kind, and how to start it. */
 export const SERVER_KINDS = {

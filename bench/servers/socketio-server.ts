@@ -9,7 +9,7 @@
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import { publishHandler } from './publish-endpoint.ts';
-import type { RunningServer } from './server-kinds.ts';
+import type { RunningServer } from './running-server.ts';
 
 /** Starts the Socket.IO server, with connection-state recovery when `recovery`. */
 export async function startSocketIo({ recovery = false } = {}): Promise<RunningServer> {
