@@ -66,6 +66,11 @@ interface SharedRead {
   /** The channel's entry count when the read started (as `SnapshotRead.from`). */
   from: number;
   result: Promise<ReadResult>;
+  /**
+   * The replayed entries' event frames, by index in the result, made by the first subscription
+   * that sends each. They live as long as the read (not as the entries, which history keeps).
+   */
+  frames: OutgoingFrame[];
 }
 
 /**
@@ -131,13 +136,6 @@ export function createHub(options: HubOptions): Hub {
   const dropped = new WeakSet<Connection>();
   /** Bytes of the last snapshot or replay frame allowed past the limit while unread (see `send`). */
   const allowances = new WeakMap<Connection, number>();
-  /** Each entry's event frame, serialized once however many subscribers get it (live or replayed). */
-  const entryFrames = new WeakMap<LogEntry, OutgoingFrame>();
-  const frameFor = (entry: LogEntry): OutgoingFrame => {
-    let frame = entryFrames.get(entry);
-    if (!frame) entryFrames.set(entry, (frame = eventFrame(entry)));
-    return frame;
-  };
   const stats: HubStats = {
     subscriptions: 0,
     deliveries: 0,
@@ -215,7 +213,10 @@ export function createHub(options: HubOptions): Hub {
     // A read started before this entry may not hold it: later subscribers read afresh.
     channel.snapshot = undefined;
     channel.reads.clear();
-    const shared = () => frameFor(entry); // serialized once per room, lazily
+    // Serialized once per room, lazily, and let go after the fan-out: history keeps the entry,
+    // not its frame and encodings.
+    let frame: OutgoingFrame | undefined;
+    const shared = () => (frame ??= eventFrame(entry));
     for (const subscription of channel.subscriptions) {
       if (!subscription.pending) deliver(subscription, entry, shared);
       else if (subscription.pending.push(entry) > MAX_PENDING) dropSlow(subscription);
@@ -277,23 +278,20 @@ export function createHub(options: HubOptions): Hub {
    * (see `sharedSnapshot`): one engine read (one Redis round trip) and one set of replay frames
    * for every subscription of the room resuming from `since` meanwhile.
    */
-  function sharedRead(
-    channel: Channel,
-    subscription: Subscription,
-    since: Position,
-  ): Promise<ReadResult> {
+  function sharedRead(channel: Channel, subscription: Subscription, since: Position): SharedRead {
     const key = `${since.epoch}:${since.seq}`;
     const read = channel.reads.get(key);
-    if (read !== undefined && subscription.collectingFrom <= read.from) return read.result;
+    if (read !== undefined && subscription.collectingFrom <= read.from) return read;
     const started: SharedRead = {
       from: channel.entries,
       result: engine.read(channel.roomId, since),
+      frames: [],
     };
     channel.reads.set(key, started);
     started.result.catch(() => {
       if (channel.reads.get(key) === started) channel.reads.delete(key);
     });
-    return started.result;
+    return started;
   }
 
   /** Snapshot or replay, then the entries that arrived meanwhile, then live. */
@@ -311,17 +309,19 @@ export function createHub(options: HubOptions): Hub {
         if (!(await roomFor(subscription))) return;
         subscription.pending = [];
       }
-      const result = since
-        ? await sharedRead(channel, subscription, since)
+      const read = since ? sharedRead(channel, subscription, since) : undefined;
+      const result = read
+        ? await read.result
         : { recovered: false as const, frame: await sharedSnapshot(channel, subscription) };
       if (subscription.closed) return;
       if (result.recovered) {
         stats.resumesRecovered++;
         subscription.position = since;
-        for (const entry of result.entries) {
+        const frames = read!.frames;
+        for (const [i, entry] of result.entries.entries()) {
           if (full(connection) && !(await roomFor(subscription))) return;
           if (subscription.closed) return;
-          send(subscription, frameFor(entry), true);
+          send(subscription, (frames[i] ??= eventFrame(entry)), true);
         }
         if (full(connection) && !(await roomFor(subscription))) return;
         send(
@@ -340,7 +340,7 @@ export function createHub(options: HubOptions): Hub {
       subscription.pending = undefined;
       for (const entry of pending) {
         if (subscription.closed || subscription.pending) break;
-        deliver(subscription, entry, () => frameFor(entry));
+        deliver(subscription, entry, () => eventFrame(entry));
       }
     } catch (error) {
       if (subscription.closed) return;
