@@ -3,6 +3,8 @@
  * two prefixes, close behaviour, the `authorize` option and the event hook.
  */
 import assert from 'node:assert/strict';
+import { connect as tcpConnect } from 'node:net';
+import type { Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
@@ -131,6 +133,28 @@ describe('roomcast as a plugin', () => {
     assert.match(await streamText, /retry: \d+\n\n$/, 'the SSE stream ends with a retry hint');
     await engine.ping(); // still usable: the plugin closes only what it opened
     await engine.close();
+  });
+
+  test('app.close() ends a connection that never sent a request (a browser preconnect)', async (t) => {
+    // Registered first, so it runs first: a regression fails in 10 s, not at the file's timeout.
+    let spare: Socket | undefined;
+    t.after(() => spare?.destroy());
+    const app = Fastify();
+    t.after(() => app.close());
+    await app.register(roomcast, secrets);
+    const host = await listen(app);
+    const [hostname, port] = host.split(':');
+    // Node's server.close() leaves such a connection open; closing waited until the browser
+    // gave up on it (minutes). The client side sees its end, and close() completes.
+    const socket = (spare = tcpConnect(Number(port), hostname));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const ended = new Promise((resolve) => socket.once('close', resolve));
+    const stuck = new Promise((_, reject) => {
+      setTimeout(() => reject(new Error('app.close() still waiting after 10 s')), 10_000).unref();
+    });
+    await Promise.race([app.close(), stuck]);
+    await ended;
+    assert.equal(socket.bytesRead, 0, 'nothing was written to it');
   });
 
   test('authorize: the host app decides by its own session cookie (WS and SSE)', async (t) => {

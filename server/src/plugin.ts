@@ -34,6 +34,7 @@ import { createExpirySweep } from './transports/expiry-sweep.ts';
 import { SSE_CONFIG_KEYS, sseRoutes } from './transports/sse-route.ts';
 import { WEBSOCKET_CONFIG_KEYS, websocketRoutes } from './transports/websocket-route.ts';
 import { closeAllWebSockets } from './transports/close-all.ts';
+import { trackUnusedSockets } from './transports/unused-sockets.ts';
 import { webhookRoutes } from './webhooks/webhook-route.ts';
 import { createPublisher } from './publish/app-events.ts';
 import type { Publish } from './publish/app-events.ts';
@@ -292,6 +293,18 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
   if (config.tokenSecrets.length === 0) {
     throw new Error('roomcast: tokenSecret is required (ROOMCAST_TOKEN_SECRET)');
   }
+  let draining = false;
+  // Closing drains first, before the transports' own preClose hooks run (those registered
+  // below): a client told 1012 or whose stream ends reconnects at once, and a subscriber
+  // accepted meanwhile would hold app.close() until its socket died.
+  const unusedSockets = trackUnusedSockets(app.server);
+  app.addHook('preClose', async () => {
+    draining = true;
+    // Until the server has closed, connections that sent nothing are ended (see unused-sockets.ts).
+    unusedSockets.endUnused();
+    const sweep = setInterval(unusedSockets.endUnused, 250).unref();
+    app.server.once('close', () => clearInterval(sweep));
+  });
   if (!app.hasDecorator('websocketServer')) {
     await app.register(websocket, {
       options: { maxPayload: config.maxFrameBytes },
@@ -307,7 +320,6 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
     });
   }
   const engine = givenEngine ?? engineFromConfig(config, app.log);
-  let draining = false;
   const transports: TransportStats = { ws: 0, sse: 0, heartbeatTimeouts: 0 };
   // The metrics read the hub's counters only at scrape time, after the hub exists.
   const metrics = createMetrics({
@@ -384,11 +396,6 @@ async function roomcastPlugin(app: FastifyInstance, options: RoomcastPluginOptio
     app.decorate(decorator, api);
   }
 
-  // Closing drains too: a client told 1012 by the WebSocket plugin's preClose reconnects at
-  // once, and an upgrade accepted now would hold app.close() until that socket died.
-  app.addHook('preClose', async () => {
-    draining = true;
-  });
   app.addHook('onClose', async () => {
     stopDeadLetters?.();
     durabilityWatch?.close();
