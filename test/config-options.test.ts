@@ -26,7 +26,11 @@ import {
   readmeOptionRows,
 } from '../server/src/config-docs.ts';
 import { loadServeConfig } from '../server/src/config-sources.ts';
-import { ENGINE_CONFIG_KEYS, ENGINE_DEFAULTS } from '../server/src/engine/engine-config.ts';
+import {
+  ENGINE_CONFIG_KEYS,
+  ENGINE_DEFAULTS,
+  engineSettings,
+} from '../server/src/engine/engine-config.ts';
 import { roomcast } from '../server/src/plugin.ts';
 import { WEBSOCKET_CONFIG_KEYS } from '../server/src/transports/websocket-route.ts';
 import { TEST_KEY, TEST_SECRET } from './helpers/server.ts';
@@ -87,6 +91,11 @@ describe('options: one entry each', () => {
     assert.deepEqual(ENGINE_DEFAULTS, pickConfig(optionsSchema.parse({}), ENGINE_CONFIG_KEYS));
     assert.equal(ENGINE_DEFAULTS.historySize, 1000);
     assert.equal(ENGINE_DEFAULTS.trackHold, 30_000);
+    // What an engine starts from: the given settings, the defaults for the rest (undefined too).
+    assert.deepEqual(engineSettings({ historySize: 5, historyTtl: undefined }), {
+      ...ENGINE_DEFAULTS,
+      historySize: 5,
+    });
     for (const file of ['memory-engine.ts', 'redis-engine.ts']) {
       // A default written out again in an engine would drift from the option's.
       assert.doesNotMatch(

@@ -21,3 +21,15 @@ export type EngineConfig = Pick<RoomcastConfig, (typeof ENGINE_CONFIG_KEYS)[numb
 
 /** Every engine option's default: the option's (`historySize` 1000, `historyTtl` 24 h…). */
 export const ENGINE_DEFAULTS: EngineConfig = pickConfig(DEFAULT_CONFIG, ENGINE_CONFIG_KEYS);
+
+/**
+ * `options`' engine settings, each one it leaves out (or sets to undefined) at its default: what
+ * both engines start from.
+ */
+export function engineSettings(options: Partial<EngineConfig>): EngineConfig {
+  const settings: Record<string, unknown> = { ...ENGINE_DEFAULTS };
+  for (const key of ENGINE_CONFIG_KEYS) {
+    if (options[key] !== undefined) settings[key] = options[key];
+  }
+  return settings as unknown as EngineConfig;
+}

@@ -16,7 +16,7 @@ import { newEpoch } from './epoch.ts';
 import { notifySafely, unroutableLetter } from './entry-delivery.ts';
 import { asEvent, isAppAppend } from './engine.ts';
 import { createMemoryRoomIndex } from './memory-room-index.ts';
-import { ENGINE_DEFAULTS } from './engine-config.ts';
+import { engineSettings } from './engine-config.ts';
 import type { EngineConfig } from './engine-config.ts';
 import { DEFAULT_CONFIG } from '../config.ts';
 import type { RoomcastConfig } from '../config.ts';
@@ -63,16 +63,15 @@ interface HeldTrackEvent {
 /** Creates the in-memory engine. */
 export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
   const {
-    historySize = ENGINE_DEFAULTS.historySize,
-    historyTtl = ENGINE_DEFAULTS.historyTtl,
-    roomIdleTtl = ENGINE_DEFAULTS.roomIdleTtl,
-    dedupWindow = ENGINE_DEFAULTS.dedupWindow,
-    dedupMaxIds = DEFAULT_CONFIG.dedupMaxIds,
-    trackHold = ENGINE_DEFAULTS.trackHold,
-    deadLetterLimit = ENGINE_DEFAULTS.deadLetterLimit,
-    presenceGrace = ENGINE_DEFAULTS.presenceGrace,
-    now = Date.now,
-  } = options;
+    historySize,
+    historyTtl,
+    roomIdleTtl,
+    dedupWindow,
+    trackHold,
+    deadLetterLimit,
+    presenceGrace,
+  } = engineSettings(options);
+  const { dedupMaxIds = DEFAULT_CONFIG.dedupMaxIds, now = Date.now } = options;
 
   const rooms = new Map<string, Room>();
   /** Rooms with events, by last activity (what `listRooms` pages through). */

@@ -19,7 +19,7 @@ import type {
   RoomSnapshot,
 } from './engine.ts';
 import { newEpoch } from './epoch.ts';
-import { ENGINE_DEFAULTS } from './engine-config.ts';
+import { engineSettings } from './engine-config.ts';
 import type { EngineConfig } from './engine-config.ts';
 import { DEFAULT_CONFIG } from '../config.ts';
 import { decodeStream } from './redis/codec.ts';
@@ -117,14 +117,16 @@ export interface RedisEngine extends Engine {
 /** Creates the Redis engine (it connects in the background; `ping` tells when it is ready). */
 export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine {
   const {
+    historySize,
+    historyTtl,
+    roomIdleTtl,
+    dedupWindow,
+    trackHold,
+    deadLetterLimit,
+    presenceGrace,
+  } = engineSettings(options);
+  const {
     keyPrefix = `${DEFAULT_CONFIG.redisPrefix}:`,
-    historySize = ENGINE_DEFAULTS.historySize,
-    historyTtl = ENGINE_DEFAULTS.historyTtl,
-    roomIdleTtl = ENGINE_DEFAULTS.roomIdleTtl,
-    dedupWindow = ENGINE_DEFAULTS.dedupWindow,
-    trackHold = ENGINE_DEFAULTS.trackHold,
-    deadLetterLimit = ENGINE_DEFAULTS.deadLetterLimit,
-    presenceGrace = ENGINE_DEFAULTS.presenceGrace,
     commandTimeout = 5000,
     replicaAcks = DEFAULT_CONFIG.redisReplicaAcks,
     replicaAckTimeout = 1000,
