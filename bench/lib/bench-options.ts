@@ -65,6 +65,12 @@ export interface IdleOptions {
   events: number;
   /** Subscribers per client process. Default 10,000. */
   perProcess: number;
+  /**
+   * Client processes the hot room's subscribers are spread over. Default 4 (quick: 1): one
+   * browser holds one subscriber; one process reading all 1,000 deliveries in turn measures
+   * that process, not the server.
+   */
+  hotProcesses: number;
 }
 
 /** Everything a run is parameterized by. */
@@ -283,6 +289,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       hotRoom: quick ? 100 : 1000,
       events: quick ? 5 : 20,
       perProcess: 10_000,
+      hotProcesses: quick ? 1 : 4,
     },
     runs: positive('runs', values.runs, quick ? 1 : 3),
     ingestRuns: positive('runs', values.runs, quick ? 1 : 5),

@@ -5,6 +5,7 @@
  * (its room live again and every event sent before the reconnect received).
  */
 import type { SubscriberLog } from '../clients/realtime-clients.ts';
+import { percentileOfSorted } from './stats.ts';
 
 /** Delivery figures of a group of subscribers (sums). */
 export interface SequenceCounts {
@@ -161,4 +162,17 @@ export function checkSequences(logs: readonly SubscriberLog[], published: Publis
     }
   }
   return report;
+}
+
+/** p50 / p90 / p99 / max of each reconnect phase (where the downtime goes). */
+export function describePhases(phases: SequenceReport['phases']): string {
+  const spread = (values: number[], digits = 0) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const at = (p: number) => percentileOfSorted(sorted, p).toFixed(digits);
+    return `${at(50)}/${at(90)}/${at(99)}/${(sorted.at(-1) ?? Number.NaN).toFixed(digits)}`;
+  };
+  return (
+    `p50/p90/p99/max ms: backoff ${spread(phases.delayMs)}, failed attempts ${spread(phases.retryMs)}, ` +
+    `connect ${spread(phases.connectMs)}, subscribe ${spread(phases.subscribeMs)}; attempts ${spread(phases.attempts)}`
+  );
 }

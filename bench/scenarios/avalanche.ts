@@ -26,7 +26,7 @@ import { percentileOfSorted } from '../lib/stats.ts';
 import { startCrowd } from '../lib/subscriber-crowd.ts';
 import type { ClientCpu } from '../lib/subscriber-crowd.ts';
 import type { CpuWindow } from '../servers/server-process.ts';
-import type { SequenceReport } from '../lib/sequence-check.ts';
+import { describePhases } from '../lib/sequence-check.ts';
 import type { ServerInfo } from '../servers/server-process.ts';
 import type { ServerParams } from '../servers/server-kinds.ts';
 import { DELIVERY_METRICS, addDelivery, waitUntil } from './jitter.ts';
@@ -205,19 +205,6 @@ async function measure(
       await server.stop();
     }
   }
-}
-
-/** p50 / p90 / p99 / max of each reconnect phase (where the downtime goes). */
-function describePhases(phases: SequenceReport['phases']): string {
-  const spread = (values: number[], digits = 0) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const at = (p: number) => percentileOfSorted(sorted, p).toFixed(digits);
-    return `${at(50)}/${at(90)}/${at(99)}/${(sorted.at(-1) ?? Number.NaN).toFixed(digits)}`;
-  };
-  return (
-    `p50/p90/p99/max ms: backoff ${spread(phases.delayMs)}, failed attempts ${spread(phases.retryMs)}, ` +
-    `connect ${spread(phases.connectMs)}, subscribe ${spread(phases.subscribeMs)}; attempts ${spread(phases.attempts)}`
-  );
 }
 
 function describe(options: BenchOptions, nodes: string): string {

@@ -63,7 +63,7 @@ export async function runIdle(
   log: (line: string) => void,
   fileLimit: number,
 ) {
-  const { hotRoom, events, perProcess } = options.idle;
+  const { hotRoom, events, perProcess, hotProcesses } = options.idle;
   const connections = Math.min(options.idle.connections, fileLimit - SPARE_FILES);
   const idle = connections - hotRoom;
   const firstHalf = Math.floor(idle / 2 / IDLE_ROOM_SIZE) * IDLE_ROOM_SIZE;
@@ -74,7 +74,7 @@ export async function runIdle(
     title: `Idle: ${connections.toLocaleString('en-US')} subscribed WebSocket connections on one process`,
     method:
       `${connections} subscribed WebSocket connections on one server process: ${hotRoom} in one ` +
-      `room, the others idle in rooms of ${IDLE_ROOM_SIZE}; app-like clients (@roomcast/client on ` +
+      `room (spread over ${hotProcesses} client processes), the others idle in rooms of ${IDLE_ROOM_SIZE}; app-like clients (@roomcast/client on ` +
       `Node's ws; socket.io-client), up to ${perProcess} per client process, each with its own loopback ` +
       `source address. Memory per connection = (server RSS or heap after forced GC with all ` +
       `connected − the same with the hot room and the first ${firstHalf} idle ones) ÷ the ` +
@@ -118,7 +118,7 @@ export async function runIdle(
       await quietMachine(options, log);
       const server = await startServer(contender.server, options);
       const crowds: Crowd[] = [];
-      const crowd = async (count: number, rooms: string[], first: number) => {
+      const crowd = async (count: number, rooms: string[], first: number, processes = 1) => {
         const started = await startCrowd({
           kind: contender.client,
           ports: [server.info.port],
@@ -127,7 +127,7 @@ export async function runIdle(
           rooms,
           count,
           first,
-          perProcess,
+          perProcess: processes > 1 ? Math.ceil(count / processes) : perProcess,
           parallel: 100,
           timeoutMs: 900_000,
         });
@@ -135,7 +135,7 @@ export async function runIdle(
         return started;
       };
       try {
-        const hot = await crowd(hotRoom, [HOT_ROOM], 0);
+        const hot = await crowd(hotRoom, [HOT_ROOM], 0, hotProcesses);
         await crowd(firstHalf, idleRooms(firstHalf, 0), hotRoom);
         const before = await server.request<MemorySample>('memory');
         await crowd(idle - firstHalf, idleRooms(idle - firstHalf, firstHalf), hotRoom + firstHalf);
@@ -164,7 +164,7 @@ export async function runIdle(
           await sleep(100);
         }
         closeTriggers();
-        const [serverCpu, [clientCpu]] = await Promise.all([
+        const [serverCpu, clientCpus] = await Promise.all([
           server.request<CpuWindow>('cpu-stop'),
           hot.cpuStop(),
         ]);
@@ -184,7 +184,7 @@ export async function runIdle(
           );
         log(
           `    hot room: server CPU ${(serverCpu.cpuUs / deliveries).toFixed(1)} µs per delivery, ` +
-            `its client process ${((clientCpu?.cpuUs ?? Number.NaN) / deliveries).toFixed(1)} µs; per event (median): ` +
+            `its ${clientCpus.length} client process(es) ${(clientCpus.reduce((sum, one) => sum + one.cpuUs, 0) / deliveries).toFixed(1)} µs; per event (median): ` +
             `first delivery ${median(firsts).toFixed(1)} ms, first → last ${median(spreads).toFixed(1)} ms`,
         );
         const samples = (await hot.latency(sentAt)).sort((a, b) => a - b);

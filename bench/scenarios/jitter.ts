@@ -21,6 +21,7 @@ import { benchRoomName } from '../lib/fanout-events.ts';
 import { rotate, startServer } from '../lib/processes.ts';
 import { addValue, newResult } from '../lib/results.ts';
 import type { Contender, Metric, ScenarioResult } from '../lib/results.ts';
+import { describePhases } from '../lib/sequence-check.ts';
 import type { SequenceReport } from '../lib/sequence-check.ts';
 import { percentileOfSorted } from '../lib/stats.ts';
 import { startCrowd } from '../lib/subscriber-crowd.ts';
@@ -116,6 +117,20 @@ const METRICS: Metric[] = [
   {
     key: 'replayP99',
     label: 'replay p99 (reconnect → caught up)',
+    unit: 'ms',
+    better: 'lower',
+    digits: 0,
+  },
+  {
+    key: 'downP50',
+    label: 'downtime p50 (drop → room live)',
+    unit: 'ms',
+    better: 'lower',
+    digits: 0,
+  },
+  {
+    key: 'downP99',
+    label: 'downtime p99 (drop → room live)',
     unit: 'ms',
     better: 'lower',
     digits: 0,
@@ -247,6 +262,9 @@ export async function runJitter(options: BenchOptions, log: (line: string) => vo
           const replays = [...report.replayMs].sort((a, b) => a - b);
           addValue(result, contender.id, 'replayP50', percentileOfSorted(replays, 50));
           addValue(result, contender.id, 'replayP99', percentileOfSorted(replays, 99));
+          const downs = [...report.backMs].sort((a, b) => a - b);
+          addValue(result, contender.id, 'downP50', percentileOfSorted(downs, 50));
+          addValue(result, contender.id, 'downP99', percentileOfSorted(downs, 99));
           addValue(result, contender.id, 'reconnects', report.reconnects);
           addValue(
             result,
@@ -260,6 +278,8 @@ export async function runJitter(options: BenchOptions, log: (line: string) => vo
               `(${report.recovered} recovered, ${report.resyncs} resyncs), replay p99 ` +
               `${percentileOfSorted(replays, 99).toFixed(0)} ms; flow retries ${flow.retries}, given up ${flow.givenUp}`,
           );
+          if (report.phases.attempts.length > 0)
+            log(`    reconnect phases: ${describePhases(report.phases)}`);
         } finally {
           await crowd.stop();
         }

@@ -77,7 +77,8 @@ function bindToClose(
   reply.raw.once('close', release);
   const socket = request.raw.socket;
   // Only an upgrade's socket: a keep-alive socket serves many requests (and listeners would pile up).
-  if (request.headers.upgrade !== undefined) socket?.once('close', release);
+  // `on`, not `once` (release is idempotent): once's wrapper would live as long as the socket.
+  if (request.headers.upgrade !== undefined) socket?.on('close', release);
   if (reply.raw.destroyed || !socket || socket.destroyed) release();
   return ticket;
 }

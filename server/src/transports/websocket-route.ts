@@ -31,11 +31,15 @@ import type { TransportStats } from '../metrics.ts';
  * raw socket pointing at the HTTP response (and so at the whole request graph, ~6 KiB) and an
  * error listener holding request and reply, for the socket's whole life.
  */
-function releaseUpgradeRequest(request: FastifyRequest, socket: WebSocket): void {
+function releaseUpgradeRequest(
+  request: FastifyRequest,
+  socket: WebSocket,
+  errorListeners: ReturnType<WebSocket['listeners']>,
+): void {
   const raw = request.raw.socket as
     (typeof request.raw.socket & { _httpMessage?: ServerResponse }) | null;
   raw?._httpMessage?.detachSocket(raw);
-  socket.removeAllListeners('error');
+  for (const listener of errorListeners) socket.removeListener('error', listener as () => void);
 }
 
 /** The config options the WebSocket route reads. */
@@ -313,22 +317,38 @@ export async function websocketRoutes(
   }
 
   app.get('/ws', { websocket: true, preValidation: checkUpgrade }, (socket, request) => {
-    const batching = (request.query as Record<string, unknown>).batch === '1';
     const claims = upgradeClaims.get(request);
-    const authorize = claims ? undefined : access.authorize;
-    const connection = new WebSocketConnection(socket, request.ip, batching, rules, {
+    const connection = new WebSocketConnection(socket, request.ip, batchingOf(request), rules, {
       claims,
-      // Only in this mode is the request kept: the host's check reads its cookies.
-      hostCheck: authorize && ((room) => authorize(request, room)),
+      hostCheck: claims ? undefined : hostCheckOf(request),
       authDeadline: Date.now() + config.authTimeout,
     });
+    const upgradeErrorListeners = socket.listeners('error');
+    open(connection, socket);
+    // After `open` added its own: removing the upgrade's then leaves a listener in place instead
+    // of deleting the key, which turns the socket's listener table into a ~280-byte dictionary.
+    releaseUpgradeRequest(request, socket, upgradeErrorListeners);
+  });
+
+  /**
+   * Only with the host's `authorize` (no token) is the request kept: the host's check reads its
+   * cookies. Built here, not in the route's handler, so that the socket's listeners (made in
+   * `open`) do not share a closure scope with the request and keep it, with its headers, for
+   * the socket's whole life.
+   */
+  function hostCheckOf(request: FastifyRequest) {
+    const authorize = access.authorize;
+    return authorize && ((room: string) => authorize(request, room));
+  }
+
+  /** Tracks a new connection and listens to its socket. */
+  function open(connection: WebSocketConnection, socket: WebSocket) {
     connections.add(connection);
     expiry.add(connection);
     bySocket.set(socket, connection);
     stats.ws++;
     heartbeat.add(socket);
     if (connection.admitted) connection.send(beatFrame);
-    releaseUpgradeRequest(request, socket);
     socket.on('error', () => socket.terminate());
     socket.on('message', (data: Buffer, isBinary: boolean) =>
       onMessage(connection, data, isBinary),
@@ -341,5 +361,9 @@ export async function websocketRoutes(
       if (inFeed.has(connection)) leaveFeed(connection);
       for (const subscription of connection.removeSubscriptions()) hub.unsubscribe(subscription);
     });
-  });
+  }
+}
+
+function batchingOf(request: FastifyRequest): boolean {
+  return (request.query as Record<string, unknown>).batch === '1';
 }
