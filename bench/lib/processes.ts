@@ -51,3 +51,19 @@ export function rotate<T>(list: readonly T[], by: number): T[] {
   const shift = by % list.length;
   return [...list.slice(shift), ...list.slice(0, shift)];
 }
+
+/** How long a server under test may take to close before its process is ended anyway. */
+const CLOSE_GRACE_MS = 10_000;
+
+/**
+ * Closes a server under test and ends its process. A server whose close never settles (seen:
+ * Socket.IO with connection-state recovery after the jitter scenario's 17,000 reconnects) is
+ * ended after `CLOSE_GRACE_MS`, so one contender cannot stall the run.
+ */
+export async function stopServer(server: BenchChild<ServerInfo>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)));
+  await Promise.race([server.request('close').catch(() => {}), grace]);
+  clearTimeout(timer);
+  await server.stop();
+}

@@ -18,7 +18,7 @@ import { benchToken } from '../lib/bench-secrets.ts';
 import type { BenchChild } from '../lib/ipc.ts';
 import { startEventFlow } from '../lib/event-flow.ts';
 import { benchRoomName } from '../lib/fanout-events.ts';
-import { rotate, startServer } from '../lib/processes.ts';
+import { rotate, startServer, stopServer } from '../lib/processes.ts';
 import { startBenchRedis } from '../lib/redis-server.ts';
 import { addValue, newResult } from '../lib/results.ts';
 import type { Metric, ScenarioResult } from '../lib/results.ts';
@@ -201,8 +201,7 @@ async function measure(
     }
   } finally {
     for (const server of servers) {
-      await server.request('close').catch(() => {});
-      await server.stop();
+      await stopServer(server);
     }
   }
 }

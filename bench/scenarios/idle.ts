@@ -17,7 +17,7 @@ import type { BenchOptions } from '../lib/bench-options.ts';
 import { benchToken } from '../lib/bench-secrets.ts';
 import { nowMs } from '../lib/delivery-tracker.ts';
 import { benchRoomName } from '../lib/fanout-events.ts';
-import { rotate, startServer } from '../lib/processes.ts';
+import { rotate, startServer, stopServer } from '../lib/processes.ts';
 import { addValue, newResult } from '../lib/results.ts';
 import type { Metric } from '../lib/results.ts';
 import { percentileOfSorted } from '../lib/stats.ts';
@@ -197,8 +197,7 @@ export async function runIdle(
         );
       } finally {
         for (const started of crowds) await started.stop();
-        await server.request('close').catch(() => {});
-        await server.stop();
+        await stopServer(server);
       }
     }
   }

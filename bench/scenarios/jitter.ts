@@ -18,7 +18,7 @@ import type { BenchOptions } from '../lib/bench-options.ts';
 import { benchToken } from '../lib/bench-secrets.ts';
 import { startEventFlow } from '../lib/event-flow.ts';
 import { benchRoomName } from '../lib/fanout-events.ts';
-import { rotate, startServer } from '../lib/processes.ts';
+import { rotate, startServer, stopServer } from '../lib/processes.ts';
 import { addValue, newResult } from '../lib/results.ts';
 import type { Contender, Metric, ScenarioResult } from '../lib/results.ts';
 import { describePhases } from '../lib/sequence-check.ts';
@@ -284,8 +284,7 @@ export async function runJitter(options: BenchOptions, log: (line: string) => vo
           await crowd.stop();
         }
       } finally {
-        await server.request('close').catch(() => {});
-        await server.stop();
+        await stopServer(server);
       }
     }
   }
