@@ -78,7 +78,7 @@ const scenarios: Record<ScenarioName, () => Promise<ScenarioResult | ScenarioRes
   'room-size': () => runRoomSize(options, log),
   'rooms-list': () => runRoomsList(options, log),
   jitter: () => runJitter(options, log),
-  avalanche: () => runAvalanche(options, log),
+  avalanche: () => runAvalanche(options, log, machine.openFilesLimit),
   idle: () => runIdle(options, log, machine.openFilesLimit),
 };
 

@@ -54,7 +54,7 @@ test(
     if (problem && process.env.CI !== 'true')
       return t.skip(`avalanche needs redis-server: ${problem}`);
     assert.equal(problem, undefined, 'redis-server is required on CI');
-    const [cluster, memory] = await runAvalanche(options, log);
+    const [cluster, memory] = await runAvalanche(options, log, 20_000);
     assert.ok(roomcast(cluster!, 'dropped') > 0, 'the restart dropped subscribers');
     assert.equal(roomcast(cluster!, 'neverBack'), 0, 'all back on the other node');
     assert.equal(roomcast(cluster!, 'recovered'), 100, 'all resumed with recovered: true');

@@ -56,6 +56,23 @@ export interface Crowd {
   stop(): Promise<void>;
 }
 
+/**
+ * Waits until the crowd has read what was sent: its received count has not moved for `quietMs`
+ * (or `timeoutMs` passed). The subscriber processes run at a lower priority than the servers
+ * and may be seconds behind their sockets when the flow stops; counting before they caught up
+ * would report events as lost that are only unread.
+ */
+export async function settled(crowd: Crowd, quietMs = 2000, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = await crowd.received();
+  let since = Date.now();
+  while (Date.now() < until && Date.now() - since < quietMs) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = await crowd.received();
+    if (now !== last) [last, since] = [now, Date.now()];
+  }
+}
+
 /** Starts the processes and connects every subscriber; resolves once all are live. */
 export async function startCrowd(options: CrowdOptions): Promise<Crowd> {
   const { perProcess, count, first: offset = 0, ...connect } = options;

@@ -24,7 +24,7 @@ import type { Contender, Metric, ScenarioResult } from '../lib/results.ts';
 import { describePhases } from '../lib/sequence-check.ts';
 import type { SequenceReport } from '../lib/sequence-check.ts';
 import { percentileOfSorted } from '../lib/stats.ts';
-import { startCrowd } from '../lib/subscriber-crowd.ts';
+import { settled, startCrowd } from '../lib/subscriber-crowd.ts';
 import type { RealtimeKind } from '../clients/realtime-clients.ts';
 import type { ServerKind } from '../servers/server-kinds.ts';
 import { quietMachine } from './quiet-machine.ts';
@@ -256,7 +256,7 @@ export async function runJitter(options: BenchOptions, log: (line: string) => vo
             result.notes.push(
               `${contender.short}: ${await crowd.down()} subscribers not live 30 s after the cuts stopped`,
             );
-          await sleep(1000); // the last deliveries
+          await settled(crowd); // the last deliveries
           const report = await crowd.report(flow.published);
           addDelivery(result, contender.id, report);
           const replays = [...report.replayMs].sort((a, b) => a - b);
