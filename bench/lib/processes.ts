@@ -52,6 +52,12 @@ export function rotate<T>(list: readonly T[], by: number): T[] {
   return [...list.slice(shift), ...list.slice(0, shift)];
 }
 
+/**
+ * Files a server under test needs besides its subscribers (listeners, stdio, IPC, Redis, the
+ * trigger): a scenario that puts every subscriber on one server caps them to the limit minus these.
+ */
+export const SERVER_SPARE_FILES = 200;
+
 /** How long a server under test may take to close before its process is ended anyway. */
 const CLOSE_GRACE_MS = 10_000;
 

@@ -4,6 +4,7 @@
  * all, cut links, retarget the proxies, and add up what they saw.
  */
 import { setPriority } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startClient } from './processes.ts';
 import type { BenchChild } from './ipc.ts';
 import { addCounts, emptyReport } from './sequence-check.ts';
@@ -67,7 +68,7 @@ export async function settled(crowd: Crowd, quietMs = 2000, timeoutMs = 60_000):
   let last = await crowd.received();
   let since = Date.now();
   while (Date.now() < until && Date.now() - since < quietMs) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
     const now = await crowd.received();
     if (now !== last) [last, since] = [now, Date.now()];
   }

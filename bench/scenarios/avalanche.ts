@@ -18,7 +18,7 @@ import { benchToken } from '../lib/bench-secrets.ts';
 import type { BenchChild } from '../lib/ipc.ts';
 import { startEventFlow } from '../lib/event-flow.ts';
 import { benchRoomName } from '../lib/fanout-events.ts';
-import { rotate, startServer, stopServer } from '../lib/processes.ts';
+import { SERVER_SPARE_FILES, rotate, startServer, stopServer } from '../lib/processes.ts';
 import { startBenchRedis } from '../lib/redis-server.ts';
 import { addValue, newResult } from '../lib/results.ts';
 import type { Metric, ScenarioResult } from '../lib/results.ts';
@@ -29,7 +29,7 @@ import type { CpuWindow } from '../servers/server-process.ts';
 import { describePhases } from '../lib/sequence-check.ts';
 import type { ServerInfo } from '../servers/server-process.ts';
 import type { ServerParams } from '../servers/server-kinds.ts';
-import { DELIVERY_METRICS, addDelivery, waitUntil } from './jitter.ts';
+import { DELIVERY_METRICS, DOWNTIME_METRICS, addDelivery, waitUntil } from './jitter.ts';
 import type { ResilienceContender } from './jitter.ts';
 import { quietMachine } from './quiet-machine.ts';
 
@@ -53,20 +53,7 @@ const METRICS: Metric[] = [
     digits: 1,
   },
   { key: 'neverBack', label: 'never back (30 s)', unit: '%', better: 'lower', digits: 1 },
-  {
-    key: 'backP50',
-    label: 'downtime p50 (drop → room live)',
-    unit: 'ms',
-    better: 'lower',
-    digits: 0,
-  },
-  {
-    key: 'backP99',
-    label: 'downtime p99 (drop → room live)',
-    unit: 'ms',
-    better: 'lower',
-    digits: 0,
-  },
+  ...DOWNTIME_METRICS,
   {
     key: 'recovered',
     label: 'reconnects resumed with recovered: true',
@@ -206,9 +193,6 @@ async function measure(
   }
 }
 
-/** Files a server needs besides its subscribers (listeners, stdio, IPC, Redis, the trigger). */
-const SPARE_FILES = 200;
-
 function describe(options: BenchOptions, nodes: string): string {
   const { subscribers, rooms, rate, beforeMs, afterMs, perProcess } = options.avalanche;
   return (
@@ -236,7 +220,7 @@ export async function runAvalanche(
   const count = subscribers.toLocaleString('en-US');
   // One node holds every subscriber (and its replacement takes them all): capped to the open
   // files one process may hold, as the idle scenario is.
-  const oneNodeCount = Math.min(subscribers, fileLimit - SPARE_FILES);
+  const oneNodeCount = Math.min(subscribers, fileLimit - SERVER_SPARE_FILES);
   const oneNode: BenchOptions = {
     ...options,
     avalanche: { ...options.avalanche, subscribers: oneNodeCount },

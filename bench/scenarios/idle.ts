@@ -17,7 +17,7 @@ import type { BenchOptions } from '../lib/bench-options.ts';
 import { benchToken } from '../lib/bench-secrets.ts';
 import { nowMs } from '../lib/delivery-tracker.ts';
 import { benchRoomName } from '../lib/fanout-events.ts';
-import { rotate, startServer, stopServer } from '../lib/processes.ts';
+import { SERVER_SPARE_FILES, rotate, startServer, stopServer } from '../lib/processes.ts';
 import { addValue, newResult } from '../lib/results.ts';
 import type { Metric } from '../lib/results.ts';
 import { percentileOfSorted } from '../lib/stats.ts';
@@ -32,8 +32,6 @@ import { quietMachine } from './quiet-machine.ts';
 const HOT_ROOM = 'bench-hot-room';
 /** Subscribers per idle room. */
 const IDLE_ROOM_SIZE = 10;
-/** Files the server needs besides its subscribers (listeners, stdio, IPC, the trigger). */
-const SPARE_FILES = 200;
 
 const CONTENDERS: ResilienceContender[] = [
   ROOMCAST_CONTENDER,
@@ -64,7 +62,7 @@ export async function runIdle(
   fileLimit: number,
 ) {
   const { hotRoom, events, perProcess, hotProcesses } = options.idle;
-  const connections = Math.min(options.idle.connections, fileLimit - SPARE_FILES);
+  const connections = Math.min(options.idle.connections, fileLimit - SERVER_SPARE_FILES);
   const idle = connections - hotRoom;
   const firstHalf = Math.floor(idle / 2 / IDLE_ROOM_SIZE) * IDLE_ROOM_SIZE;
   const idleRooms = (count: number, from: number) =>
@@ -127,7 +125,7 @@ export async function runIdle(
           rooms,
           count,
           first,
-          perProcess: processes > 1 ? Math.ceil(count / processes) : perProcess,
+          perProcess: Math.min(perProcess, Math.ceil(count / processes)),
           parallel: 100,
           timeoutMs: 900_000,
         });
