@@ -11,6 +11,7 @@ import { parseMetrics } from './helpers/metrics.ts';
 import { postWebhook, startServer } from './helpers/server.ts';
 import type { TestServer } from './helpers/server.ts';
 import { until } from './helpers/wait.ts';
+import { openRawWebSocket } from './reliability/raw-websocket.ts';
 
 async function metricValue(server: TestServer, key: string): Promise<number | undefined> {
   return parseMetrics(await (await server.get('/metrics')).text()).get(key);
@@ -118,6 +119,27 @@ describe('liveness', () => {
     } finally {
       await server.close();
     }
+  });
+
+  test('every ping has its heartbeat frame right behind it; a client that pongs stays', async (t) => {
+    const server = await startServer({ pingInterval: 100 });
+    t.after(() => server.close());
+    const raw = await openRawWebSocket(server.wsUrl.replace(/^ws:/, 'http:'), { autoPong: true });
+    t.after(() => raw.destroy());
+    const { session } = raw;
+    await until(() => session.pings >= 3, { timeoutMs: 5000, what: 'three pings' });
+    await raw.settle(50, 500);
+    const beat = JSON.stringify({ type: 'heartbeat', interval: 100 });
+    // The first beat (on authentication) goes alone; every later one right after its ping.
+    const [first, ...rest] = session.opcodes;
+    assert.equal(first, 0x1);
+    const pairs = rest.slice(0, rest.length - (rest.length % 2));
+    assert.deepEqual(
+      pairs,
+      pairs.map((_, i) => (i % 2 === 0 ? 0x9 : 0x1)),
+    );
+    assert.ok(session.texts.every((text) => text === beat));
+    assert.equal(session.ended, false);
   });
 
   test('an SSE reader that stops reading is cut; the server keeps serving', async () => {

@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createServer } from 'node:http';
-import { frameWriter, textFrame } from '../server/src/transports/ws-wire.ts';
+import { frameWriter, pingedWireOf, textFrame } from '../server/src/transports/ws-wire.ts';
+import { heartbeatFrame } from '../server/src/hub/frames.ts';
 import { httpChunk, writeSseMessage } from '../server/src/transports/sse-wire.ts';
 import { peerJoined } from './helpers/payloads.ts';
 import { startServer, webhookId } from './helpers/server.ts';
@@ -68,6 +69,39 @@ describe('prebuilt WebSocket frames', () => {
     assert.deepEqual(direct, [true]);
     client.terminate();
     await new Promise((resolve) => server.close(resolve));
+  });
+});
+
+describe('heartbeats on the wire', () => {
+  test('a ping and its heartbeat frame are one write to the socket; a real ws client reads both', async (t) => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const beat = heartbeatFrame(25_000);
+    const writes: number[] = [];
+    server.on('connection', (socket) => {
+      const raw = (socket as unknown as { _socket: Socket })._socket;
+      const write = raw.write.bind(raw) as (chunk: Buffer) => boolean;
+      // Counts the writes (system calls) the pulse makes, and passes them on.
+      raw.write = ((chunk: Buffer) => (
+        writes.push(chunk.length),
+        write(chunk)
+      )) as typeof raw.write;
+      frameWriter(socket).pingThenWrite(Buffer.from(beat.json), pingedWireOf(beat));
+    });
+    const { port } = server.address() as AddressInfo;
+    const client = new WebSocket(`ws://127.0.0.1:${port}`);
+    // The client first: the server's close waits for its connections.
+    t.after(async () => {
+      client.terminate();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    let pings = 0;
+    const received: string[] = [];
+    client.on('ping', () => pings++);
+    client.on('message', (data) => received.push(String(data)));
+    await waitFor(() => received.length === 1 && pings === 1, 'the ping and the beat');
+    assert.deepEqual(received, [beat.json]);
+    assert.deepEqual(writes, [2 + 2 + beat.json.length]);
   });
 });
 

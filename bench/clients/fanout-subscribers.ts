@@ -46,6 +46,12 @@ export interface EventsArgs {
   timeoutMs: number;
   /** Events emitted at once (default 1). */
   burst?: number;
+  /**
+   * The measured batch these events are a part of, when it is emitted over several calls (with
+   * other work between them): its first call starts it, each call reports all of it so far.
+   * Default: these events alone.
+   */
+  batch?: { from: number; count: number };
 }
 
 let subscribers: Subscriber[] = [];
@@ -90,12 +96,18 @@ async function connectAll(args: ConnectArgs) {
 /** Consecutive events that did not reach everyone before the batch is given up. */
 const GIVE_UP_AFTER = 3;
 
+/** Waits that expired in the current measured batch. */
+let timeouts = 0;
+
 async function emitEvents(args: EventsArgs): Promise<DeliveryReport> {
   const { from, count, gapMs, timeoutMs, burst = 1 } = args;
+  const batch = args.batch ?? { from, count };
   const [current, emit] = [tracker, trigger];
   if (!current || !emit) throw new Error('connect first');
-  current.beginBatch(from, count);
-  let timeouts = 0;
+  if (from === batch.from) {
+    current.beginBatch(batch.from, batch.count);
+    timeouts = 0;
+  }
   let consecutive = 0;
   for (let first = from; first < from + count && consecutive < GIVE_UP_AFTER; first += burst) {
     const indexes = Array.from(
@@ -111,7 +123,7 @@ async function emitEvents(args: EventsArgs): Promise<DeliveryReport> {
     }
     await sleep(gapMs);
   }
-  return current.report(from, count, timeouts);
+  return current.report(batch.from, from + count - batch.from, timeouts);
 }
 
 /** Posts `count` events to rooms nobody subscribes to, one at a time: the trigger alone. */

@@ -18,9 +18,11 @@ import type { DeliveryReport } from '../lib/delivery-tracker.ts';
 import { rotate, startClient, startServer } from '../lib/processes.ts';
 import { OTHER_LOAD_METRIC, addValue, newResult, noteOtherLoad } from '../lib/results.ts';
 import { otherLoadPercent, readBusy } from '../lib/machine-load.ts';
+import { median } from '../lib/stats.ts';
 import { quietMachine } from './quiet-machine.ts';
 import type { Contender, ScenarioResult, TargetSpec } from '../lib/results.ts';
-import type { CpuWindow, MemorySample } from '../servers/server-process.ts';
+import type { BenchChild } from '../lib/ipc.ts';
+import type { CpuWindow, MemorySample, ServerInfo } from '../servers/server-process.ts';
 import type { ServerKind } from '../servers/server-kinds.ts';
 import type { ConnectArgs, EventsArgs } from '../clients/fanout-subscribers.ts';
 import type { SubscriberTransport } from '../clients/subscriber-transports.ts';
@@ -159,10 +161,27 @@ interface FanoutSetup {
    * per delivery net of it: every server then pays the same for its trigger.
    */
   netOfTrigger?: boolean;
+  /**
+   * With `netOfTrigger`: the measured events go in this many windows, each followed by its
+   * trigger-only window (default 1).
+   */
+  windows?: number;
 }
 
 /** Index of the first trigger-only event (far from the measured ones: webhook ids differ). */
 const TRIGGER_ONLY_FROM = 1_000_000_000;
+
+/**
+ * Passes over every room before the "rooms" windows open, for the events and for the
+ * trigger-only posts alike. With 50 warm-up events the first windows measured warm-up: both
+ * the bare floor and roomcast still cost 3–5× their steady CPU per post for the first ~3,000
+ * posts (JIT tiers, rooms created inside the window), and the net of two such windows swung
+ * from run to run (0.79× to 1.72×).
+ */
+const ROOMS_WARMUP_PASSES = 3;
+
+/** Measured windows of the "rooms" scenario, each one event to every room. */
+const ROOMS_WINDOWS = 3;
 
 /** Bursts over WebSocket: roomcast with batches, the bare `ws` loop, Socket.IO rooms. */
 export const BURST_VARIANT: FanoutVariant = {
@@ -281,8 +300,11 @@ export function runRooms(
       title: `Fan-out over WebSocket, ${rooms.toLocaleString('en-US')} rooms × ${perRoom} subscribers`,
       subscribers: rooms * perRoom,
       rooms,
-      events: rooms,
-      warmupEvents: Math.min(rooms, 50),
+      events: rooms * ROOMS_WINDOWS,
+      windows: ROOMS_WINDOWS,
+      // Every room gets its events a few times first: each server's code is then at its
+      // steady tier (a few thousand calls) and every room exists before the window opens.
+      warmupEvents: rooms * ROOMS_WARMUP_PASSES,
       gapMs: 1,
     },
     options,
@@ -336,9 +358,19 @@ function describe(setup: FanoutSetup): string {
     `over the measured events ÷ deliveries (it includes each server's handling of the trigger ` +
     `request, which weighs more when an event has few subscribers)` +
     (setup.netOfTrigger
-      ? `; net of the trigger = (that CPU − ${setup.events} × the CPU per post of the same ` +
-        `${setup.events} posts, made the same way right after, to ${setup.rooms ?? 1} rooms ` +
-        `nobody subscribes to) ÷ deliveries, so every server pays the same for its trigger`
+      ? (() => {
+          const windows = setup.windows ?? 1;
+          const perWindow = Math.ceil(setup.events / windows);
+          return (
+            `; net of the trigger: the measured events go in ${windows} windows of ${perWindow}, ` +
+            `each followed by a window of the same ${perWindow} posts made the same way to ` +
+            `${setup.rooms ?? 1} rooms nobody subscribes to (after ${setup.warmupEvents} such ` +
+            `posts not measured); a pair's net = (CPU of its events window − CPU of its ` +
+            `trigger window) ÷ its deliveries, and a run's figure is the median pair, so every ` +
+            `server pays the same for its trigger and one major garbage collection landing in ` +
+            `one short window does not decide the run`
+          );
+        })()
       : '') +
     `. Latency = receive − send, ` +
     `both taken in the client process (send = just before the POST), over every delivery. ` +
@@ -462,34 +494,28 @@ async function runSetup(
           burst: setup.burst ?? 1,
         };
         await subscribers.request('events', { ...batch, from: 0, count: setup.warmupEvents });
-        await quietMachine(options, log);
-        const busy = readBusy();
-        await server.request('cpu-start');
-        const report = await subscribers.request<DeliveryReport>('events', {
-          ...batch,
-          from: setup.warmupEvents,
-          count: setup.events,
-        });
-        const cpu = await server.request<CpuWindow>('cpu-stop');
-        const otherLoad = otherLoadPercent(busy, cpu.cpuUs + report.clientCpuUs);
-
-        const cpuUs = cpu.cpuUs / Math.max(1, report.delivered);
-        if (setup.netOfTrigger) {
-          // The same number of posts, the same way, to rooms nobody subscribes to.
-          await server.request('cpu-start');
+        // The trigger-only posts are warmed up the same way, to the same empty rooms.
+        const warmupTriggers = setup.netOfTrigger ? setup.warmupEvents : 0;
+        if (warmupTriggers > 0) {
           await subscribers.request('triggers', {
             from: TRIGGER_ONLY_FROM,
-            count: setup.events,
+            count: warmupTriggers,
             rooms: setup.rooms ?? 1,
           });
-          const alone = await server.request<CpuWindow>('cpu-stop');
-          const triggerUs = alone.cpuUs / setup.events;
-          addValue(result, contender.id, 'triggerUs', triggerUs);
-          addValue(
-            result,
-            contender.id,
-            'netCpuUs',
-            Math.max(0, cpu.cpuUs - triggerUs * setup.events) / Math.max(1, report.delivered),
+        }
+        await quietMachine(options, log);
+        const busy = readBusy();
+        const measured = await measureWindows(setup, server, subscribers, batch, warmupTriggers);
+        const { report } = measured;
+        const otherLoad = otherLoadPercent(busy, measured.serverCpuUs + report.clientCpuUs);
+        const cpuUs = measured.eventsCpuUs / Math.max(1, report.delivered);
+        if (setup.netOfTrigger) {
+          addValue(result, contender.id, 'triggerUs', measured.triggerCpuUs / setup.events);
+          addValue(result, contender.id, 'netCpuUs', median(measured.netUs));
+          log(
+            `  run ${run + 1} ${contender.id.padEnd(9)} trigger alone ` +
+              `${(measured.triggerCpuUs / setup.events).toFixed(0)} µs CPU; net of it per window ` +
+              `${measured.netUs.map((us) => us.toFixed(1)).join(', ')} µs per delivery`,
           );
         }
         const rssKiB = (after.rss - before.rss) / (n - half) / KiB;
@@ -525,6 +551,75 @@ async function runSetup(
   }
   noteOtherLoad(result);
   return result;
+}
+
+/** What the measured windows of one contender and run came to. */
+interface MeasuredWindows {
+  /** Deliveries of every measured event (one report over all the windows). */
+  report: DeliveryReport;
+  /** Server CPU over the event windows, µs. */
+  eventsCpuUs: number;
+  /** Server CPU over the trigger-only windows (netOfTrigger), µs. */
+  triggerCpuUs: number;
+  /** Both. */
+  serverCpuUs: number;
+  /** Per window pair (netOfTrigger): CPU per delivery net of the trigger, µs. */
+  netUs: number[];
+}
+
+/**
+ * The server's CPU around the measured events, in `setup.windows` windows; with
+ * `netOfTrigger`, each followed by a window of as many posts to rooms nobody subscribes to
+ * (the same posts, made the same way: the trigger alone). The net of one pair is
+ * (events window − trigger window) ÷ its deliveries, and the run's figure is the median pair:
+ * one major garbage collection (0.3–0.6 s of CPU on this 200 MB heap) landing in a 0.5 s
+ * trigger window by chance would otherwise decide the run.
+ */
+async function measureWindows(
+  setup: FanoutSetup,
+  server: BenchChild<ServerInfo>,
+  subscribers: BenchChild<unknown>,
+  batch: Omit<EventsArgs, 'from' | 'count'>,
+  triggersBefore: number,
+): Promise<MeasuredWindows> {
+  const windows = setup.netOfTrigger ? (setup.windows ?? 1) : 1;
+  const perWindow = Math.ceil(setup.events / windows);
+  const measured = { from: setup.warmupEvents, count: setup.events };
+  let report: DeliveryReport | undefined;
+  let eventsCpuUs = 0;
+  let triggerCpuUs = 0;
+  const netUs: number[] = [];
+  for (let offset = 0; offset < setup.events; offset += perWindow) {
+    const count = Math.min(perWindow, setup.events - offset);
+    const deliveredBefore = report?.delivered ?? 0;
+    await server.request('cpu-start');
+    report = await subscribers.request<DeliveryReport>('events', {
+      ...batch,
+      from: measured.from + offset,
+      count,
+      batch: measured,
+    });
+    const events = await server.request<CpuWindow>('cpu-stop');
+    eventsCpuUs += events.cpuUs;
+    if (!setup.netOfTrigger) continue;
+    await server.request('cpu-start');
+    await subscribers.request('triggers', {
+      from: TRIGGER_ONLY_FROM + triggersBefore + offset,
+      count,
+      rooms: setup.rooms ?? 1,
+    });
+    const alone = await server.request<CpuWindow>('cpu-stop');
+    triggerCpuUs += alone.cpuUs;
+    const delivered = report.delivered - deliveredBefore;
+    netUs.push(Math.max(0, events.cpuUs - alone.cpuUs) / Math.max(1, delivered));
+  }
+  return {
+    report: report!,
+    eventsCpuUs,
+    triggerCpuUs,
+    serverCpuUs: eventsCpuUs + triggerCpuUs,
+    netUs,
+  };
 }
 
 async function snapshot(

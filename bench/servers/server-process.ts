@@ -74,10 +74,18 @@ async function startProfile(): Promise<void> {
   await profiler.post('Profiler.start');
 }
 
+/** CPU windows profiled so far: each after the first gets its own file (`…-window2.cpuprofile`). */
+let profiledWindows = 0;
+
 async function stopProfile(): Promise<void> {
   if (!profiler || !profilePath) return;
   const { profile } = await profiler.post('Profiler.stop');
-  writeFileSync(profilePath, JSON.stringify(profile));
+  profiledWindows++;
+  const path =
+    profiledWindows === 1
+      ? profilePath
+      : profilePath.replace(/(\.cpuprofile)?$/, `-window${profiledWindows}$1`);
+  writeFileSync(path, JSON.stringify(profile));
   profiler.disconnect();
   profiler = undefined;
 }

@@ -27,6 +27,10 @@ export interface RawSession {
   closeCode: number | undefined;
   /** True once the TCP connection ended. */
   ended: boolean;
+  /** Pings received. */
+  pings: number;
+  /** The opcode of every frame received, in order. */
+  opcodes: number[];
 }
 
 /** An open raw connection. */
@@ -56,11 +60,23 @@ export function encodeFrame({ fin, opcode, rsv = 0, masked = true, payload }: Ra
   return Buffer.concat([Buffer.from(head), key, body]);
 }
 
-/** Opens `url` (http://host:port/path?query) and completes the upgrade. */
-export async function openRawWebSocket(url: string): Promise<RawWebSocket> {
+/**
+ * Opens `url` (http://host:port/path?query) and completes the upgrade. With `autoPong`, each
+ * ping is answered (a client that stays alive); without it, none is.
+ */
+export async function openRawWebSocket(
+  url: string,
+  { autoPong = false }: { autoPong?: boolean } = {},
+): Promise<RawWebSocket> {
   const { hostname, port, pathname, search } = new URL(url);
   const socket: Socket = connect(Number(port), hostname);
-  const session: RawSession = { texts: [], closeCode: undefined, ended: false };
+  const session: RawSession = {
+    texts: [],
+    closeCode: undefined,
+    ended: false,
+    pings: 0,
+    opcodes: [],
+  };
   let buffer = Buffer.alloc(0);
   let upgraded = false;
   /** Last byte read or written: `settle` waits for a quiet spell after it. */
@@ -88,8 +104,14 @@ export async function openRawWebSocket(url: string): Promise<RawWebSocket> {
       if (buffer.length < offset + length) return;
       const payload = buffer.subarray(offset, offset + length);
       buffer = buffer.subarray(offset + length);
+      session.opcodes.push(opcode);
       if (opcode === 1) session.texts.push(payload.toString('utf8'));
-      else if (opcode === 8)
+      else if (opcode === 9) {
+        session.pings++;
+        if (autoPong && !socket.destroyed) {
+          socket.write(encodeFrame({ fin: true, opcode: 10, payload: Buffer.from(payload) }));
+        }
+      } else if (opcode === 8)
         session.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
     }
   }

@@ -1,8 +1,9 @@
 /**
  * WebSocket liveness on a timer wheel (`timer-wheel.ts`): each socket is pinged once per
  * `interval` (the pings of all sockets spread over it) and terminated when its pong is `timeout`
- * late. With each ping goes `beat(socket)`: the app-level heartbeat frame, because a browser
- * never sees protocol pings and needs bytes of its own to tell a dead link.
+ * late. The ping is sent by `pulse(socket)`, which may send more with it: the app-level
+ * heartbeat frame, because a browser never sees protocol pings and needs bytes of its own to
+ * tell a dead link.
  */
 import type { WebSocket } from 'ws';
 import { createTimerWheel, tickOf } from './timer-wheel.ts';
@@ -14,12 +15,15 @@ export interface Heartbeat {
   stop(): void;
 }
 
-/** Starts the pings; `onTimeout` is told of each socket terminated for want of a pong. */
+/**
+ * Starts the pings; `onTimeout` is told of each socket terminated for want of a pong. `pulse`
+ * sends a socket's ping (and whatever goes with it); by default `socket.ping()`.
+ */
 export function createHeartbeat(
   interval: number,
   timeout: number,
   onTimeout?: (socket: WebSocket) => void,
-  beat?: (socket: WebSocket) => void,
+  pulse: (socket: WebSocket) => void = (socket) => socket.ping(),
 ): Heartbeat {
   // A slot pinged at one tick is checked `lag` ticks later, at least `timeout` after its ping.
   const tickMs = tickOf(interval);
@@ -51,8 +55,7 @@ export function createHeartbeat(
       // Still waiting for the last pong (a timeout longer than the interval): no second ping.
       if (pingedAt.get(socket) !== 0) continue;
       pingedAt.set(socket, now);
-      socket.ping();
-      beat?.(socket);
+      pulse(socket);
     }
   }
 

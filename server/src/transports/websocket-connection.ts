@@ -21,7 +21,7 @@ import type { Subscription } from '../hub/hub.ts';
 import type { Expiring } from './expiry-sweep.ts';
 import { currentTick, flushAtTickEnd } from './tick-batches.ts';
 import type { TickFlushable } from './tick-batches.ts';
-import { frameWriter, payloadOf, textFrame, wireOf } from './ws-wire.ts';
+import { frameWriter, payloadOf, pingedWireOf, textFrame, wireOf } from './ws-wire.ts';
 import type { FrameWriter } from './ws-wire.ts';
 
 const OPEN = 1;
@@ -302,6 +302,21 @@ export class WebSocketConnection implements Connection, TickFlushable, Expiring 
       this.lastTick = tick;
     }
     this.writeFrame(frame);
+  }
+
+  /**
+   * The heartbeat's two frames: a protocol ping (the server's side of liveness) and `beat`, the
+   * app-level heartbeat (the browser's side: it never sees pings). One write of both when the
+   * socket takes prebuilt frames, so a heartbeat costs one system call, not two. Frames held
+   * for a batch go first, as `send` would have them.
+   */
+  pulse(beat: OutgoingFrame): void {
+    if (this.socket.readyState !== OPEN) return;
+    if (this.held) {
+      this.socket.ping();
+      return this.send(beat);
+    }
+    this.writer.pingThenWrite(payloadOf(beat), this.writer.direct ? pingedWireOf(beat) : undefined);
   }
 
   /** Bytes and wire frame are made once per event and shared by every subscriber of the room. */

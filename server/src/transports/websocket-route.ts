@@ -88,7 +88,7 @@ export async function websocketRoutes(
   const bySocket = new WeakMap<WebSocket, WebSocketConnection>();
   // A dead network path (no FIN, no RST) is only found here: counted and logged. Each ping
   // goes with an app-level heartbeat frame to authenticated connections (the browser's side
-  // of liveness: it cannot see pings).
+  // of liveness: it cannot see pings), in one write.
   const heartbeat = createHeartbeat(
     config.pingInterval,
     config.pongTimeout,
@@ -98,7 +98,8 @@ export async function websocketRoutes(
     },
     (socket) => {
       const connection = bySocket.get(socket);
-      if (connection?.admitted) connection.send(beatFrame);
+      if (connection?.admitted) connection.pulse(beatFrame);
+      else socket.ping();
     },
   );
   const connections = new Set<WebSocketConnection>();

@@ -37,11 +37,16 @@ export function textFrame(payload: Buffer): Buffer {
   return frame;
 }
 
+/** An unmasked ping frame without payload (opcode 0x9, FIN). */
+const PING = Buffer.from([0x89, 0x00]);
+
 /** A frame's WebSocket encoding, made once per frame and shared by every socket it goes to. */
 interface Encoding {
   readonly payload: Buffer;
   /** Made on first need: a socket whose writer is not `direct` never needs it. */
   wire: Buffer | undefined;
+  /** A ping followed by the wire frame (the heartbeat's), made on first need. */
+  pinged: Buffer | undefined;
 }
 
 const encodings = new WeakMap<OutgoingFrame, Encoding>();
@@ -53,7 +58,7 @@ function encodingOf(frame: OutgoingFrame): Encoding {
   if (frame === lastFrame) return lastEncoding!;
   let encoding = encodings.get(frame);
   if (!encoding) {
-    encoding = { payload: Buffer.from(frame.json), wire: undefined };
+    encoding = { payload: Buffer.from(frame.json), wire: undefined, pinged: undefined };
     encodings.set(frame, encoding);
   }
   lastFrame = frame;
@@ -72,6 +77,12 @@ export function wireOf(frame: OutgoingFrame): Buffer {
   return (encoding.wire ??= textFrame(encoding.payload));
 }
 
+/** A protocol ping followed by `frame` (header + payload), as one buffer: made once per frame. */
+export function pingedWireOf(frame: OutgoingFrame): Buffer {
+  const encoding = encodingOf(frame);
+  return (encoding.pinged ??= Buffer.concat([PING, wireOf(frame)]));
+}
+
 /** The parts of `ws`'s internals the direct write relies on (ws 8). */
 interface WebSocketInternals {
   _socket?: Socket;
@@ -88,6 +99,56 @@ export interface FrameWriter {
   readonly direct: boolean;
   /** Writes `payload`, as the prebuilt `frame` (its wire bytes) when `direct`. */
   write(payload: Buffer, frame: Buffer | undefined): void;
+  /**
+   * Sends a protocol ping, then `payload`: as the prebuilt `pinged` bytes (ping and frame) in
+   * one write when `direct`, else as `ws`'s ping and send.
+   */
+  pingThenWrite(payload: Buffer, pinged: Buffer | undefined): void;
+}
+
+/** Every message through `ws`'s own sender: a socket with an extension, or unknown internals. */
+class WsWriter implements FrameWriter {
+  readonly direct: boolean = false;
+  constructor(private readonly socket: WebSocket) {}
+
+  write(payload: Buffer): void {
+    this.socket.send(payload, TEXT);
+  }
+
+  pingThenWrite(payload: Buffer): void {
+    this.socket.ping();
+    this.socket.send(payload, TEXT);
+  }
+}
+
+/**
+ * Prebuilt frames straight to the TCP socket while `ws`'s sender is idle; through `ws` when it
+ * is busy (a close or a ping can leave it so for a moment), so frames never interleave.
+ * A class, not closures: at 20,000 connections every byte a writer holds counts.
+ */
+class DirectWriter extends WsWriter {
+  override readonly direct: boolean = true;
+  constructor(
+    socket: WebSocket,
+    private readonly raw: Socket,
+    private readonly sender: { _state?: number; _queue?: unknown[] },
+  ) {
+    super(socket);
+  }
+
+  private idle(): boolean {
+    return this.sender._state === SENDER_IDLE && this.sender._queue!.length === 0;
+  }
+
+  override write(payload: Buffer, frame?: Buffer): void {
+    if (frame && this.idle()) this.raw.write(frame);
+    else super.write(payload);
+  }
+
+  override pingThenWrite(payload: Buffer, pinged?: Buffer): void {
+    if (pinged && this.idle()) this.raw.write(pinged);
+    else super.pingThenWrite(payload);
+  }
 }
 
 /**
@@ -105,12 +166,5 @@ export function frameWriter(socket: WebSocket): FrameWriter {
     Array.isArray(sender._queue) &&
     typeof sender._state === 'number' &&
     Object.keys(internals._extensions ?? {}).length === 0;
-  if (!direct) return { direct, write: (payload) => socket.send(payload, TEXT) };
-  return {
-    direct,
-    write(payload, frame) {
-      if (frame && sender._state === SENDER_IDLE && sender._queue!.length === 0) raw.write(frame);
-      else socket.send(payload, TEXT);
-    },
-  };
+  return direct ? new DirectWriter(socket, raw, sender) : new WsWriter(socket);
 }

@@ -1,0 +1,132 @@
+/**
+ * Before/after of the fan-out to many small rooms: roomcast of a git ref (extracted by
+ * `treeAtRef`) against the working tree's roomcast and the bare `ws` floor, in one run.
+ *
+ *   node --import tsx bench/tools/rooms-ab.ts <ref> [--rounds N] [--rooms N] [--windows N]
+ *
+ * Each round starts every contender in turn (the order rotated per round), each in its own
+ * server process with one subscriber process: `--rooms` rooms × 20 WebSocket subscribers, three
+ * passes of warm-up events and of trigger-only posts, then `--windows` pairs of windows (one
+ * event to every room, then as many posts to rooms nobody subscribes to), as the `rooms`
+ * scenario measures them. With `taskset` at hand the server runs on core 0 and its subscribers
+ * on core 1, so neither steals the other's core (the runs vary much less).
+ * Reported: CPU per delivery net of the trigger, the median pair per process, and the medians
+ * over rounds with their ratio to the floor.
+ *
+ * Never assert on these figures: they depend on the machine.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BENCH_ROOM, benchToken } from '../lib/bench-secrets.ts';
+import { startChild } from '../lib/ipc.ts';
+import type { BenchChild } from '../lib/ipc.ts';
+import { startClient } from '../lib/processes.ts';
+import { median } from '../lib/stats.ts';
+import { treeAtRef } from '../lib/tree-at-ref.ts';
+import type { CpuWindow, ServerInfo } from '../servers/server-process.ts';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    rounds: { type: 'string', default: '3' },
+    rooms: { type: 'string', default: '993' },
+    windows: { type: 'string', default: '6' },
+  },
+});
+const ref = positionals[0];
+if (!ref) {
+  process.stderr.write('usage: rooms-ab.ts <ref> [--rounds N] [--rooms N] [--windows N]\n');
+  process.exit(2);
+}
+const rounds = Number(values.rounds);
+const rooms = Number(values.rooms);
+const windows = Number(values.windows);
+const PER_ROOM = 20;
+const TRIGGER_ONLY_FROM = 1_000_000_000;
+const WARMUP_PASSES = 3;
+
+const here = new URL('../servers/server-process.ts', import.meta.url);
+const before = pathToFileURL(join(treeAtRef(ref), 'bench/servers/server-process.ts'));
+const contenders = [
+  { name: `roomcast@${ref}`, script: before, kind: 'roomcast', trigger: 'webhook' },
+  { name: 'roomcast (working tree)', script: here, kind: 'roomcast', trigger: 'webhook' },
+  { name: 'bare ws (floor)', script: here, kind: 'bare-ws', trigger: 'publish' },
+] as const;
+
+/** Pins `pid` (every thread) to `core`, when taskset is installed. */
+function pin(pid: number | undefined, core: number): void {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+  } catch {
+    // Unpinned: the figures vary more, nothing else changes.
+  }
+}
+
+async function window(server: BenchChild<ServerInfo>, work: () => Promise<unknown>) {
+  await server.request('cpu-start');
+  await work();
+  return (await server.request<CpuWindow>('cpu-stop')).cpuUs;
+}
+
+/** One process of one contender: the median pair's net CPU per delivery, µs. */
+async function measure(contender: (typeof contenders)[number]): Promise<number> {
+  const server = await startChild<ServerInfo>(contender.script, {
+    args: [contender.kind],
+    label: contender.name,
+  });
+  const subscribers = await startClient('fanout-subscribers');
+  try {
+    pin(server.pid, 0);
+    pin(subscribers.pid, 1);
+    const warmup = rooms * WARMUP_PASSES;
+    await subscribers.request('connect', {
+      transport: 'ws',
+      port: server.info.port,
+      room: BENCH_ROOM,
+      token: benchToken(),
+      subscribers: rooms * PER_ROOM,
+      totalEvents: warmup + windows * rooms,
+      trigger: contender.trigger,
+      rooms,
+    });
+    const pace = { gapMs: 1, timeoutMs: 10_000 };
+    await subscribers.request('events', { ...pace, from: 0, count: warmup });
+    await subscribers.request('triggers', { from: TRIGGER_ONLY_FROM, count: warmup, rooms });
+    const nets: number[] = [];
+    for (let pair = 0; pair < windows; pair++) {
+      const from = warmup + pair * rooms;
+      const events = await window(server, () =>
+        subscribers.request('events', { ...pace, from, count: rooms }),
+      );
+      const alone = await window(server, () =>
+        subscribers.request('triggers', { from: TRIGGER_ONLY_FROM + from, count: rooms, rooms }),
+      );
+      nets.push(Math.max(0, events - alone) / (rooms * PER_ROOM));
+    }
+    return median(nets);
+  } finally {
+    await subscribers.stop();
+    await server.stop();
+  }
+}
+
+const results = new Map<string, number[]>(contenders.map(({ name }) => [name, []]));
+for (let round = 0; round < rounds; round++) {
+  for (let i = 0; i < contenders.length; i++) {
+    const contender = contenders[(i + round) % contenders.length]!;
+    const net = await measure(contender);
+    results.get(contender.name)!.push(net);
+    process.stdout.write(`round ${round + 1} ${contender.name}: ${net.toFixed(1)} µs\n`);
+  }
+}
+const floor = median(results.get('bare ws (floor)')!);
+process.stdout.write(`\nCPU per delivery net of the trigger, ${rooms} rooms × ${PER_ROOM}:\n`);
+for (const [name, nets] of results) {
+  const value = median(nets);
+  process.stdout.write(
+    `  ${name.padEnd(26)} ${value.toFixed(1).padStart(6)} µs  ${(value / floor).toFixed(2)}× floor` +
+      `  (rounds ${nets.map((us) => us.toFixed(1)).join(', ')})\n`,
+  );
+}
