@@ -141,7 +141,7 @@ export const SSE_VARIANT: FanoutVariant = {
 };
 
 /** One measured shape of load: who subscribes to what, and how events are emitted. */
-interface FanoutSetup {
+export interface FanoutSetup {
   id: string;
   title: string;
   subscribers: number;
@@ -178,7 +178,7 @@ const TRIGGER_ONLY_FROM = 1_000_000_000;
  * posts (JIT tiers, rooms created inside the window), and the net of two such windows swung
  * from run to run (0.79× to 1.72×).
  */
-const ROOMS_WARMUP_PASSES = 3;
+export const ROOMS_WARMUP_PASSES = 3;
 
 /** Measured windows of the "rooms" scenario, each one event to every room. */
 const ROOMS_WINDOWS = 3;
@@ -332,6 +332,20 @@ export function runBurst(options: BenchOptions, log: (line: string) => void) {
   );
 }
 
+function describeNetOfTrigger(setup: FanoutSetup): string {
+  const windows = setup.windows ?? 1;
+  const perWindow = Math.ceil(setup.events / windows);
+  return (
+    `; net of the trigger: the measured events go in ${windows} windows of ${perWindow}, ` +
+    `each followed by a window of the same ${perWindow} posts made the same way to ` +
+    `${setup.rooms ?? 1} rooms nobody subscribes to (after ${setup.warmupEvents} such ` +
+    `posts not measured); a pair's net = (CPU of its events window − CPU of its ` +
+    `trigger window) ÷ its deliveries, and a run's figure is the median pair, so every ` +
+    `server pays the same for its trigger and one major garbage collection landing in ` +
+    `one short window does not decide the run`
+  );
+}
+
 function describe(setup: FanoutSetup): string {
   const { subscribers: n, rooms, burst = 1 } = setup;
   const who = rooms
@@ -357,21 +371,7 @@ function describe(setup: FanoutSetup): string {
     `/publish with the same frame JSON. CPU per delivery = server process CPU (user + system) ` +
     `over the measured events ÷ deliveries (it includes each server's handling of the trigger ` +
     `request, which weighs more when an event has few subscribers)` +
-    (setup.netOfTrigger
-      ? (() => {
-          const windows = setup.windows ?? 1;
-          const perWindow = Math.ceil(setup.events / windows);
-          return (
-            `; net of the trigger: the measured events go in ${windows} windows of ${perWindow}, ` +
-            `each followed by a window of the same ${perWindow} posts made the same way to ` +
-            `${setup.rooms ?? 1} rooms nobody subscribes to (after ${setup.warmupEvents} such ` +
-            `posts not measured); a pair's net = (CPU of its events window − CPU of its ` +
-            `trigger window) ÷ its deliveries, and a run's figure is the median pair, so every ` +
-            `server pays the same for its trigger and one major garbage collection landing in ` +
-            `one short window does not decide the run`
-          );
-        })()
-      : '') +
+    (setup.netOfTrigger ? describeNetOfTrigger(setup) : '') +
     `. Latency = receive − send, ` +
     `both taken in the client process (send = just before the POST), over every delivery. ` +
     `Memory per connection = (server RSS or heap after forced GC with all N subscribed − the ` +
@@ -493,21 +493,13 @@ async function runSetup(
           timeoutMs: 10_000,
           burst: setup.burst ?? 1,
         };
-        await subscribers.request('events', { ...batch, from: 0, count: setup.warmupEvents });
-        // The trigger-only posts are warmed up the same way, to the same empty rooms.
-        const warmupTriggers = setup.netOfTrigger ? setup.warmupEvents : 0;
-        if (warmupTriggers > 0) {
-          await subscribers.request('triggers', {
-            from: TRIGGER_ONLY_FROM,
-            count: warmupTriggers,
-            rooms: setup.rooms ?? 1,
-          });
-        }
+        const warmupTriggers = await warmUp(setup, subscribers, batch);
         await quietMachine(options, log);
         const busy = readBusy();
         const measured = await measureWindows(setup, server, subscribers, batch, warmupTriggers);
         const { report } = measured;
-        const otherLoad = otherLoadPercent(busy, measured.serverCpuUs + report.clientCpuUs);
+        const serverCpuUs = measured.eventsCpuUs + measured.triggerCpuUs;
+        const otherLoad = otherLoadPercent(busy, serverCpuUs + report.clientCpuUs);
         const cpuUs = measured.eventsCpuUs / Math.max(1, report.delivered);
         if (setup.netOfTrigger) {
           addValue(result, contender.id, 'triggerUs', measured.triggerCpuUs / setup.events);
@@ -553,6 +545,25 @@ async function runSetup(
   return result;
 }
 
+/**
+ * The warm-up events; with `netOfTrigger`, as many trigger-only posts to the same empty rooms
+ * after them, warmed up the same way. Returns how many such posts were made.
+ */
+export async function warmUp(
+  setup: FanoutSetup,
+  subscribers: BenchChild<unknown>,
+  batch: Omit<EventsArgs, 'from' | 'count'>,
+): Promise<number> {
+  await subscribers.request('events', { ...batch, from: 0, count: setup.warmupEvents });
+  if (!setup.netOfTrigger) return 0;
+  await subscribers.request('triggers', {
+    from: TRIGGER_ONLY_FROM,
+    count: setup.warmupEvents,
+    rooms: setup.rooms ?? 1,
+  });
+  return setup.warmupEvents;
+}
+
 /** What the measured windows of one contender and run came to. */
 interface MeasuredWindows {
   /** Deliveries of every measured event (one report over all the windows). */
@@ -561,8 +572,6 @@ interface MeasuredWindows {
   eventsCpuUs: number;
   /** Server CPU over the trigger-only windows (netOfTrigger), µs. */
   triggerCpuUs: number;
-  /** Both. */
-  serverCpuUs: number;
   /** Per window pair (netOfTrigger): CPU per delivery net of the trigger, µs. */
   netUs: number[];
 }
@@ -575,7 +584,7 @@ interface MeasuredWindows {
  * one major garbage collection (0.3–0.6 s of CPU on this 200 MB heap) landing in a 0.5 s
  * trigger window by chance would otherwise decide the run.
  */
-async function measureWindows(
+export async function measureWindows(
   setup: FanoutSetup,
   server: BenchChild<ServerInfo>,
   subscribers: BenchChild<unknown>,
@@ -617,7 +626,6 @@ async function measureWindows(
     report: report!,
     eventsCpuUs,
     triggerCpuUs,
-    serverCpuUs: eventsCpuUs + triggerCpuUs,
     netUs,
   };
 }

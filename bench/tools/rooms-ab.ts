@@ -21,11 +21,12 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCH_ROOM, benchToken } from '../lib/bench-secrets.ts';
 import { startChild } from '../lib/ipc.ts';
-import type { BenchChild } from '../lib/ipc.ts';
 import { startClient } from '../lib/processes.ts';
 import { median } from '../lib/stats.ts';
 import { treeAtRef } from '../lib/tree-at-ref.ts';
-import type { CpuWindow, ServerInfo } from '../servers/server-process.ts';
+import { ROOMS_WARMUP_PASSES, measureWindows, warmUp } from '../scenarios/fanout.ts';
+import type { FanoutSetup } from '../scenarios/fanout.ts';
+import type { ServerInfo } from '../servers/server-process.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -44,8 +45,18 @@ const rounds = Number(values.rounds);
 const rooms = Number(values.rooms);
 const windows = Number(values.windows);
 const PER_ROOM = 20;
-const TRIGGER_ONLY_FROM = 1_000_000_000;
-const WARMUP_PASSES = 3;
+/** The rooms scenario's setup, with `--rooms` and `--windows` of its own. */
+const setup: FanoutSetup = {
+  id: 'rooms-ab',
+  title: 'rooms A/B',
+  subscribers: rooms * PER_ROOM,
+  rooms,
+  events: rooms * windows,
+  windows,
+  warmupEvents: rooms * ROOMS_WARMUP_PASSES,
+  gapMs: 1,
+  netOfTrigger: true,
+};
 
 const here = new URL('../servers/server-process.ts', import.meta.url);
 const before = pathToFileURL(join(treeAtRef(ref), 'bench/servers/server-process.ts'));
@@ -64,12 +75,6 @@ function pin(pid: number | undefined, core: number): void {
   }
 }
 
-async function window(server: BenchChild<ServerInfo>, work: () => Promise<unknown>) {
-  await server.request('cpu-start');
-  await work();
-  return (await server.request<CpuWindow>('cpu-stop')).cpuUs;
-}
-
 /** One process of one contender: the median pair's net CPU per delivery, µs. */
 async function measure(contender: (typeof contenders)[number]): Promise<number> {
   const server = await startChild<ServerInfo>(contender.script, {
@@ -80,32 +85,20 @@ async function measure(contender: (typeof contenders)[number]): Promise<number> 
   try {
     pin(server.pid, 0);
     pin(subscribers.pid, 1);
-    const warmup = rooms * WARMUP_PASSES;
     await subscribers.request('connect', {
       transport: 'ws',
       port: server.info.port,
       room: BENCH_ROOM,
       token: benchToken(),
-      subscribers: rooms * PER_ROOM,
-      totalEvents: warmup + windows * rooms,
+      subscribers: setup.subscribers,
+      totalEvents: setup.warmupEvents + setup.events,
       trigger: contender.trigger,
       rooms,
     });
-    const pace = { gapMs: 1, timeoutMs: 10_000 };
-    await subscribers.request('events', { ...pace, from: 0, count: warmup });
-    await subscribers.request('triggers', { from: TRIGGER_ONLY_FROM, count: warmup, rooms });
-    const nets: number[] = [];
-    for (let pair = 0; pair < windows; pair++) {
-      const from = warmup + pair * rooms;
-      const events = await window(server, () =>
-        subscribers.request('events', { ...pace, from, count: rooms }),
-      );
-      const alone = await window(server, () =>
-        subscribers.request('triggers', { from: TRIGGER_ONLY_FROM + from, count: rooms, rooms }),
-      );
-      nets.push(Math.max(0, events - alone) / (rooms * PER_ROOM));
-    }
-    return median(nets);
+    const pace = { gapMs: setup.gapMs, timeoutMs: 10_000, burst: 1 };
+    const triggersBefore = await warmUp(setup, subscribers, pace);
+    const { netUs } = await measureWindows(setup, server, subscribers, pace, triggersBefore);
+    return median(netUs);
   } finally {
     await subscribers.stop();
     await server.stop();
