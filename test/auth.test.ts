@@ -287,6 +287,24 @@ describe('expiry and refresh', () => {
     }
   });
 
+  test('a WS refresh to a shorter-lived token expires at the new token’s time, not the old', async (t) => {
+    const server = await startServer({ tokenGrace: 300 });
+    try {
+      const client = await connect(`${server.bareWsUrl}?token=${await testToken(['*'], 3600)}`);
+      t.after(() => client.close());
+      client.send({ type: 'subscribe', room: 'x' });
+      await client.subscribed('x');
+      const refreshedAt = Date.now();
+      client.send({ type: 'auth', token: await testToken(['*'], 2) });
+      assert.equal(await client.closed, 4001);
+      // The sweep files a connection under its next deadline: the refresh moved it earlier.
+      assert.ok(Date.now() - refreshedAt < 4000, 'closed long after the new token expired');
+      assert.equal(client.frames.find((f) => f.type === 'error')?.code, 'TOKEN_EXPIRED');
+    } finally {
+      await server.close();
+    }
+  });
+
   test('an SSE stream ends at its token expiry', async () => {
     const server = await startServer();
     try {

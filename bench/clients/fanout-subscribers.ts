@@ -99,6 +99,12 @@ const GIVE_UP_AFTER = 3;
 /** Waits that expired in the current measured batch. */
 let timeouts = 0;
 
+/**
+ * How long each event of the last `events` call took, ms: its post, the wait until everyone
+ * due had it, and the gap. A `triggers` call with `paced` spaces its posts the same way.
+ */
+let lastPaceMs: number[] = [];
+
 async function emitEvents(args: EventsArgs): Promise<DeliveryReport> {
   const { from, count, gapMs, timeoutMs, burst = 1 } = args;
   const batch = args.batch ?? { from, count };
@@ -109,7 +115,9 @@ async function emitEvents(args: EventsArgs): Promise<DeliveryReport> {
     timeouts = 0;
   }
   let consecutive = 0;
+  lastPaceMs = [];
   for (let first = from; first < from + count && consecutive < GIVE_UP_AFTER; first += burst) {
+    const started = performance.now();
     const indexes = Array.from(
       { length: Math.min(burst, from + count - first) },
       (_, i) => first + i,
@@ -122,23 +130,37 @@ async function emitEvents(args: EventsArgs): Promise<DeliveryReport> {
       else if ((timeouts++, ++consecutive >= GIVE_UP_AFTER)) break;
     }
     await sleep(gapMs);
+    lastPaceMs.push(performance.now() - started);
   }
   return current.report(batch.from, from + count - batch.from, timeouts);
 }
 
-/** Posts `count` events to rooms nobody subscribes to, one at a time: the trigger alone. */
-async function triggersOnly({
-  from,
-  count,
-  rooms,
-}: {
+/** Arguments of `triggers`. */
+export interface TriggersArgs {
   from: number;
   count: number;
   rooms: number;
-}) {
+  /**
+   * Space the posts like the events of the last `events` call (post i starts when event i
+   * did, counted from the first), so the window lasts as long as theirs and holds as much of
+   * the server's idle upkeep (pings, timers). Posts past the events that call emitted (it
+   * gave up on a server that stopped delivering) go unpaced.
+   */
+  paced?: boolean;
+}
+
+/** Posts `count` events to rooms nobody subscribes to, one at a time: the trigger alone. */
+async function triggersOnly({ from, count, rooms, paced = false }: TriggersArgs) {
   if (!trigger) throw new Error('connect first');
-  for (let index = from; index < from + count; index++) {
+  let due = performance.now();
+  for (let i = 0; i < count; i++) {
+    const index = from + i;
     await trigger(index, `bench-empty-room-${index % rooms}`);
+    if (!paced) continue;
+    // An absolute schedule: a timer's lateness on one post does not push back the rest.
+    due += lastPaceMs[i] ?? 0;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
   }
 }
 

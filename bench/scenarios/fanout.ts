@@ -24,7 +24,7 @@ import type { Contender, ScenarioResult, TargetSpec } from '../lib/results.ts';
 import type { BenchChild } from '../lib/ipc.ts';
 import type { CpuWindow, MemorySample, ServerInfo } from '../servers/server-process.ts';
 import type { ServerKind } from '../servers/server-kinds.ts';
-import type { ConnectArgs, EventsArgs } from '../clients/fanout-subscribers.ts';
+import type { ConnectArgs, EventsArgs, TriggersArgs } from '../clients/fanout-subscribers.ts';
 import type { SubscriberTransport } from '../clients/subscriber-transports.ts';
 
 interface FanoutContender extends Contender {
@@ -181,7 +181,7 @@ const TRIGGER_ONLY_FROM = 1_000_000_000;
 export const ROOMS_WARMUP_PASSES = 3;
 
 /** Measured windows of the "rooms" scenario, each one event to every room. */
-const ROOMS_WINDOWS = 3;
+const ROOMS_WINDOWS = 5;
 
 /** Bursts over WebSocket: roomcast with batches, the bare `ws` loop, Socket.IO rooms. */
 export const BURST_VARIANT: FanoutVariant = {
@@ -339,10 +339,14 @@ function describeNetOfTrigger(setup: FanoutSetup): string {
     `; net of the trigger: the measured events go in ${windows} windows of ${perWindow}, ` +
     `each followed by a window of the same ${perWindow} posts made the same way to ` +
     `${setup.rooms ?? 1} rooms nobody subscribes to (after ${setup.warmupEvents} such ` +
-    `posts not measured); a pair's net = (CPU of its events window − CPU of its ` +
-    `trigger window) ÷ its deliveries, and a run's figure is the median pair, so every ` +
-    `server pays the same for its trigger and one major garbage collection landing in ` +
-    `one short window does not decide the run`
+    `posts not measured), paced like the events (post i starts when event i did, counted ` +
+    `from the window's start), so the two windows last as long and hold as much of the ` +
+    `server's idle upkeep (pings, timers); a pair's net = (CPU of its events window − CPU ` +
+    `of its trigger window) ÷ its deliveries, and a run's figure is the median pair, so ` +
+    `every server pays the same for its trigger and its upkeep, and one major garbage ` +
+    `collection landing in one window does not decide the run. The upkeep itself is ` +
+    `reported on its own: CPU at rest = the server's CPU over ${REST_WINDOW_MS / 1000} s ` +
+    `with everyone subscribed and no events, after the windows`
   );
 }
 
@@ -417,6 +421,13 @@ async function runSetup(
               key: 'netCpuUs',
               label: 'server CPU per delivery, net of the trigger',
               unit: 'µs',
+              better: 'lower' as const,
+              digits: 2,
+            },
+            {
+              key: 'restPct',
+              label: 'server CPU at rest (everyone subscribed, no events)',
+              unit: '% of a core',
               better: 'lower' as const,
               digits: 2,
             },
@@ -502,12 +513,18 @@ async function runSetup(
         const otherLoad = otherLoadPercent(busy, serverCpuUs + report.clientCpuUs);
         const cpuUs = measured.eventsCpuUs / Math.max(1, report.delivered);
         if (setup.netOfTrigger) {
+          const restPct = await measureRest(server);
           addValue(result, contender.id, 'triggerUs', measured.triggerCpuUs / setup.events);
           addValue(result, contender.id, 'netCpuUs', median(measured.netUs));
+          addValue(result, contender.id, 'restPct', restPct);
+          const walls = measured.wallMs.map(
+            ([a, b]) => `${(a / 1000).toFixed(1)}/${(b / 1000).toFixed(1)}`,
+          );
           log(
             `  run ${run + 1} ${contender.id.padEnd(9)} trigger alone ` +
               `${(measured.triggerCpuUs / setup.events).toFixed(0)} µs CPU; net of it per window ` +
-              `${measured.netUs.map((us) => us.toFixed(1)).join(', ')} µs per delivery`,
+              `${measured.netUs.map((us) => us.toFixed(1)).join(', ')} µs per delivery ` +
+              `(windows ${walls.join(', ')} s events/trigger); at rest ${restPct.toFixed(2)}% of a core`,
           );
         }
         const rssKiB = (after.rss - before.rss) / (n - half) / KiB;
@@ -574,15 +591,20 @@ interface MeasuredWindows {
   triggerCpuUs: number;
   /** Per window pair (netOfTrigger): CPU per delivery net of the trigger, µs. */
   netUs: number[];
+  /** Per window pair (netOfTrigger): how long the events and the trigger windows lasted, ms. */
+  wallMs: Array<[number, number]>;
 }
 
 /**
  * The server's CPU around the measured events, in `setup.windows` windows; with
  * `netOfTrigger`, each followed by a window of as many posts to rooms nobody subscribes to
- * (the same posts, made the same way: the trigger alone). The net of one pair is
- * (events window − trigger window) ÷ its deliveries, and the run's figure is the median pair:
- * one major garbage collection (0.3–0.6 s of CPU on this 200 MB heap) landing in a 0.5 s
- * trigger window by chance would otherwise decide the run.
+ * (the same posts, made the same way: the trigger alone), paced like the events, so that it
+ * lasts as long and holds as much of the server's idle upkeep (pings, timers). Unpaced, it was
+ * a fifth as long, and the upkeep of the difference counted as delivery: ~2.5 µs per delivery
+ * for a server that pings 20,000 sockets, nothing for one that pings none. The net of one pair
+ * is (events window − trigger window) ÷ its deliveries, and the run's figure is the median
+ * pair: one major garbage collection (0.3–0.6 s of CPU on this 200 MB heap) landing in one
+ * window by chance would otherwise decide the run.
  */
 export async function measureWindows(
   setup: FanoutSetup,
@@ -598,6 +620,7 @@ export async function measureWindows(
   let eventsCpuUs = 0;
   let triggerCpuUs = 0;
   const netUs: number[] = [];
+  const wallMs: Array<[number, number]> = [];
   for (let offset = 0; offset < setup.events; offset += perWindow) {
     const count = Math.min(perWindow, setup.events - offset);
     const deliveredBefore = report?.delivered ?? 0;
@@ -616,9 +639,11 @@ export async function measureWindows(
       from: TRIGGER_ONLY_FROM + triggersBefore + offset,
       count,
       rooms: setup.rooms ?? 1,
-    });
+      paced: true,
+    } satisfies TriggersArgs);
     const alone = await server.request<CpuWindow>('cpu-stop');
     triggerCpuUs += alone.cpuUs;
+    wallMs.push([events.wallMs, alone.wallMs]);
     const delivered = report.delivered - deliveredBefore;
     netUs.push(Math.max(0, events.cpuUs - alone.cpuUs) / Math.max(1, delivered));
   }
@@ -627,7 +652,23 @@ export async function measureWindows(
     eventsCpuUs,
     triggerCpuUs,
     netUs,
+    wallMs,
   };
+}
+
+/** How long the server is watched at rest, after the measured windows. */
+const REST_WINDOW_MS = 5_000;
+
+/**
+ * The server's CPU with every subscriber connected and no events, % of a core: its idle
+ * upkeep (liveness pings and pongs, timers, token-expiry sweeps), which the paced trigger
+ * windows take out of the net and this reports on its own.
+ */
+export async function measureRest(server: BenchChild<ServerInfo>): Promise<number> {
+  await server.request('cpu-start');
+  await sleep(REST_WINDOW_MS);
+  const rest = await server.request<CpuWindow>('cpu-stop');
+  return rest.cpuUs / (rest.wallMs * 10);
 }
 
 async function snapshot(

@@ -10,8 +10,9 @@
  * event to every room, then as many posts to rooms nobody subscribes to), as the `rooms`
  * scenario measures them. With `taskset` at hand the server runs on core 0 and its subscribers
  * on core 1, so neither steals the other's core (the runs vary much less).
- * Reported: CPU per delivery net of the trigger, the median pair per process, and the medians
- * over rounds with their ratio to the floor.
+ * Reported: CPU per delivery net of the trigger (the trigger windows paced like the events),
+ * the median pair per process, and the medians over rounds with their ratio to the floor; and
+ * each process's CPU at rest afterwards (everyone subscribed, no events: pings, timers).
  *
  * Never assert on these figures: they depend on the machine.
  */
@@ -24,7 +25,7 @@ import { startChild } from '../lib/ipc.ts';
 import { startClient } from '../lib/processes.ts';
 import { median } from '../lib/stats.ts';
 import { treeAtRef } from '../lib/tree-at-ref.ts';
-import { ROOMS_WARMUP_PASSES, measureWindows, warmUp } from '../scenarios/fanout.ts';
+import { ROOMS_WARMUP_PASSES, measureRest, measureWindows, warmUp } from '../scenarios/fanout.ts';
 import type { FanoutSetup } from '../scenarios/fanout.ts';
 import type { ServerInfo } from '../servers/server-process.ts';
 
@@ -75,8 +76,16 @@ function pin(pid: number | undefined, core: number): void {
   }
 }
 
-/** One process of one contender: the median pair's net CPU per delivery, µs. */
-async function measure(contender: (typeof contenders)[number]): Promise<number> {
+/** What one process of one contender came to. */
+interface Measured {
+  /** The median pair's net CPU per delivery, µs. */
+  net: number;
+  /** CPU at rest afterwards, % of a core. */
+  rest: number;
+}
+
+/** One process of one contender. */
+async function measure(contender: (typeof contenders)[number]): Promise<Measured> {
   const server = await startChild<ServerInfo>(contender.script, {
     args: [contender.kind],
     label: contender.name,
@@ -98,28 +107,35 @@ async function measure(contender: (typeof contenders)[number]): Promise<number> 
     const pace = { gapMs: setup.gapMs, timeoutMs: 10_000, burst: 1 };
     const triggersBefore = await warmUp(setup, subscribers, pace);
     const { netUs } = await measureWindows(setup, server, subscribers, pace, triggersBefore);
-    return median(netUs);
+    return { net: median(netUs), rest: await measureRest(server) };
   } finally {
     await subscribers.stop();
     await server.stop();
   }
 }
 
-const results = new Map<string, number[]>(contenders.map(({ name }) => [name, []]));
+const results = new Map<string, Measured[]>(contenders.map(({ name }) => [name, []]));
 for (let round = 0; round < rounds; round++) {
   for (let i = 0; i < contenders.length; i++) {
     const contender = contenders[(i + round) % contenders.length]!;
-    const net = await measure(contender);
-    results.get(contender.name)!.push(net);
-    process.stdout.write(`round ${round + 1} ${contender.name}: ${net.toFixed(1)} µs\n`);
+    const measured = await measure(contender);
+    results.get(contender.name)!.push(measured);
+    process.stdout.write(
+      `round ${round + 1} ${contender.name}: ${measured.net.toFixed(1)} µs, ` +
+        `at rest ${measured.rest.toFixed(2)}% of a core\n`,
+    );
   }
 }
-const floor = median(results.get('bare ws (floor)')!);
-process.stdout.write(`\nCPU per delivery net of the trigger, ${rooms} rooms × ${PER_ROOM}:\n`);
-for (const [name, nets] of results) {
+const floor = median(results.get('bare ws (floor)')!.map(({ net }) => net));
+process.stdout.write(
+  `\nCPU per delivery net of the trigger, ${rooms} rooms × ${PER_ROOM}; CPU at rest:\n`,
+);
+for (const [name, runs] of results) {
+  const nets = runs.map(({ net }) => net);
   const value = median(nets);
+  const rest = median(runs.map((run) => run.rest));
   process.stdout.write(
     `  ${name.padEnd(26)} ${value.toFixed(1).padStart(6)} µs  ${(value / floor).toFixed(2)}× floor` +
-      `  (rounds ${nets.map((us) => us.toFixed(1)).join(', ')})\n`,
+      `  (rounds ${nets.map((us) => us.toFixed(1)).join(', ')});  at rest ${rest.toFixed(2)}%\n`,
   );
 }

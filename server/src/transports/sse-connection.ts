@@ -83,6 +83,11 @@ export class SseConnection implements Connection, Expiring {
     this.ended = true;
   }
 
+  /** The token's expiry; none once the stream has ended. */
+  nextExpiryCheck(): number {
+    return this.ended ? Infinity : this.expiresAt;
+  }
+
   /** The token expired: the stream ends with TOKEN_EXPIRED; the client reconnects with a fresh one. */
   checkExpiry(now: number): void {
     if (this.ended || now < this.expiresAt) return;

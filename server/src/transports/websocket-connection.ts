@@ -200,6 +200,15 @@ export class WebSocketConnection implements Connection, TickFlushable, Expiring 
     }
   }
 
+  /** The next deadline `checkExpiry` acts on; none once the socket is closing. */
+  nextExpiryCheck(): number {
+    if (!this.open) return Infinity;
+    const claims = this.currentClaims;
+    if (!claims) return this.authDeadline === undefined ? Infinity : this.authDeadline + 1;
+    if (this.expiredAt === undefined) return claims.exp * 1000;
+    return this.expiredAt + this.rules.tokenGrace;
+  }
+
   /**
    * Ends the connection for `code` with the close code the error table (`ERRORS`) gives it:
    * UNAUTHORIZED 1008 (do not retry as is), TOKEN_EXPIRED 4001 (refresh, then reconnect).

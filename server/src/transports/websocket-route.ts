@@ -135,7 +135,10 @@ export async function websocketRoutes(
       return;
     }
     // The first heartbeat tells the client its token was accepted, and the interval.
-    if (connection.authenticate(check.claims)) connection.send(beatFrame);
+    const first = connection.authenticate(check.claims);
+    // Its deadlines moved: the auth deadline is gone, the expiry is the new token's.
+    expiry.reschedule(connection);
+    if (first) connection.send(beatFrame);
     for (const room of connection.subscribedRooms()) {
       if (grantsRoom(check.claims, room)) continue;
       hub.unsubscribe(connection.removeSubscription(room)!);
