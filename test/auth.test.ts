@@ -474,6 +474,63 @@ describe('roomcast token', () => {
       assert.ok(check.claims.exp - now() > 3500 && check.claims.exp - now() <= 3600);
     }
   });
+
+  test('--ttl in bare seconds lives that many seconds; under a second is refused', () => {
+    const bin = fileURLToPath(new URL('../server/bin/roomcast.js', import.meta.url));
+    const mint = (ttl: string) =>
+      spawnSync(process.execPath, [bin, 'token', '--rooms', '*', `--ttl=${ttl}`], {
+        env: { ...process.env, ROOMCAST_TOKEN_SECRET: TEST_SECRET },
+        encoding: 'utf8',
+      });
+    const claims = (token: string) =>
+      JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as {
+        iat: number;
+        exp: number;
+      };
+    for (const [ttl, seconds] of [
+      ['4', 4],
+      ['90', 90],
+      ['2m', 120],
+    ] as const) {
+      const result = mint(ttl);
+      assert.equal(result.status, 0, result.stderr);
+      const { iat, exp } = claims(result.stdout.trim());
+      assert.equal(exp - iat, seconds, `--ttl ${ttl}`);
+    }
+    for (const ttl of ['0', '400ms', 'soon']) {
+      const result = mint(ttl);
+      assert.equal(result.status, 2, `--ttl ${ttl} was taken`);
+      assert.match(result.stderr, /^roomcast token: --ttl must be seconds or a duration/);
+    }
+  });
+});
+
+describe('createSubscriberToken ttl', () => {
+  test('digits are seconds, like a number; a duration text is a duration; under 1 s throws', async () => {
+    const lifetime = async (ttl: number | string) => {
+      const token = await createSubscriberToken({ secret: TEST_SECRET, rooms: ['*'], ttl });
+      const check = await createTokenVerifier([TEST_SECRET]).verify(token);
+      assert.ok(check.ok, `ttl ${ttl}: ${check.ok ? '' : check.message}`);
+      return check.claims.exp - now();
+    };
+    for (const [ttl, seconds] of [
+      [30, 30],
+      ['30', 30],
+      [' 30 ', 30],
+      ['15m', 900],
+      ['1h', 3600],
+    ] as const) {
+      const left = await lifetime(ttl);
+      assert.ok(left > seconds - 2 && left <= seconds, `ttl ${JSON.stringify(ttl)}: ${left} s`);
+    }
+    for (const ttl of [0, -5, 0.4, '0', '400ms', '', 'soon', Number.NaN]) {
+      await assert.rejects(
+        createSubscriberToken({ secret: TEST_SECRET, rooms: ['*'], ttl }),
+        /invalid ttl .*: use seconds \(at least 1\) or a duration like 15m, 1h/,
+        `ttl ${String(ttl)} was taken`,
+      );
+    }
+  });
 });
 
 describe('README example: a backend route that issues tokens', () => {

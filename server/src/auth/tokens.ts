@@ -31,7 +31,7 @@ export type TokenCheck =
 export interface CreateTokenOptions {
   /** Rooms the token grants; `['*']` for every room. */
   rooms: string[];
-  /** Lifetime: seconds, or a duration text like "1h" / "15m". Default 1 h. */
+  /** Lifetime: seconds (a number or digits: 900, "900"), or a duration like "15m". Default 1 h. */
   ttl?: number | string;
   /** Subject (your user id), logged with the connection. */
   sub?: string;
@@ -43,13 +43,25 @@ export interface CreateTokenOptions {
 
 const encoder = new TextEncoder();
 
-function ttlSeconds(ttl: number | string | undefined): number {
+/**
+ * A token lifetime in whole seconds: a number or a text of digits is seconds ("900"), any other
+ * text a duration ("15m", "1h"). Throws for anything else, and for less than a second (`exp`
+ * is in whole seconds: a shorter token would be expired when minted). Default 1 h.
+ */
+export function tokenTtlSeconds(ttl: number | string | undefined): number {
   if (ttl === undefined) return 3600;
-  if (typeof ttl === 'number') return ttl;
-  const ms = parseDuration(ttl);
-  if (ms === undefined || ms <= 0)
-    throw new Error(`invalid ttl ${JSON.stringify(ttl)}: use seconds or e.g. 15m, 1h`);
-  return Math.round(ms / 1000);
+  const text = typeof ttl === 'string' ? ttl.trim() : undefined;
+  const seconds =
+    text === undefined
+      ? ttl
+      : /^[0-9]+$/.test(text)
+        ? Number(text)
+        : (parseDuration(text) ?? Number.NaN) / 1000;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 1)
+    throw new Error(
+      `invalid ttl ${JSON.stringify(ttl)}: use seconds (at least 1) or a duration like 15m, 1h`,
+    );
+  return Math.round(seconds);
 }
 
 /**
@@ -70,7 +82,7 @@ export async function createSubscriberToken(options: CreateTokenOptions): Promis
   const jwt = new SignJWT({ rooms: options.rooms })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt(now)
-    .setExpirationTime(now + ttlSeconds(options.ttl));
+    .setExpirationTime(now + tokenTtlSeconds(options.ttl));
   if (options.sub !== undefined) jwt.setSubject(options.sub);
   if (options.nbf !== undefined) jwt.setNotBefore(options.nbf);
   return jwt.sign(encoder.encode(secret));

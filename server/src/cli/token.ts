@@ -3,7 +3,7 @@
  * ROOMCAST_TOKEN_SECRET (or --secret).
  */
 import { parseCommandArgs } from './args.ts';
-import { DEFAULT_MAX_TOKEN_TTL, createSubscriberToken } from '../auth/tokens.ts';
+import { DEFAULT_MAX_TOKEN_TTL, createSubscriberToken, tokenTtlSeconds } from '../auth/tokens.ts';
 import { formatDuration, parseDuration } from '../units.ts';
 
 export const TOKEN_HELP = `Usage: roomcast token --rooms <a,b|*> [options]
@@ -51,10 +51,12 @@ export async function tokenCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     console.error(`roomcast token: --rooms is required\n\n${TOKEN_HELP}`);
     return 2;
   }
-  const ttlMs = /^[0-9]+$/.test(values.ttl) ? Number(values.ttl) * 1000 : parseDuration(values.ttl);
-  if (ttlMs === undefined || ttlMs <= 0) {
+  let ttlMs: number;
+  try {
+    ttlMs = tokenTtlSeconds(values.ttl) * 1000;
+  } catch {
     console.error(
-      `roomcast token: --ttl must be seconds or a duration like 15m, 1h (see roomcast token --help)`,
+      `roomcast token: --ttl must be seconds or a duration like 15m, 1h, and at least 1s (see roomcast token --help)`,
     );
     return 2;
   }
