@@ -209,7 +209,8 @@ interface RouteContext {
 async function roomcastRoutes(app: FastifyInstance, context: RouteContext) {
   const { config, engine, hub, access, metrics, transports, draining, publish } = context;
   const corsAllows = createCorsOriginCheck(config.allowedOrigins, config.production);
-  // One sweep a second over the subscribers of both transports (token expiry, auth deadline).
+  // One sweep for the subscribers of both transports (auth deadline, token expiry, grace),
+  // visiting each connection only when its next deadline comes.
   const expiry = createExpirySweep();
   app.addHook('onClose', async () => expiry.stop());
   installErrorHandlers(app);

@@ -31,7 +31,10 @@ export type TokenCheck =
 export interface CreateTokenOptions {
   /** Rooms the token grants; `['*']` for every room. */
   rooms: string[];
-  /** Lifetime: seconds (a number or digits: 900, "900"), or a duration like "15m". Default 1 h. */
+  /**
+   * Lifetime: seconds (a number or digits: 900, "900"), or a duration like "15m"; a text must
+   * come to at least 1 s. Default 1 h.
+   */
   ttl?: number | string;
   /** Subject (your user id), logged with the connection. */
   sub?: string;
@@ -44,20 +47,20 @@ export interface CreateTokenOptions {
 const encoder = new TextEncoder();
 
 /**
- * A token lifetime in whole seconds: a number or a text of digits is seconds ("900"), any other
- * text a duration ("15m", "1h"). Throws for anything else, and for less than a second (`exp`
- * is in whole seconds: a shorter token would be expired when minted). Default 1 h.
+ * A token lifetime in seconds. A number is taken as it is (≤ 0 mints an expired token, which
+ * tests of expiry want). A text of digits is seconds ("900"), any other text a duration ("15m",
+ * "1h"); a text must come to at least a second (`exp` is in whole seconds: a shorter token
+ * would be expired when minted) and anything else throws. Default 1 h.
  */
 export function tokenTtlSeconds(ttl: number | string | undefined): number {
   if (ttl === undefined) return 3600;
-  const text = typeof ttl === 'string' ? ttl.trim() : undefined;
-  const seconds =
-    text === undefined
-      ? ttl
-      : /^[0-9]+$/.test(text)
-        ? Number(text)
-        : (parseDuration(text) ?? Number.NaN) / 1000;
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 1)
+  if (typeof ttl === 'number') {
+    if (!Number.isFinite(ttl)) throw new Error(`invalid ttl ${ttl}: a number of seconds`);
+    return ttl;
+  }
+  const text = ttl.trim();
+  const seconds = /^[0-9]+$/.test(text) ? Number(text) : (parseDuration(text) ?? Number.NaN) / 1000;
+  if (!(seconds >= 1))
     throw new Error(
       `invalid ttl ${JSON.stringify(ttl)}: use seconds (at least 1) or a duration like 15m, 1h`,
     );
