@@ -455,16 +455,16 @@ describe('no secret in logs', () => {
 });
 
 describe('roomcast token', () => {
+  const bin = fileURLToPath(new URL('../server/bin/roomcast.js', import.meta.url));
+  /** Runs `roomcast token <args>` with the test secret in the environment. */
+  const roomcastToken = (args: string[]) =>
+    spawnSync(process.execPath, [bin, 'token', ...args], {
+      env: { ...process.env, ROOMCAST_TOKEN_SECRET: TEST_SECRET },
+      encoding: 'utf8',
+    });
+
   test('prints a token the server accepts for exactly those rooms', async () => {
-    const bin = fileURLToPath(new URL('../server/bin/roomcast.js', import.meta.url));
-    const result = spawnSync(
-      process.execPath,
-      [bin, 'token', '--rooms', 'a,b', '--ttl', '1h', '--sub', 'u1'],
-      {
-        env: { ...process.env, ROOMCAST_TOKEN_SECRET: TEST_SECRET },
-        encoding: 'utf8',
-      },
-    );
+    const result = roomcastToken(['--rooms', 'a,b', '--ttl', '1h', '--sub', 'u1']);
     assert.equal(result.status, 0, result.stderr);
     const check = await createTokenVerifier([TEST_SECRET]).verify(result.stdout.trim());
     assert.equal(check.ok, true);
@@ -476,12 +476,7 @@ describe('roomcast token', () => {
   });
 
   test('--ttl in bare seconds lives that many seconds; under a second is refused', () => {
-    const bin = fileURLToPath(new URL('../server/bin/roomcast.js', import.meta.url));
-    const mint = (ttl: string) =>
-      spawnSync(process.execPath, [bin, 'token', '--rooms', '*', `--ttl=${ttl}`], {
-        env: { ...process.env, ROOMCAST_TOKEN_SECRET: TEST_SECRET },
-        encoding: 'utf8',
-      });
+    const mint = (ttl: string) => roomcastToken(['--rooms', '*', `--ttl=${ttl}`]);
     const claims = (token: string) =>
       JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as {
         iat: number;

@@ -51,9 +51,9 @@ export async function tokenCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     console.error(`roomcast token: --rooms is required\n\n${TOKEN_HELP}`);
     return 2;
   }
-  let ttlMs: number;
+  let ttlSeconds: number;
   try {
-    ttlMs = tokenTtlSeconds(values.ttl) * 1000;
+    ttlSeconds = tokenTtlSeconds(values.ttl);
   } catch {
     console.error(
       `roomcast token: --ttl must be seconds or a duration like 15m, 1h, and at least 1s (see roomcast token --help)`,
@@ -61,14 +61,14 @@ export async function tokenCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     return 2;
   }
   const maxMs = parseDuration(env.ROOMCAST_MAX_TOKEN_TTL ?? '') ?? DEFAULT_MAX_TOKEN_TTL;
-  if (ttlMs > maxMs) {
+  if (ttlSeconds * 1000 > maxMs) {
     console.error(
       `roomcast token: --ttl ${values.ttl} is longer than servers accept (ROOMCAST_MAX_TOKEN_TTL, ${formatDuration(maxMs)})`,
     );
     return 2;
   }
   try {
-    console.log(await createSubscriberToken({ secret, rooms, ttl: values.ttl, sub: values.sub }));
+    console.log(await createSubscriberToken({ secret, rooms, ttl: ttlSeconds, sub: values.sub }));
     return 0;
   } catch (error) {
     console.error(`roomcast token: ${(error as Error).message}`);
