@@ -234,11 +234,29 @@ export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine
     await gate.ready();
   }
 
+  /** Webhook id → its marker, sent and not answered yet. */
+  const marking = new Map<string, Promise<void>>();
+
   /** Marks a handled webhook id outside any room (for `seen` and track duplicates). */
   function markSeen(webhookId: string): void {
-    // Not awaited: the append is already durable; the marker only speeds up later checks, and
-    // commands on one connection run in order, so this node's next call sees it.
-    scripts.markSeen(keys, webhookId, now(), dedupWindow).catch(onError);
+    // Not awaited: the append is already durable; the marker only speeds up later checks.
+    const mark = scripts
+      .markSeen(keys, webhookId, now(), dedupWindow)
+      .catch(onError)
+      .finally(() => {
+        if (marking.get(webhookId) === mark) marking.delete(webhookId);
+      });
+    marking.set(webhookId, mark);
+  }
+
+  /**
+   * Whether a webhook id was handled (room-independently). This node's own marker in flight is
+   * awaited first: order on the connection is not enough, as a command refused while a Cluster
+   * node's connection is opening is retried by ioredis ~100 ms later, after this check.
+   */
+  async function isSeen(webhookId: string): Promise<boolean> {
+    await marking.get(webhookId);
+    return scripts.seen(keys, webhookId, now(), dedupWindow);
   }
 
   async function appendTo(roomId: string, input: AnyAppendInput): Promise<AppendResult> {
@@ -296,7 +314,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine
       if (isTrackEvent(input.event)) {
         const peerId = (input.payload as { id: string }).id;
         // The room-independent check: a track event's room can change between two tries.
-        if (await scripts.seen(keys, input.webhookId, now(), dedupWindow)) {
+        if (await isSeen(input.webhookId)) {
           return { status: 'duplicate' };
         }
         const roomId = await held.routeOrHold(peerId, input);
@@ -357,7 +375,7 @@ export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine
 
     async seen(webhookId) {
       await open();
-      return scripts.seen(keys, webhookId, now(), dedupWindow);
+      return isSeen(webhookId);
     },
 
     async listRooms(query) {

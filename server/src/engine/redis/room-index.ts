@@ -8,7 +8,7 @@
  *   is written at once, later ones in the same window once at its end, all pending rooms in one
  *   ZADD. So the one key a Cluster shard holds for the index sees a bounded rate, not every
  *   webhook, and the index lags a room's last activity by at most `touchEvery` (a node's own
- *   listing writes what it has pending first);
+ *   listing first writes what it has pending and waits for its writes in flight);
  * - entries older than the room idle TTL are trimmed (at most once a minute per node, and on
  *   every first page), the set never holds more than `maxRooms` (the least recently active go
  *   first), and the key expires with the room idle TTL when nothing touches it.
@@ -58,6 +58,8 @@ export function createRoomIndex(options: RoomIndexOptions): RoomIndex {
   const written = new Map<string, number>();
   /** Room → its latest activity not written yet (it came within `touchEvery` of the last write). */
   const pending = new Map<string, number>();
+  /** Writes sent and not answered yet (a room's first write is not awaited by `touch`). */
+  const inFlight = new Set<Promise<unknown>>();
   let flushTimer: NodeJS.Timeout | undefined;
   let trimmedAt = 0;
 
@@ -83,7 +85,9 @@ export function createRoomIndex(options: RoomIndexOptions): RoomIndex {
       .zadd(key, ...args)
       .pexpire(key, roomIdleTtl)
       .exec()
-      .catch(onError);
+      .catch(onError)
+      .finally(() => inFlight.delete(done));
+    inFlight.add(done);
     if (at - trimmedAt >= TRIM_EVERY_MS) trim(at).catch(onError);
     return done;
   }
@@ -160,8 +164,11 @@ export function createRoomIndex(options: RoomIndexOptions): RoomIndex {
 
     async list(query) {
       // This node's own activity is never behind in its own answers; other nodes' lags by at
-      // most `touchEvery`.
+      // most `touchEvery`. So every write sent so far is awaited, not only the pending ones:
+      // order on the connection is not enough, as a write rejected while a Cluster node's
+      // connection was opening is retried by ioredis ~100 ms later, after this read.
       await flush();
+      await Promise.all(inFlight);
       // Keeps the index bounded: what the idle TTL forgot leaves it (once per first page).
       if (!query.cursor && query.after === undefined) await trim(now());
       // One more than asked tells whether a next page exists.
