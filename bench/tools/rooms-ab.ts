@@ -3,13 +3,18 @@
  * `treeAtRef`) against the working tree's roomcast and the bare `ws` floor, in one run.
  *
  *   node --import tsx bench/tools/rooms-ab.ts <ref> [--rounds N] [--rooms N] [--windows N]
+ *     [--settle S]
  *
  * Each round starts every contender in turn (the order rotated per round), each in its own
  * server process with one subscriber process: `--rooms` rooms × 20 WebSocket subscribers, three
  * passes of warm-up events and of trigger-only posts, then `--windows` pairs of windows (one
  * event to every room, then as many posts to rooms nobody subscribes to), as the `rooms`
  * scenario measures them. With `taskset` at hand the server runs on core 0 and its subscribers
- * on core 1, so neither steals the other's core (the runs vary much less).
+ * on core 1, so neither steals the other's core (the runs vary much less). Before each process
+ * the run waits (up to `--settle` seconds, default 70; 0: never) until the previous process's
+ * closed sockets have left TIME_WAIT: the kernel expires them 60 s after the close, in whichever
+ * process runs then, and 20,000 of them landing in the next contender's windows looked like an
+ * order effect (the one measured first in a round was the faster one).
  * Reported: CPU per delivery net of the trigger (the trigger windows paced like the events),
  * the median pair per process, and the medians over rounds with their ratio to the floor; and
  * each process's CPU at rest afterwards (everyone subscribed, no events: pings, timers).
@@ -17,7 +22,9 @@
  * Never assert on these figures: they depend on the machine.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCH_ROOM, benchToken } from '../lib/bench-secrets.ts';
@@ -35,16 +42,20 @@ const { positionals, values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     rooms: { type: 'string', default: '993' },
     windows: { type: 'string', default: '6' },
+    settle: { type: 'string', default: '70' },
   },
 });
 const ref = positionals[0];
 if (!ref) {
-  process.stderr.write('usage: rooms-ab.ts <ref> [--rounds N] [--rooms N] [--windows N]\n');
+  process.stderr.write(
+    'usage: rooms-ab.ts <ref> [--rounds N] [--rooms N] [--windows N] [--settle S]\n',
+  );
   process.exit(2);
 }
 const rounds = Number(values.rounds);
 const rooms = Number(values.rooms);
 const windows = Number(values.windows);
+const settleMs = Number(values.settle) * 1000;
 const PER_ROOM = 20;
 /** The rooms scenario's setup, with `--rooms` and `--windows` of its own. */
 const setup: FanoutSetup = {
@@ -74,6 +85,29 @@ function pin(pid: number | undefined, core: number): void {
   } catch {
     // Unpinned: the figures vary more, nothing else changes.
   }
+}
+
+/** TCP sockets in TIME_WAIT on this machine (0 where /proc/net/tcp cannot be read). */
+function timeWaitSockets(): number {
+  let count = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      // Column 4 is the state; 06 is TIME_WAIT.
+      for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+        if (line.trim().split(/\s+/)[3] === '06') count++;
+      }
+    } catch {
+      // No such table here.
+    }
+  }
+  return count;
+}
+
+/** Waits (at most `settleMs`) until fewer than 1,000 sockets are in TIME_WAIT; returns the ms waited. */
+async function settle(): Promise<number> {
+  const start = performance.now();
+  while (performance.now() - start < settleMs && timeWaitSockets() >= 1000) await sleep(1000);
+  return performance.now() - start;
 }
 
 /** What one process of one contender came to. */
@@ -118,6 +152,8 @@ const results = new Map<string, Measured[]>(contenders.map(({ name }) => [name, 
 for (let round = 0; round < rounds; round++) {
   for (let i = 0; i < contenders.length; i++) {
     const contender = contenders[(i + round) % contenders.length]!;
+    const waited = await settle();
+    if (waited >= 1000) process.stdout.write(`  (settled ${(waited / 1000).toFixed(0)} s)\n`);
     const measured = await measure(contender);
     results.get(contender.name)!.push(measured);
     process.stdout.write(
