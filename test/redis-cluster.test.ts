@@ -29,6 +29,9 @@ import { until } from './helpers/wait.ts';
 import { connect, eventSeqs } from './helpers/ws-client.ts';
 
 const freshPrefix = () => freshKeyPrefix('cluster');
+/** A connection like the engine's own command connection (no offline queue), to `url`. */
+const commandConnection = (url: string) =>
+  openTarget(parseRedisUrl(url), commandOptions(5000)) as Cluster;
 
 if (!redisTestsCanRun()) {
   test('redis cluster (skipped: no redis-server, see the warning above)', { skip: true }, () => {});
@@ -97,7 +100,7 @@ if (!redisTestsCanRun()) {
     // lost a room now and then): the node's own listing must wait for its writes in flight.
     test("is in the node's own listing at once", async (t) => {
       const open = async () => {
-        const client = openTarget(parseRedisUrl(cluster.url), commandOptions(5000)) as Cluster;
+        const client = commandConnection(cluster.url);
         await new Promise((resolve) => client.once('ready', resolve));
         return client;
       };
@@ -149,7 +152,7 @@ if (!redisTestsCanRun()) {
       // test opens the marker's shard connection right before the marker goes out.
       for (let attempt = 0; attempt < 30; attempt++) {
         const prefix = freshPrefix();
-        const client = openTarget(parseRedisUrl(cluster.url), commandOptions(5000)) as Cluster;
+        const client = commandConnection(cluster.url);
         const engine = createRedisEngine({ client, keyPrefix: prefix });
         t.after(async () => {
           await engine.close();
