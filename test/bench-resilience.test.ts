@@ -12,6 +12,8 @@ import { medianOf } from '../bench/lib/results.ts';
 import type { ScenarioResult } from '../bench/lib/results.ts';
 import { runAvalanche } from '../bench/scenarios/avalanche.ts';
 import { runIdle } from '../bench/scenarios/idle.ts';
+import type { SubscriberLog } from '../bench/clients/realtime-clients.ts';
+import { checkSequences } from '../bench/lib/sequence-check.ts';
 import { runJitter } from '../bench/scenarios/jitter.ts';
 
 const options = parseBenchOptions([
@@ -64,3 +66,38 @@ test(
     assert.equal(roomcast(memory!, 'duplicates'), 0);
   },
 );
+
+/** A subscriber log of `room` that received `indexes` in that order. */
+function logOf(room: string, indexes: number[], down = false): SubscriberLog {
+  return {
+    room,
+    address: '127.0.0.2',
+    indexes,
+    receivedAt: indexes.map(() => 0),
+    resyncs: 0,
+    drops: down ? 1 : 0,
+    reconnects: [],
+    downAt: Number.NaN,
+    down,
+    attemptsAt: [],
+    dropCodes: [],
+  };
+}
+
+test('the sequence check tells events lost in a hole from a tail not read yet', () => {
+  const published = { rooms: { a: [1, 2, 3, 4, 5], b: [6, 7] }, sentAt: {} };
+  const report = checkSequences(
+    [logOf('a', [1, 2, 4]), logOf('a', [1, 2, 3, 4, 5]), logOf('b', [6], true)],
+    published,
+  );
+  assert.equal(report.expected, 12);
+  assert.equal(report.delivered, 9);
+  assert.equal(report.subscribersWithLoss, 2);
+  assert.equal(report.missingInHoles, 1, 'event 3 came before 4, which arrived: lost');
+  assert.equal(
+    report.missingAtTail,
+    2,
+    'event 5 of room a and 7 of room b came after the last one',
+  );
+  assert.equal(report.lossWhileDown, 1, 'the subscriber of b was still down');
+});

@@ -22,6 +22,14 @@ export interface SequenceCounts {
   outOfOrder: number;
   /** Subscribers missing at least one event. */
   subscribersWithLoss: number;
+  /**
+   * Missing events that lie before an event the subscriber did receive (a hole: lost for good),
+   * as against missing ones after its last received event (a tail it had not read yet).
+   */
+  missingInHoles: number;
+  missingAtTail: number;
+  /** Subscribers missing events while their link was still down when counted. */
+  lossWhileDown: number;
   drops: number;
   /** Subscribers whose link dropped at least once. */
   droppedSubscribers: number;
@@ -85,6 +93,9 @@ export function emptyReport(): SequenceReport {
     duplicates: 0,
     outOfOrder: 0,
     subscribersWithLoss: 0,
+    missingInHoles: 0,
+    missingAtTail: 0,
+    lossWhileDown: 0,
     drops: 0,
     droppedSubscribers: 0,
     reconnects: 0,
@@ -142,7 +153,15 @@ export function checkSequences(logs: readonly SubscriberLog[], published: Publis
     report.delivered += seen.size;
     report.exactlyOnceInOrder += once.length;
     report.duplicates += [...seen.values()].reduce((sum, count) => sum + count - 1, 0);
-    if (seen.size < due.length) report.subscribersWithLoss++;
+    if (seen.size < due.length) {
+      report.subscribersWithLoss++;
+      if (log.down) report.lossWhileDown++;
+      for (let at = 0; at < due.length; at++) {
+        if (seen.has(due[at]!)) continue;
+        if (at < last) report.missingInHoles++;
+        else report.missingAtTail++;
+      }
+    }
     report.drops += log.drops;
     if (log.drops > 0) report.droppedSubscribers++;
     report.reconnects += log.reconnects.length;

@@ -183,6 +183,13 @@ async function measure(
       const { phases } = report;
       if (phases.attempts.length > 0) log(`    reconnect phases: ${describePhases(phases)}`);
       log(`    drops by code: ${JSON.stringify(report.dropCodes)}`);
+      if (report.subscribersWithLoss > 0) {
+        log(
+          `    missing: ${report.missingInHoles} events before a subscriber's last received one, ` +
+            `${report.missingAtTail} after it; ${report.lossWhileDown} of ${report.subscribersWithLoss} ` +
+            `subscribers with loss still down when counted`,
+        );
+      }
     } finally {
       await crowd.stop();
     }
