@@ -12,6 +12,7 @@ import { medianOf } from '../bench/lib/results.ts';
 import type { ScenarioResult } from '../bench/lib/results.ts';
 import { runAvalanche } from '../bench/scenarios/avalanche.ts';
 import { runIdle } from '../bench/scenarios/idle.ts';
+import { newLog } from '../bench/clients/realtime-clients.ts';
 import type { SubscriberLog } from '../bench/clients/realtime-clients.ts';
 import { checkSequences } from '../bench/lib/sequence-check.ts';
 import { runJitter } from '../bench/scenarios/jitter.ts';
@@ -69,19 +70,12 @@ test(
 
 /** A subscriber log of `room` that received `indexes` in that order. */
 function logOf(room: string, indexes: number[], down = false): SubscriberLog {
-  return {
-    room,
-    address: '127.0.0.2',
-    indexes,
-    receivedAt: indexes.map(() => 0),
-    resyncs: 0,
-    drops: down ? 1 : 0,
-    reconnects: [],
-    downAt: Number.NaN,
-    down,
-    attemptsAt: [],
-    dropCodes: [],
-  };
+  const log = newLog(room, '127.0.0.2');
+  log.indexes = indexes;
+  log.receivedAt = indexes.map(() => 0);
+  log.drops = down ? 1 : 0;
+  log.down = down;
+  return log;
 }
 
 test('the sequence check tells events lost in a hole from a tail not read yet', () => {

@@ -64,7 +64,8 @@ export interface RealtimeSubscriber {
   close(): void;
 }
 
-function newLog(room: string, address: string): SubscriberLog {
+/** The empty log of a subscriber of `room` bound to `address`. */
+export function newLog(room: string, address: string): SubscriberLog {
   return {
     room,
     address,
